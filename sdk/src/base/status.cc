@@ -1,0 +1,61 @@
+#include "base/status.h"
+
+#include <cstdio>
+
+namespace tacet {
+
+const char* StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kInvalidArgument: return "invalid argument";
+    case StatusCode::kNotFound: return "not found";
+    case StatusCode::kAlreadyExists: return "already exists";
+    case StatusCode::kPermissionDenied: return "permission denied";
+    case StatusCode::kFailedPrecondition: return "failed precondition";
+    case StatusCode::kOutOfRange: return "out of range";
+    case StatusCode::kResourceExhausted: return "resource exhausted";
+    case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kDataLoss: return "data loss";
+    case StatusCode::kInternal: return "internal";
+    case StatusCode::kUnimplemented: return "unimplemented";
+  }
+  return "unknown status";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  std::string out = StatusCodeName(code_);
+  if (!message_.empty()) {
+    out += ": ";
+    out += message_;
+  }
+  return out;
+}
+
+Status Status::WithContext(std::string_view prefix) const {
+  if (ok()) return *this;
+  std::string m(prefix);
+  m += ": ";
+  m += message_;
+  return Status(code_, std::move(m));
+}
+
+namespace internal {
+void DieBadStatusOrAccess(const Status& status) {
+  std::fprintf(stderr, "tacet: value of a StatusOr read while it holds an error: %s\n",
+               status.ToString().c_str());
+  std::abort();
+}
+}  // namespace internal
+
+}  // namespace tacet
+
+extern "C" {
+
+const char* tacet_status_name(tacet_status status) {
+  return tacet::StatusCodeName(static_cast<tacet::StatusCode>(status));
+}
+
+const char* tacet_version(void) { return TACET_VERSION_STRING; }
+
+}  // extern "C"
