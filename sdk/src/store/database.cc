@@ -1,5 +1,6 @@
 #include "store/database.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -20,15 +21,25 @@ std::string Hex32(int64_t v) {
   return buf;
 }
 
-// SQLite reports the errno of its last attempt to open a file, which after falling back from
-// read-write to read-only is often a misleading ENOENT. Find the real reason for SQLITE_CANTOPEN.
+// SQLite reports the errno of its last attempt to open a file, which after its fallback from
+// read-write to read-only is often a misleading ENOENT. Finds the real reason for SQLITE_CANTOPEN.
 int DiagnoseCantOpen(const std::string& path, bool may_create, int sqlite_errno) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec) && !may_create) return ENOENT;
+  if (!std::filesystem::exists(path, ec)) {
+    if (!may_create) return ENOENT;
+    // SQLite failed to create the file. Repeat the attempt to learn why (EACCES, EROFS, ENOENT
+    // for a missing directory, ...); O_EXCL guarantees that a file it does create is ours to
+    // remove again.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return sqlite_errno;
+  }
+  // An existing WAL database also needs its -shm and -wal files, created in its directory.
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
-  // Creating the file (or a WAL database's -shm and -wal files) needs a writable directory.
-  if (access(dir.c_str(), W_OK) != 0) return errno;  // ENOENT, EACCES, EROFS, ...
+  if (access(dir.c_str(), W_OK) != 0) return errno;
   return sqlite_errno;
 }
 

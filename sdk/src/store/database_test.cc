@@ -676,6 +676,16 @@ TEST(ReadOnlyTest, ReadOnlyOptionReadsButRefusesWrites) {
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
 }
 
+TEST(ReadOnlyTest, UncreatableLocationNamesTheReason) {
+  // sysfs refuses new files even to root, and needs no mount privileges to try.
+  const std::string path = "/sys/tacet-store-test.db";
+  if (!fs::is_directory("/sys")) GTEST_SKIP() << "no /sys here";
+  EXPECT_THAT(Database::Open(path, {}),
+              StatusIs(StatusCode::kPermissionDenied,
+                       AllOf(HasSubstr("cannot open " + path), HasSubstr("Permission denied"))));
+  EXPECT_FALSE(Exists(path));
+}
+
 // Gives this test process its own mount namespace (once), so its tmpfs mounts are invisible to the
 // rest of the machine and disappear with the process. Returns "" on success, else the reason.
 std::string EnterPrivateMountNamespace() {
