@@ -413,10 +413,11 @@ void SetSequenceNumberForTesting(HpkeRecipientContext& ctx, uint64_t seq) {
 StatusOr<HpkeSenderSetup> HpkeSetupSender(HpkeSuite suite, HpkeMode mode, ByteView pkR,
                                           ByteView info, Drbg& drbg,
                                           const HpkeSenderOptions& opts) {
-  // §4.1 GenerateKeyPair for X25519: Nsk random bytes.
-  TACET_ASSIGN_OR_RETURN(const X25519KeyPair ephemeral, X25519Generate(drbg));
-  return internal::HpkeSetupSenderWithEphemeral(suite, mode, pkR, info,
-                                                ephemeral.private_key.view(), opts);
+  // §4.1 GenerateKeyPair for X25519: Nsk random bytes. Only the private half is drawn here;
+  // Encap derives pkE itself, so no scalar multiplication is wasted.
+  SecretBytes skE(kHpkeNsk);
+  TACET_RETURN_IF_ERROR(drbg.Generate(skE.data(), skE.size()));
+  return internal::HpkeSetupSenderWithEphemeral(suite, mode, pkR, info, skE.view(), opts);
 }
 
 StatusOr<HpkeRecipientContext> HpkeSetupRecipient(HpkeSuite suite, HpkeMode mode, ByteView enc,
