@@ -25,6 +25,7 @@ HOST_PACKAGES=(
   openjdk-17-jdk-headless junit5
   clang libclang-rt-14-dev
   python3
+  nlohmann-json3-dev
 )
 # arm64 cross build: compiler, target libraries (multiarch) and qemu to run the tests.
 ARM64_PACKAGES=(

@@ -35,8 +35,8 @@ StatusOr<std::unique_ptr<Drbg>> Drbg::Create(platform::EntropySource& source,
                                 " bytes exceeds the maximum of " +
                                 std::to_string(kMaxPersonalization));
   }
+  // Not yet shared with any other thread, so seeding needs no lock.
   std::unique_ptr<Drbg> drbg(new Drbg(source));
-  std::lock_guard<std::mutex> lock(drbg->mu_);
   mbedtls_ctr_drbg_set_prediction_resistance(&drbg->ctx_, MBEDTLS_CTR_DRBG_PR_OFF);
   const int ret = mbedtls_ctr_drbg_seed(
       &drbg->ctx_, &Drbg::EntropyCallback, drbg.get(),
