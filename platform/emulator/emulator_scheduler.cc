@@ -12,18 +12,12 @@ TaskId EmulatorScheduler::ScheduleAfter(int64_t delay_ms, Task task) {
 TaskId EmulatorScheduler::ScheduleAtNanos(int64_t monotonic_ns, Task task) {
   int64_t due = std::max(monotonic_ns, clock_->MonotonicNanos());
   std::lock_guard<std::mutex> lock(mu_);
-  TaskId id = next_id_++;
-  queue_.emplace(Key{due, id}, std::move(task));
-  due_.emplace(id, due);
-  return id;
+  return queue_.Push(due, std::move(task));
 }
 
 void EmulatorScheduler::Cancel(TaskId id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = due_.find(id);
-  if (it == due_.end()) return;
-  queue_.erase(Key{it->second, id});
-  due_.erase(it);
+  queue_.Cancel(id);
 }
 
 void EmulatorScheduler::RunUntil(int64_t target_ns) {
@@ -31,12 +25,9 @@ void EmulatorScheduler::RunUntil(int64_t target_ns) {
     Task task;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.empty() || queue_.begin()->first.first > target_ns) break;
-      auto front = queue_.begin();
-      clock_->AdvanceToNanos(front->first.first);
-      task = std::move(front->second);
-      due_.erase(front->first.second);
-      queue_.erase(front);
+      if (queue_.empty() || queue_.next_due() > target_ns) break;
+      clock_->AdvanceToNanos(queue_.next_due());
+      task = queue_.PopFront();
     }
     task();
   }

@@ -7,12 +7,10 @@
 #ifndef TACET_PLATFORM_EMULATOR_EMULATOR_SCHEDULER_H_
 #define TACET_PLATFORM_EMULATOR_EMULATOR_SCHEDULER_H_
 
-#include <map>
 #include <mutex>
-#include <unordered_map>
-#include <utility>
 
 #include "emulator/virtual_clock.h"
+#include "posix/task_queue.h"
 #include "tacet/platform/scheduler.h"
 
 namespace tacet::platform {
@@ -39,13 +37,9 @@ class EmulatorScheduler final : public Scheduler {
   size_t pending();
 
  private:
-  using Key = std::pair<int64_t, TaskId>;  // (due time in ns, id): ids grow, so ties keep order
-
   VirtualClock* const clock_;
   std::mutex mu_;
-  std::map<Key, Task> queue_;
-  std::unordered_map<TaskId, int64_t> due_;
-  TaskId next_id_ = 1;
+  TaskQueue<int64_t> queue_;  // due times in virtual monotonic ns
 };
 
 }  // namespace tacet::platform

@@ -10,25 +10,22 @@ PosixScheduler::~PosixScheduler() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    queue_.clear();
-    deadlines_.clear();
+    queue_.Clear();
   }
   wake_.notify_one();
   worker_.join();
 }
 
 TaskId PosixScheduler::ScheduleAfter(int64_t delay_ms, Task task) {
-  Deadline deadline = std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(std::max<int64_t>(delay_ms, 0));
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(std::max<int64_t>(delay_ms, 0));
   TaskId id;
   bool new_front;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    id = next_id_++;
-    if (stopping_) return id;  // dropped, like any task pending at destruction
-    auto it = queue_.emplace(Key{deadline, id}, std::move(task)).first;
-    deadlines_.emplace(id, deadline);
-    new_front = it == queue_.begin();
+    new_front = queue_.empty() || deadline < queue_.next_due();
+    id = queue_.Push(deadline, std::move(task));
+    if (stopping_) queue_.Cancel(id);  // dropped, like any task pending at destruction
   }
   // Only a new earliest deadline changes how long the worker should sleep.
   if (new_front) wake_.notify_one();
@@ -37,10 +34,7 @@ TaskId PosixScheduler::ScheduleAfter(int64_t delay_ms, Task task) {
 
 void PosixScheduler::Cancel(TaskId id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = deadlines_.find(id);
-  if (it == deadlines_.end()) return;
-  queue_.erase(Key{it->second, id});
-  deadlines_.erase(it);
+  queue_.Cancel(id);
 }
 
 void PosixScheduler::Run() {
@@ -50,14 +44,12 @@ void PosixScheduler::Run() {
       wake_.wait(lock);
       continue;
     }
-    auto front = queue_.begin();
-    if (std::chrono::steady_clock::now() < front->first.first) {
-      wake_.wait_until(lock, front->first.first);
+    auto due = queue_.next_due();
+    if (std::chrono::steady_clock::now() < due) {
+      wake_.wait_until(lock, due);
       continue;  // re-examine: an earlier task may have arrived, or this one been cancelled
     }
-    Task task = std::move(front->second);
-    deadlines_.erase(front->first.second);
-    queue_.erase(front);
+    Task task = queue_.PopFront();
     lock.unlock();
     task();
     task = nullptr;  // destroy captures outside the lock too

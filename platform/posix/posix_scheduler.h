@@ -4,12 +4,10 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
-#include <utility>
 
+#include "posix/task_queue.h"
 #include "tacet/platform/scheduler.h"
 
 namespace tacet::platform {
@@ -29,17 +27,11 @@ class PosixScheduler final : public Scheduler {
   void Cancel(TaskId id) override;
 
  private:
-  using Deadline = std::chrono::steady_clock::time_point;
-  // Key (deadline, id): ids grow, so equal deadlines run in scheduling order.
-  using Key = std::pair<Deadline, TaskId>;
-
   void Run();
 
   std::mutex mu_;
   std::condition_variable wake_;
-  std::map<Key, Task> queue_;
-  std::unordered_map<TaskId, Deadline> deadlines_;  // for Cancel
-  TaskId next_id_ = 1;
+  TaskQueue<std::chrono::steady_clock::time_point> queue_;
   bool stopping_ = false;
   std::thread worker_;  // last: starts after the members it uses exist
 };
