@@ -68,7 +68,9 @@ std::vector<std::string> WideningReasons(const Policy& old_policy, const Policy&
       if (grant->transform() == fb::Transform::Drop || !Contains(grant->purposes(), purpose)) continue;
       reached = true;
       const std::string_view category = Id(grant->category());
-      const Decision was = old_policy.Disclosure(category, purpose, rid);
+      // Whether the old policy granted it at all; notice and legal process are compared below.
+      const Decision was = old_policy.Disclosure(category, purpose, rid,
+                                                 {/*user_notified=*/true, /*valid_legal_process=*/true});
       if (!was.allowed) {
         reasons.push_back("now goes to recipient " + Quote(rid) + " (category " + Quote(category) +
                           ", as " + TransformName(grant->transform()) + ")");

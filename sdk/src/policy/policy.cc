@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "crypto/sha256.h"
 #include "policy/embedded_policy.h"
 #include "policy/validate.h"
 
@@ -66,6 +67,7 @@ const char* DecisionReasonName(DecisionReason reason) {
     case DecisionReason::kPurposeDoesNotUseCategory: return "purpose_does_not_use_category";
     case DecisionReason::kRecipientNotGranted: return "recipient_not_granted";
     case DecisionReason::kNoticeRequired: return "notice_required";
+    case DecisionReason::kLegalProcessRequired: return "legal_process_required";
   }
   return "unknown";
 }
@@ -121,7 +123,8 @@ StatusOr<Bytes> ReadPolicyFile(const std::string& path, size_t max_bytes) {
   return bytes;
 }
 
-Policy::Policy(Bytes bytes) : bytes_(std::move(bytes)), root_(fb::GetPolicy(bytes_.data())) {
+Policy::Policy(Bytes bytes)
+    : bytes_(std::move(bytes)), root_(fb::GetPolicy(bytes_.data())), hash_(crypto::Sha256(bytes_)) {
   BuildIndex();
 }
 
@@ -237,7 +240,7 @@ Decision Policy::MayUse(std::string_view category, std::string_view purpose) con
 }
 
 Decision Policy::Disclosure(std::string_view category, std::string_view purpose,
-                            std::string_view recipient) const {
+                            std::string_view recipient, DisclosureContext context) const {
   const int c = Lookup(categories_, category), p = Lookup(purposes_, purpose);
   Decision d = Evaluate(c, p);
   if (!d.allowed) return d;
@@ -254,9 +257,22 @@ Decision Policy::Disclosure(std::string_view category, std::string_view purpose,
     d.reason = DecisionReason::kRecipientNotGranted;
     return d;
   }
+  if (grant == static_cast<uint8_t>(fb::Transform::Drop)) {
+    d.reason = DecisionReason::kRecipientNotGranted;
+    return d;
+  }
+  const fb::Recipient* r_entry = root_->recipients()->Get(static_cast<flatbuffers::uoffset_t>(r));
+  if (r_entry->requires_notice() && !context.user_notified) {
+    d.reason = DecisionReason::kNoticeRequired;
+    return d;
+  }
+  if (r_entry->legal_process_only() && !context.valid_legal_process) {
+    d.reason = DecisionReason::kLegalProcessRequired;
+    return d;
+  }
+  d.allowed = true;
   d.transform = static_cast<fb::Transform>(grant);
-  d.allowed = d.transform != fb::Transform::Drop;
-  d.reason = d.allowed ? DecisionReason::kAllowed : DecisionReason::kRecipientNotGranted;
+  d.reason = DecisionReason::kAllowed;
   return d;
 }
 

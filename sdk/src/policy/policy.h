@@ -36,7 +36,9 @@ enum class DecisionReason : uint8_t {
   kUnknownRecipient,
   kPurposeDoesNotUseCategory,  // the purpose does not list the category
   kRecipientNotGranted,        // the recipient has no grant for (category, purpose)
-  kNoticeRequired,             // the controller changed and the user has not acknowledged it
+  kNoticeRequired,        // the recipient needs notice to the user first, or the controller
+                          // changed and the user has not acknowledged it (PolicyManager)
+  kLegalProcessRequired,  // the recipient receives data only against a valid legal process
 };
 
 // "allowed", "unknown_category", ..., "notice_required". Static storage.
@@ -45,6 +47,14 @@ const char* DecisionReasonName(DecisionReason reason);
 const char* TransformName(fb::Transform transform);
 // "contract", "consent", "legitimate_interest", "legal_obligation" ("unknown" if out of range).
 const char* LegalBasisName(fb::LegalBasis basis);
+
+// What the caller can vouch for when asking about a disclosure. Recipients marked
+// requires_notice / legal_process_only are denied unless the matching field is true; the consent
+// ledger (notices) and the legal-request path (legal process) fill these in.
+struct DisclosureContext {
+  bool user_notified = false;        // the user acknowledged a notice naming this recipient
+  bool valid_legal_process = false;  // a warrant, court order or subpoena was verified
+};
 
 struct Decision {
   bool allowed = false;
@@ -89,6 +99,8 @@ class Policy {
   ByteView bytes() const { return ByteView(bytes_); }
   std::string_view id() const { return root_->id()->string_view(); }
   uint64_t version() const { return root_->version(); }
+  // SHA-256 of bytes(): consent decisions record which policy they were made under.
+  const std::array<uint8_t, 32>& hash() const { return hash_; }
 
   // O(1) lookups by id; nullptr when the policy has no such entry.
   const fb::Category* FindCategory(std::string_view id) const;
@@ -99,9 +111,10 @@ class Policy {
   // May `category` be used on the device for `purpose`? Says what the policy allows, not what the
   // user chose (the consent ledger combines both).
   Decision MayUse(std::string_view category, std::string_view purpose) const;
-  // May `category`, used for `purpose`, go to `recipient`, and after which transform?
+  // May `category`, used for `purpose`, go to `recipient`, and after which transform? A recipient
+  // that requires notice or a legal process is denied unless `context` vouches for it.
   Decision Disclosure(std::string_view category, std::string_view purpose,
-                      std::string_view recipient) const;
+                      std::string_view recipient, DisclosureContext context = {}) const;
 
  private:
   using Index = std::unordered_map<std::string_view, uint16_t>;
@@ -114,6 +127,7 @@ class Policy {
 
   const Bytes bytes_;
   const fb::Policy* root_ = nullptr;
+  const std::array<uint8_t, 32> hash_;
   Index categories_, purposes_, recipients_, channels_;
   // uses_[c * purposes + p]: purpose p lists category c.
   std::vector<bool> uses_;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/sha256.h"
 #include "policy/embedded_policy.h"
 #include "policy/policy_test_util.h"
 #include "testing/test_util.h"
@@ -202,6 +203,39 @@ TEST(PolicyQueries, DisclosureDeniesByDefault) {
             DecisionReason::kUnknownPurpose);
   EXPECT_EQ(policy->Disclosure("dna", "analytics", "advertising_partners").reason,
             DecisionReason::kUnknownCategory);
+}
+
+TEST(PolicyQueries, NoticeAndLegalProcessRecipientsNeedTheCallerToVouch) {
+  auto policy = Shipped();
+  ASSERT_NE(policy, nullptr);
+  Decision d = policy->Disclosure("usage", "business_transfer", "business_purchasers");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, DecisionReason::kNoticeRequired);
+  EXPECT_STREQ(DecisionReasonName(d.reason), "notice_required");
+  EXPECT_TRUE(policy->Disclosure("usage", "business_transfer", "business_purchasers",
+                                 {/*user_notified=*/true, /*valid_legal_process=*/false})
+                  .allowed);
+
+  d = policy->Disclosure("location", "legal_obligation", "law_enforcement_and_authorities");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, DecisionReason::kLegalProcessRequired);
+  EXPECT_FALSE(policy->Disclosure("location", "legal_obligation", "law_enforcement_and_authorities",
+                                  {/*user_notified=*/true, /*valid_legal_process=*/false})
+                   .allowed);
+  d = policy->Disclosure("location", "legal_obligation", "law_enforcement_and_authorities",
+                         {/*user_notified=*/false, /*valid_legal_process=*/true});
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.transform, fb::Transform::None);
+}
+
+TEST(PolicyQueries, HashIsSha256OfTheBytes) {
+  auto policy = Shipped();
+  ASSERT_NE(policy, nullptr);
+  EXPECT_EQ(policy->hash(), crypto::Sha256(EmbeddedPolicyBytes()));
+  auto tree = testing::ShippedPolicyT();
+  tree->version = 2;
+  ASSERT_OK_AND_ASSIGN(auto other, Policy::Load(testing::Pack(*tree)));
+  EXPECT_NE(other->hash(), policy->hash());
 }
 
 TEST(PolicyQueries, ADropGrantIsADenial) {
