@@ -109,20 +109,8 @@ class Validator {
       RequireText(name, "display_name", c.display_name());
       RequireText(name, "source", c.source());
     }
-    for (uoffset_t i = 0; i < Size(p_.rights()); ++i) {
-      const fb::Right& r = *p_.rights()->Get(i);
-      const std::string name = EntryName("right", r.id(), i);
-      if (!InRange(r.kind())) Add(name + " has unknown kind " + std::to_string(int(r.kind())));
-      RequireText(name, "description", r.description());
-      RequireText(name, "source", r.source());
-    }
-    for (uoffset_t i = 0; i < Size(p_.security_measures()); ++i) {
-      const fb::SecurityMeasure& m = *p_.security_measures()->Get(i);
-      const std::string name = EntryName("security measure", m.id(), i);
-      if (!InRange(m.kind())) Add(name + " has unknown kind " + std::to_string(int(m.kind())));
-      RequireText(name, "description", m.description());
-      RequireText(name, "source", m.source());
-    }
+    CheckKindedEntries("right", p_.rights());
+    CheckKindedEntries("security measure", p_.security_measures());
     return std::move(problems_);
   }
 
@@ -186,6 +174,18 @@ class Validator {
       } else if (!ids.insert(id).second) {
         Add(std::string(kind) + " " + Quote(id) + " is defined more than once");
       }
+    }
+  }
+
+  // Rights and security measures: an enum kind, a description and a source.
+  template <typename T>
+  void CheckKindedEntries(const char* kind, const Vector<flatbuffers::Offset<T>>* entries) {
+    for (uoffset_t i = 0; i < Size(entries); ++i) {
+      const T& e = *entries->Get(i);
+      const std::string name = EntryName(kind, e.id(), i);
+      if (!InRange(e.kind())) Add(name + " has unknown kind " + std::to_string(int(e.kind())));
+      RequireText(name, "description", e.description());
+      RequireText(name, "source", e.source());
     }
   }
 

@@ -149,12 +149,14 @@ TEST(ValidatePolicy, OutOfRangeEnumsAndMissingIds) {
   PurposeIn(*tree, "analytics").legal_basis = static_cast<fb::LegalBasis>(-3);
   RecipientIn(*tree, "service_providers").grants[0]->transform = static_cast<fb::Transform>(42);
   tree->rights[0]->id.clear();
+  tree->security_measures[1]->kind = static_cast<fb::SecurityMeasureKind>(77);
   const auto problems = Problems(*tree);
   EXPECT_THAT(problems, Contains("category 'voice' has unknown sensitivity 9"));
   EXPECT_THAT(problems, Contains("purpose 'analytics' has unknown legal basis -3"));
   EXPECT_THAT(problems, Contains("recipient 'service_providers': grant of category 'name' has "
                                  "unknown transform 42"));
   EXPECT_THAT(problems, Contains("right #0 has no id"));
+  EXPECT_THAT(problems, Contains("security measure 'pseudonymisation' has unknown kind 77"));
 }
 
 TEST(ValidatePolicy, ReportsEveryProblemNotJustTheFirst) {
