@@ -134,7 +134,10 @@ StatusOr<std::shared_ptr<const Policy>> Policy::Load(ByteView bytes) {
   if (!check.problems.empty()) {
     const fb::Policy* root = fb::GetPolicy(bytes.data());
     std::string message = "policy";
-    if (root->id() != nullptr) message += " '" + root->id()->str() + "'";
+    // Named only by a well-formed id: the rest of a rejected policy is hostile text.
+    if (root->id() != nullptr && IsValidId(root->id()->string_view())) {
+      message += " '" + root->id()->str() + "'";
+    }
     message += " version " + std::to_string(root->version()) + " has " +
                std::to_string(check.problems.size()) +
                (check.problems.size() == 1 ? " problem: " : " problems: ");

@@ -76,7 +76,9 @@ struct PolicyCheck {
 // Never reads outside `bytes`. Thread-safe.
 PolicyCheck CheckPolicyBytes(ByteView bytes);
 
-// Reads a policy (or any) file of at most `max_bytes`, refusing larger files before reading them.
+// Reads a policy (or any) file of at most `max_bytes`, refusing larger files before reading them
+// (kResourceExhausted naming the file); kNotFound if it cannot be opened. The caller owns the
+// returned bytes. Thread-safe.
 StatusOr<Bytes> ReadPolicyFile(const std::string& path, size_t max_bytes = kMaxPolicyBytes);
 
 class Policy {

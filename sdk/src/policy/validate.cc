@@ -41,13 +41,17 @@ std::string Quote(std::string_view text) {
   return out + "'";
 }
 
-bool IsSnakeCaseId(std::string_view id) {
+}  // namespace
+
+bool IsValidId(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength || id[0] < 'a' || id[0] > 'z') return false;
   for (char c : id) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
   }
   return true;
 }
+
+namespace {
 
 bool IsIsoDate(std::string_view date) {
   if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
@@ -137,7 +141,7 @@ class Validator {
   void CheckHeader() {
     if (View(p_.id()).empty()) {
       Add("policy has no id");
-    } else if (!IsSnakeCaseId(View(p_.id()))) {
+    } else if (!IsValidId(View(p_.id()))) {
       Add("policy id " + Quote(View(p_.id())) + " is not a snake_case id");
     }
     if (p_.version() == 0) Add("policy has version 0; versions start at 1");
@@ -167,7 +171,7 @@ class Validator {
       const std::string_view id = View(entries->Get(i)->id());
       if (id.empty()) {
         Add(std::string(kind) + " #" + std::to_string(i) + " has no id");
-      } else if (!IsSnakeCaseId(id)) {
+      } else if (!IsValidId(id)) {
         Add(std::string(kind) + " " + Quote(id) +
             " has an invalid id (lower-case letters, digits and '_', at most 64, starting with a "
             "letter)");
@@ -208,7 +212,7 @@ class Validator {
         Add(name + ": field #" + std::to_string(i) + " has no id");
         continue;
       }
-      if (!IsSnakeCaseId(id)) Add(name + ": field " + Quote(id) + " has an invalid id");
+      if (!IsValidId(id)) Add(name + ": field " + Quote(id) + " has an invalid id");
       if (!field_ids.insert(id).second) Add(name + ": field " + Quote(id) + " is defined more than once");
       if (c.is_public() && !f.is_public()) {
         Add(name + ": field " + Quote(id) + " is not public but the category is");
@@ -219,7 +223,7 @@ class Validator {
     }
     for (uoffset_t i = 0; i < Size(c.features_unavailable_without()); ++i) {
       const std::string_view feature = View(c.features_unavailable_without()->Get(i));
-      if (!IsSnakeCaseId(feature)) Add(name + ": feature " + Quote(feature) + " is not a snake_case id");
+      if (!IsValidId(feature)) Add(name + ": feature " + Quote(feature) + " is not a snake_case id");
     }
   }
 

@@ -3,6 +3,7 @@
 #define TACET_POLICY_VALIDATE_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy_generated.h"
@@ -12,6 +13,10 @@ namespace tacet::policy {
 // At most this many categories, purposes, recipients, channels, rights or security measures: keeps
 // the query tables of a Policy small (at most 128^3 bytes) whatever a policy file holds.
 inline constexpr size_t kMaxEntriesPerList = 128;
+
+// True for ids the schema allows: lower-case letters, digits and '_', starting with a letter, at
+// most 64 characters. Thread-safe.
+bool IsValidId(std::string_view id);
 
 // Every problem in `policy`, in schema order, each naming its entry, e.g.
 //   "recipient 'academic_researchers': grant of category 'usage' has transform 'none' but the
