@@ -1,0 +1,238 @@
+// Runs the tacetctl binary on good and bad policy files and checks exit codes and messages.
+#include <sys/wait.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "policy/embedded_policy.h"
+#include "policy/policy.h"
+#include "policy/policy_test_util.h"
+#include "testing/test_util.h"
+
+namespace tacet::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using tacet::testing::TempDir;
+using tacet::testing::WriteFileOrDie;
+namespace pt = tacet::policy::testing;
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result Tacetctl(const std::string& args) {
+  const std::string command = std::string("'") + TACETCTL_PATH + "' " + args + " 2>&1";
+  Result result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "popen failed for " << command;
+    return result;
+  }
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class TacetctlTest : public ::testing::Test {
+ protected:
+  // Writes a variant of the shipped policy and returns its path.
+  std::string WritePolicy(const std::string& name, const fb::PolicyT& tree) {
+    return WriteBytes(name, pt::Pack(tree));
+  }
+  std::string WriteBytes(const std::string& name, ByteView bytes) {
+    const std::string path = dir_.File(name);
+    WriteFileOrDie(path, bytes);
+    return path;
+  }
+  TempDir dir_;
+};
+
+TEST_F(TacetctlTest, ShowListsEveryCategoryPurposeRecipientAndChannel) {
+  const Result r = Tacetctl("policy show");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto policy = policy::Policy::LoadEmbedded();
+  ASSERT_OK(policy);
+  const auto& root = (*policy)->root();
+  for (const auto* c : *root.categories()) EXPECT_THAT(r.output, HasSubstr("  " + c->id()->str() + " — "));
+  for (const auto* p : *root.purposes()) EXPECT_THAT(r.output, HasSubstr("  " + p->id()->str() + " — "));
+  for (const auto* p : *root.recipients()) EXPECT_THAT(r.output, HasSubstr("  " + p->id()->str() + " — "));
+  for (const auto* c : *root.channels()) EXPECT_THAT(r.output, HasSubstr("  " + c->id()->str() + " — "));
+  EXPECT_THAT(r.output, HasSubstr("Controller: Spotify USA Inc."));
+  EXPECT_THAT(r.output, HasSubstr("Privacy contact: privacy@spotify.com"));
+  EXPECT_THAT(r.output, HasSubstr("sensitivity special, optional, retention 90 days"));
+  EXPECT_THAT(r.output, HasSubstr("without it: no voice_features"));
+  EXPECT_THAT(r.output, HasSubstr("profile_picture (public)"));
+  EXPECT_THAT(r.output, HasSubstr("basis consent, refusable, default denied"));
+  EXPECT_THAT(r.output, HasSubstr("usage for academic_research as pseudonymise"));
+  EXPECT_THAT(r.output, HasSubstr("valid legal process only"));
+  EXPECT_THAT(r.output, HasSubstr("request_copy (copy, via the privacy contact)"));
+  EXPECT_THAT(r.output, HasSubstr("encryption — "));
+}
+
+TEST_F(TacetctlTest, ShowJsonCompilesBackToTheSamePolicy) {
+  const Result json = Tacetctl("policy show --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_THAT(json.output, HasSubstr("\"id\": \"streaming_service\""));
+  const std::string json_path = WriteBytes("policy.json", ByteView::FromString(json.output));
+  const Result compiled = Tacetctl("policy compile " + json_path + " " + dir_.File("out.bin"));
+  ASSERT_EQ(compiled.exit_code, 0) << compiled.output;
+  auto original = policy::Policy::LoadEmbedded();
+  auto round_trip = policy::Policy::LoadFile(dir_.File("out.bin"));
+  ASSERT_OK(original);
+  ASSERT_OK(round_trip);
+  // Same content: the object trees re-serialise to identical bytes.
+  std::unique_ptr<fb::PolicyT> a((*original)->root().UnPack());
+  std::unique_ptr<fb::PolicyT> b((*round_trip)->root().UnPack());
+  EXPECT_EQ(pt::Pack(*a), pt::Pack(*b));
+}
+
+TEST_F(TacetctlTest, CompileTheShippedSourceAndRefuseABadOne) {
+  const Result ok = Tacetctl(std::string("policy compile ") + TACET_POLICY_JSON + " " + dir_.File("p.bin"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_EQ(tacet::testing::ReadFileOrDie(dir_.File("p.bin")), policy::EmbeddedPolicyBytes().ToBytes());
+
+  const std::string typo = WriteBytes("typo.json", ByteView::FromString(R"({ id: "x", verison: 2 })"));
+  const Result bad = Tacetctl("policy compile " + typo + " " + dir_.File("q.bin"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, HasSubstr("unknown field: verison"));
+  EXPECT_FALSE(std::ifstream(dir_.File("q.bin")).good());
+}
+
+TEST_F(TacetctlTest, ShowAFile) {
+  auto tree = pt::ShippedPolicyT();
+  tree->version = 9;
+  const Result r = Tacetctl("policy show " + WritePolicy("v9.bin", *tree));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Policy streaming_service version 9"));
+}
+
+TEST_F(TacetctlTest, VerifyPassesOnTheShippedPolicy) {
+  const Result r = Tacetctl(std::string("policy verify ") + TACET_POLICY_BIN);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("policy 'streaming_service' version 1 is valid"));
+}
+
+TEST_F(TacetctlTest, VerifyFailsOnTruncatedRandomAndOversizedFiles) {
+  const ByteView shipped = policy::EmbeddedPolicyBytes();
+  Result r = Tacetctl("policy verify " + WriteBytes("truncated.bin", shipped.subview(0, shipped.size() / 3)));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("corrupt or truncated"));
+
+  Bytes random(5000);
+  uint32_t x = 2463534242u;  // xorshift: deterministic filler, not security-relevant
+  for (uint8_t& b : random) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    b = static_cast<uint8_t>(x);
+  }
+  r = Tacetctl("policy verify " + WriteBytes("random.bin", random));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("not a Tacet policy"));
+
+  Bytes big = shipped.ToBytes();
+  big.resize(3 * policy::kMaxPolicyBytes);
+  r = Tacetctl("policy verify " + WriteBytes("big.bin", big));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("larger than the 1 MiB limit"));
+}
+
+TEST_F(TacetctlTest, VerifyNamesEveryBadEntry) {
+  auto tree = pt::ShippedPolicyT();
+  pt::PurposeIn(*tree, "analytics").categories.push_back("gps");                  // dangling
+  tree->categories.push_back(std::make_unique<fb::CategoryT>(pt::CategoryIn(*tree, "voice")));  // duplicate
+  pt::RecipientIn(*tree, "music_industry_partners").grants[0]->transform = fb::Transform::None;
+  pt::PurposeIn(*tree, "location_features").default_state = fb::DefaultState::Granted;
+  pt::CategoryIn(*tree, "contact").retention_days = 0;
+  const Result r = Tacetctl("policy verify " + WritePolicy("bad.bin", *tree));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("INVALID: 5 problems"));
+  EXPECT_THAT(r.output, HasSubstr("- purpose 'analytics' refers to unknown category 'gps'"));
+  EXPECT_THAT(r.output, HasSubstr("- category 'voice' is defined more than once"));
+  EXPECT_THAT(r.output, HasSubstr("- recipient 'music_industry_partners': grant of category 'usage' "
+                                  "has transform 'none' but the recipient is pseudonymised-only"));
+  EXPECT_THAT(r.output, HasSubstr("- purpose 'location_features' is consent-based but is not denied by default"));
+  EXPECT_THAT(r.output, HasSubstr("- category 'contact' has no retention period"));
+}
+
+TEST_F(TacetctlTest, KeygenSignAndVerifyTheSignature) {
+  const std::string priv = dir_.File("k.pem"), pub = dir_.File("p.pem");
+  const std::string other_priv = dir_.File("k2.pem"), other_pub = dir_.File("p2.pem");
+  ASSERT_EQ(Tacetctl("policy keygen --out-private " + priv + " --out-public " + pub).exit_code, 0);
+  ASSERT_EQ(Tacetctl("policy keygen --out-private " + other_priv + " --out-public " + other_pub).exit_code, 0);
+  EXPECT_THAT(std::string(ByteView(tacet::testing::ReadFileOrDie(priv)).AsStringView()),
+              HasSubstr("PRIVATE KEY"));
+
+  auto tree = pt::ShippedPolicyT();
+  tree->version = 2;
+  const std::string file = WritePolicy("v2.bin", *tree);
+  const std::string sig = dir_.File("v2.sig");
+  Result r = Tacetctl("policy sign " + file + " --key " + priv + " --out " + sig);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  r = Tacetctl("policy verify " + file + " --sig " + sig + " --key " + pub);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("signature by"));
+
+  // Another key.
+  r = Tacetctl("policy verify " + file + " --sig " + sig + " --key " + other_pub);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("BAD SIGNATURE"));
+
+  // Tampered bytes: still a valid policy, but not what was signed.
+  tree->version = 3;
+  r = Tacetctl("policy verify " + WritePolicy("v2.bin", *tree) + " --sig " + sig + " --key " + pub);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("BAD SIGNATURE"));
+  EXPECT_THAT(r.output, HasSubstr("version 3 is valid"));
+
+  // An invalid policy is not signed.
+  pt::CategoryIn(*tree, "voice").retention_days = 0;
+  r = Tacetctl("policy sign " + WritePolicy("bad.bin", *tree) + " --key " + priv + " --out " + dir_.File("bad.sig"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("category 'voice' has no retention period"));
+}
+
+TEST_F(TacetctlTest, DiffShowsReconsentAndControllerChange) {
+  auto before = pt::ShippedPolicyT();
+  auto after = pt::ShippedPolicyT();
+  after->version = 2;
+  after->controller->name = "Buyer Holdings B.V.";
+  pt::PurposeIn(*after, "advertising").categories.push_back("location");
+  const Result r = Tacetctl("policy diff " + WritePolicy("old.bin", *before) + " " +
+                            WritePolicy("new.bin", *after));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("version 1 -> 'streaming_service' version 2"));
+  EXPECT_THAT(r.output, HasSubstr("Controller changed: Spotify USA Inc. -> Buyer Holdings B.V."));
+  EXPECT_THAT(r.output, HasSubstr("Re-consent needed (scope widened):\n  advertising\n"
+                                  "    - now uses category 'location'"));
+  EXPECT_THAT(r.output, HasSubstr("User's choice kept (scope unchanged or narrower):\n  provide_service"));
+  EXPECT_THAT(r.output, Not(HasSubstr("WARNING")));
+}
+
+TEST_F(TacetctlTest, UsageErrors) {
+  EXPECT_EQ(Tacetctl("").exit_code, 2);
+  EXPECT_EQ(Tacetctl("frobnicate").exit_code, 2);
+  EXPECT_EQ(Tacetctl("policy").exit_code, 2);
+  EXPECT_EQ(Tacetctl("policy verify").exit_code, 2);
+  EXPECT_EQ(Tacetctl("policy verify a b").exit_code, 2);
+  EXPECT_EQ(Tacetctl("policy show --yaml").exit_code, 2);
+  const Result r = Tacetctl("policy verify x --sig s");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("--sig and --key go together"));
+  const Result help = Tacetctl("help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, HasSubstr("policy"));
+  EXPECT_EQ(Tacetctl("policy verify /nonexistent.bin").exit_code, 1);
+}
+
+}  // namespace
+}  // namespace tacet::cli
