@@ -111,23 +111,72 @@ SecretBytes NulTerminated(std::string_view pem) {
   return buf;
 }
 
+// Reads one DER INTEGER (X.690 §8.3, §10.1) holding a positive value from the front of `in`:
+// short-form length (P-256 integers have at most 33 content bytes), not negative, and minimal
+// (a leading 0x00 only when the next byte has its top bit set). Returns false otherwise.
+bool ReadDerPositiveInteger(ByteView& in, ByteView* value) {
+  if (in.size() < 2 || in[0] != 0x02) return false;
+  const size_t len = in[1];
+  if (len == 0 || len > kEcdsaP256PrivateKeySize + 1 || in.size() - 2 < len) return false;
+  const ByteView v = in.subview(2, len);
+  if ((v[0] & 0x80) != 0) return false;                            // negative
+  if (len > 1 && v[0] == 0x00 && (v[1] & 0x80) == 0) return false;  // redundant leading zero
+  *value = v;
+  in = in.subview(2 + len);
+  return true;
+}
+
+// Decodes Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 3279 §2.2.3, RFC 5480 §2.2)
+// in its one DER encoding and nothing else: mbedTLS' own decoder also takes BER (long-form
+// lengths, redundant leading zeros, negative integers), which would give every signature many
+// encodings. The range 1 <= r, s < n is left to mbedtls_ecdsa_verify.
+bool ParseDerSignature(ByteView der, ByteView* r, ByteView* s) {
+  // At most 2 * 35 content bytes, so DER requires the short-form length.
+  if (der.size() < 2 || der[0] != 0x30 || der[1] >= 0x80 || der[1] != der.size() - 2) return false;
+  ByteView rest = der.subview(2);
+  return ReadDerPositiveInteger(rest, r) && ReadDerPositiveInteger(rest, s) && rest.empty();
+}
+
+// r and s of one signature as mbedTLS integers.
+struct SignatureValues {
+  SignatureValues() {
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+  }
+  ~SignatureValues() {
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&s);
+  }
+  SignatureValues(const SignatureValues&) = delete;
+  SignatureValues& operator=(const SignatureValues&) = delete;
+  mbedtls_mpi r;
+  mbedtls_mpi s;
+};
+
 }  // namespace
 
 Status EcdsaP256Verify(ByteView public_key, ByteView message, ByteView signature_der) {
   Keypair key;
   TACET_RETURN_IF_ERROR(LoadP256(key.kp));
   TACET_RETURN_IF_ERROR(ReadPublicKey(public_key, key.kp));
+  ByteView r_bytes, s_bytes;
+  if (!ParseDerSignature(signature_der, &r_bytes, &s_bytes)) {
+    return DataLossError("ECDSA signature does not verify (not a DER-encoded (r, s) pair)");
+  }
+  SignatureValues sig;
+  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_mpi_read_binary(&sig.r, r_bytes.data(), r_bytes.size()),
+                                      "ECDSA P-256: mbedtls_mpi_read_binary(r)"));
+  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_mpi_read_binary(&sig.s, s_bytes.data(), s_bytes.size()),
+                                      "ECDSA P-256: mbedtls_mpi_read_binary(s)"));
   const auto hash = Sha256(message);
-  const int ret = mbedtls_ecdsa_read_signature(&key.kp, hash.data(), hash.size(),
-                                               signature_der.data(), signature_der.size());
+  const int ret =
+      mbedtls_ecdsa_verify(&key.kp.grp, hash.data(), hash.size(), &key.kp.Q, &sig.r, &sig.s);
   if (ret == 0) return OkStatus();
   if (ret == MBEDTLS_ERR_MPI_ALLOC_FAILED || ret == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
-    return MbedtlsStatus(ret, "ECDSA P-256: mbedtls_ecdsa_read_signature");
+    return MbedtlsStatus(ret, "ECDSA P-256: mbedtls_ecdsa_verify");
   }
-  if (ret == MBEDTLS_ERR_ECP_VERIFY_FAILED) return DataLossError("ECDSA signature does not verify");
-  // Anything else is a signature that cannot be decoded (bad DER, trailing bytes, r or s out of
-  // range): it does not verify either.
-  return DataLossError("ECDSA signature does not verify (malformed DER signature)");
+  // MBEDTLS_ERR_ECP_VERIFY_FAILED, which also covers r or s outside [1, n-1].
+  return DataLossError("ECDSA signature does not verify");
 }
 
 StatusOr<EcdsaP256KeyPair> EcdsaP256Generate(Drbg& drbg) {

@@ -27,8 +27,10 @@ struct EcdsaP256KeyPair {
 };
 
 // Verifies a DER signature over SHA-256(message). OK when it verifies; kDataLoss
-// "ECDSA signature does not verify" when it does not (including a malformed or non-canonical DER
-// encoding); kInvalidArgument when public_key is not a 65-byte uncompressed point on P-256.
+// "ECDSA signature does not verify" when it does not, including any encoding other than strict
+// DER (long-form lengths, redundant leading zeros, negative integers, trailing bytes), so a valid
+// signature that verifies is at most kEcdsaP256MaxSignatureSize bytes; kInvalidArgument when
+// public_key is not a 65-byte uncompressed point on P-256.
 Status EcdsaP256Verify(ByteView public_key, ByteView message, ByteView signature_der);
 
 // A fresh key pair drawn from drbg.

@@ -81,6 +81,47 @@ TEST(EcdsaTest, TamperedSignatureDoesNotVerify) {
               StatusIs(StatusCode::kDataLoss));
 }
 
+// DER (X.690 §10.1, §8.3.2) has one encoding per (r, s). BER variants of the RFC 6979 signature
+// carry the same r and s, so a lenient decoder would accept them: a replayed signed update could
+// then be re-encoded at will (e.g. padded past the size a stored signature may have).
+TEST(EcdsaTest, NonCanonicalDerDoesNotVerify) {
+  const std::string r = "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716";
+  const std::string s = "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8";
+  const std::string padded_r = "022200" + std::string("00") + r;  // one 0x00 more than needed
+  const std::string many_zeros = "0282014c" + std::string(2 * 300, '0') + r;
+  const std::string variants[] = {
+      "3047" + padded_r + "022100" + s,         // r with a redundant leading zero
+      "308146" "022100" + r + "022100" + s,     // long-form SEQUENCE length
+      "3047" "02812100" + r + "022100" + s,     // long-form INTEGER length
+      "3045" "0220" + r + "022100" + s,         // r without its sign pad: a negative INTEGER
+      "30820173" + many_zeros + "022100" + s,   // 300 zero bytes in front of r
+      "3146" "022100" + r + "022100" + s,       // SET instead of SEQUENCE
+      "3046" "032100" + r + "022100" + s,       // BIT STRING instead of INTEGER
+  };
+  // The canonical form verifies, so each refusal below is about the encoding alone.
+  ASSERT_OK(EcdsaP256Verify(Hex(kRfc6979PublicKey), kSample, Hex("3046022100" + r + "022100" + s)));
+  for (const std::string& der : variants) {
+    EXPECT_THAT(EcdsaP256Verify(Hex(kRfc6979PublicKey), kSample, Hex(der)),
+                StatusIs(StatusCode::kDataLoss, HasSubstr("ECDSA signature does not verify")))
+        << der.substr(0, 16);
+  }
+}
+
+// Canonical DER drops leading zero bytes, so about 1 in 256 signatures has a 31-byte (or
+// shorter) r or s: a strict decoder must still take those.
+TEST(EcdsaTest, ShortIntegersInSignaturesVerify) {
+  // RFC 6979 nonces make these signatures, and so the number of short ones, deterministic.
+  int short_seen = 0;
+  for (int i = 0; i < 400; ++i) {
+    const std::string text = "message " + std::to_string(i);
+    const ByteView message = ByteView::FromString(text);
+    ASSERT_OK_AND_ASSIGN(Bytes sig, EcdsaP256Sign(Hex(kRfc6979PrivateKey), message, TestDrbg()));
+    if (sig[3] < 0x20 || sig[4 + sig[3] + 1] < 0x20) ++short_seen;
+    ASSERT_OK(EcdsaP256Verify(Hex(kRfc6979PublicKey), message, sig)) << HexEncode(sig);
+  }
+  EXPECT_GT(short_seen, 0) << "no signature with a short r or s was produced";
+}
+
 TEST(EcdsaTest, WrongKeyDoesNotVerify) {
   ASSERT_OK_AND_ASSIGN(EcdsaP256KeyPair other, EcdsaP256Generate(TestDrbg()));
   EXPECT_THAT(EcdsaP256Verify(other.public_key, kSample, Hex(kRfc6979SampleSignatureDer)),

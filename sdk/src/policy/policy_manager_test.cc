@@ -237,6 +237,42 @@ TEST_F(PolicyManagerTest, ControllerChangeWithholdsEveryDisclosureUntilAcknowled
   EXPECT_TRUE(manager->Disclosure("usage", "provide_service", "group_companies").allowed);
 }
 
+// The same (r, s) as the DER signature `der`, re-encoded in BER with `zeros` redundant 0x00 bytes
+// in front of r and long-form lengths: anyone who sees a signed update can produce this.
+Bytes ReencodeSignature(const Bytes& der, size_t zeros) {
+  const size_t r_len = der[3];
+  Bytes r_tlv = {0x02, 0x82};
+  AppendU16Be(r_tlv, static_cast<uint16_t>(zeros + r_len));
+  r_tlv.insert(r_tlv.end(), zeros, 0x00);
+  r_tlv.insert(r_tlv.end(), der.begin() + 4, der.begin() + 4 + static_cast<ptrdiff_t>(r_len));
+  const Bytes s_tlv(der.begin() + 4 + static_cast<ptrdiff_t>(r_len), der.end());
+  Bytes out = {0x30, 0x82};
+  AppendU16Be(out, static_cast<uint16_t>(r_tlv.size() + s_tlv.size()));
+  Append(out, r_tlv);
+  Append(out, s_tlv);
+  return out;
+}
+
+// A re-encoded signature must not count as a signature: the state file keeps at most 256
+// signature bytes, so an accepted 300-byte encoding would be persisted and then make every
+// restart fail with kDataLoss.
+TEST_F(PolicyManagerTest, RefusesAReencodedSignature) {
+  TempDir dir;
+  const std::string state = dir.File("policy.state");
+  auto manager = NewManager(state);
+  ASSERT_NE(manager, nullptr);
+  const SignedPolicy update = Sign(*Version(2));
+  const Bytes reencoded = ReencodeSignature(update.signature, 300);
+  EXPECT_THAT(manager->ApplySignedUpdate(update.bytes, reencoded),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("signature does not verify")));
+  EXPECT_EQ(manager->active()->version(), 1u);
+  ASSERT_OK(manager->ApplySignedUpdate(update.bytes, update.signature));
+  manager.reset();
+  auto restarted = NewManager(state);
+  ASSERT_NE(restarted, nullptr);
+  EXPECT_EQ(restarted->active()->version(), 2u);
+}
+
 TEST_F(PolicyManagerTest, SurvivesARestart) {
   TempDir dir;
   const std::string state = dir.File("policy.state");
