@@ -113,13 +113,16 @@ Decision PolicyManager::MayUse(std::string_view category, std::string_view purpo
 
 Decision PolicyManager::Disclosure(std::string_view category, std::string_view purpose,
                                    std::string_view recipient, DisclosureContext context) const {
-  // Read the flag before the policy: an update raises it before publishing the new policy.
+  // Take the policy first, then read the flag. An update raises the flag before it publishes the
+  // new policy, so a reader that got the new policy also sees the raised flag. (Reading the flag
+  // first would let a reader see the old "no notice" and then the new controller's policy.)
+  const std::shared_ptr<const Policy> policy = active();
   if (notice_required()) {
     Decision denied;
     denied.reason = DecisionReason::kNoticeRequired;
     return denied;
   }
-  return active()->Disclosure(category, purpose, recipient, context);
+  return policy->Disclosure(category, purpose, recipient, context);
 }
 
 void PolicyManager::AddPolicyChangedListener(Listener listener) {
