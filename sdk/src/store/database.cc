@@ -162,6 +162,12 @@ StatusOr<Database::FileState> Database::ReadState() {
 }
 
 Status Database::CheckState(const FileState& state, const Schema* schema) const {
+  if (state.version < 0) {
+    // Tacet only ever writes 0..latest; a negative value is damage (or tampering), and migrating
+    // from it would index the schema's steps below 0.
+    return DataLossError(path_ + ": negative schema version " + std::to_string(state.version) +
+                         " (PRAGMA user_version); the file is damaged");
+  }
   if (!state.empty && state.application_id != kApplicationId) {
     return FailedPreconditionError(
         path_ + " is a SQLite database of another application (application_id " +

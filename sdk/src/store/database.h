@@ -128,7 +128,8 @@ class Database {
     bool empty = false;   // no owner, no version, no schema objects
   };
   StatusOr<FileState> ReadState();
-  // kFailedPrecondition for another application's database or a newer schema.
+  // kDataLoss for a negative user_version; kFailedPrecondition for another application's
+  // database or a newer schema.
   Status CheckState(const FileState& state, const Schema* schema) const;
   Status Migrate(const Schema* schema);
   StatusOr<int64_t> QueryInt(const char* sql);

@@ -603,6 +603,27 @@ TEST(ForeignFileTest, UnclaimedDatabaseWithTablesIsRefused) {
   ExpectRefusedAndUntouched(path, StatusCode::kFailedPrecondition, "application_id 0x00000000");
 }
 
+// user_version is a signed 32-bit field; a Tacet file never has a negative one. Migrating from
+// it would index the schema's steps at a negative position.
+TEST(ForeignFileTest, NegativeSchemaVersionIsDataLoss) {
+  TempDir dir;
+  const std::string path = dir.File("tacet.db");
+  const Schema v1 = TestSchema(1);
+  OpenOrDie(path, WithSchema(&v1));
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(raw, "PRAGMA user_version=-2", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  const Bytes before = ReadFileOrDie(path);
+  const Schema v3 = TestSchema(3);
+  EXPECT_THAT(Database::Open(path, WithSchema(&v3)),
+              StatusIs(StatusCode::kDataLoss,
+                       AllOf(HasSubstr(path), HasSubstr("negative schema version -2"))));
+  EXPECT_THAT(Database::Open(path, ReadOnly(nullptr)),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("negative schema version -2")));
+  EXPECT_EQ(ReadFileOrDie(path), before);
+}
+
 TEST(ForeignFileTest, ZeroLengthFileIsClaimed) {
   TempDir dir;
   const std::string path = dir.File("empty.db");
