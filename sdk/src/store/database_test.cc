@@ -524,6 +524,9 @@ TEST(MigrationTest, NewerVersionIsRefusedAndFileUntouched) {
               StatusIs(StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr(path), HasSubstr("database schema version 3 is newer than "
                                                         "this build supports (2)"))));
+  // The read-write open refused before writing: SQLite removed its -wal and -shm on close.
+  EXPECT_FALSE(Exists(path + "-wal"));
+  EXPECT_FALSE(Exists(path + "-shm"));
   EXPECT_THAT(Database::Open(path, ReadOnly(&v2)),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("newer")));
   EXPECT_EQ(ReadFileOrDie(path), before);
