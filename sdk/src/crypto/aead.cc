@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "crypto/mbedtls_object.h"
 #include "crypto/mbedtls_status.h"
 #include "crypto/secure.h"
 
@@ -13,19 +14,10 @@ namespace tacet::crypto {
 // Both contexts are initialised (so both can be freed unconditionally); only the one matching
 // the algorithm is keyed. The free functions zeroise the key schedules.
 struct Aead::Contexts {
-  Contexts() {
-    mbedtls_gcm_init(&gcm);
-    mbedtls_chachapoly_init(&chachapoly);
-  }
-  ~Contexts() {
-    mbedtls_gcm_free(&gcm);
-    mbedtls_chachapoly_free(&chachapoly);
-  }
-  Contexts(const Contexts&) = delete;
-  Contexts& operator=(const Contexts&) = delete;
-
-  mbedtls_gcm_context gcm;
-  mbedtls_chachapoly_context chachapoly;
+  internal::MbedtlsObject<mbedtls_gcm_context, mbedtls_gcm_init, mbedtls_gcm_free> gcm;
+  internal::MbedtlsObject<mbedtls_chachapoly_context, mbedtls_chachapoly_init,
+                          mbedtls_chachapoly_free>
+      chachapoly;
 };
 
 size_t AeadKeySize(AeadAlgorithm algorithm) {
@@ -68,9 +60,9 @@ StatusOr<Aead> Aead::Create(AeadAlgorithm algorithm, ByteView key) {
   auto contexts = std::make_unique<Contexts>();
   int ret = 0;
   if (algorithm == AeadAlgorithm::kChaCha20Poly1305) {
-    ret = mbedtls_chachapoly_setkey(&contexts->chachapoly, key.data());
+    ret = mbedtls_chachapoly_setkey(contexts->chachapoly.get(), key.data());
   } else {
-    ret = mbedtls_gcm_setkey(&contexts->gcm, MBEDTLS_CIPHER_ID_AES, key.data(),
+    ret = mbedtls_gcm_setkey(contexts->gcm.get(), MBEDTLS_CIPHER_ID_AES, key.data(),
                              static_cast<unsigned int>(key.size() * 8));
   }
   TACET_RETURN_IF_ERROR(
@@ -96,11 +88,11 @@ Status Aead::Seal(ByteView nonce, ByteView aad, ByteView plaintext, Bytes* out) 
   uint8_t* tag = ct + plaintext.size();
   int ret = 0;
   if (algorithm_ == AeadAlgorithm::kChaCha20Poly1305) {
-    ret = mbedtls_chachapoly_encrypt_and_tag(&contexts_->chachapoly, plaintext.size(),
+    ret = mbedtls_chachapoly_encrypt_and_tag(contexts_->chachapoly.get(), plaintext.size(),
                                              nonce.data(), aad.data(), aad.size(),
                                              plaintext.data(), ct, tag);
   } else {
-    ret = mbedtls_gcm_crypt_and_tag(&contexts_->gcm, MBEDTLS_GCM_ENCRYPT, plaintext.size(),
+    ret = mbedtls_gcm_crypt_and_tag(contexts_->gcm.get(), MBEDTLS_GCM_ENCRYPT, plaintext.size(),
                                     nonce.data(), nonce.size(), aad.data(), aad.size(),
                                     plaintext.data(), ct, kAeadTagSize, tag);
   }
@@ -130,10 +122,10 @@ Status Aead::Open(ByteView nonce, ByteView aad, ByteView ciphertext_and_tag, Byt
   uint8_t* pt = out->data() + old_size;
   int ret = 0;
   if (algorithm_ == AeadAlgorithm::kChaCha20Poly1305) {
-    ret = mbedtls_chachapoly_auth_decrypt(&contexts_->chachapoly, pt_size, nonce.data(),
+    ret = mbedtls_chachapoly_auth_decrypt(contexts_->chachapoly.get(), pt_size, nonce.data(),
                                           aad.data(), aad.size(), tag, ct, pt);
   } else {
-    ret = mbedtls_gcm_auth_decrypt(&contexts_->gcm, pt_size, nonce.data(), nonce.size(),
+    ret = mbedtls_gcm_auth_decrypt(contexts_->gcm.get(), pt_size, nonce.data(), nonce.size(),
                                    aad.data(), aad.size(), tag, kAeadTagSize, ct, pt);
   }
   if (ret != 0) {

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "crypto/mbedtls_object.h"
 #include "crypto/mbedtls_status.h"
 #include "crypto/sha256.h"
 
@@ -15,22 +16,11 @@ namespace {
 
 using internal::MbedtlsStatus;
 
-// RAII owners of the mbedTLS contexts used below; their free functions also wipe secrets.
-struct Keypair {
-  Keypair() { mbedtls_ecp_keypair_init(&kp); }
-  ~Keypair() { mbedtls_ecp_keypair_free(&kp); }
-  Keypair(const Keypair&) = delete;
-  Keypair& operator=(const Keypair&) = delete;
-  mbedtls_ecp_keypair kp;
-};
-
-struct Pk {
-  Pk() { mbedtls_pk_init(&pk); }
-  ~Pk() { mbedtls_pk_free(&pk); }
-  Pk(const Pk&) = delete;
-  Pk& operator=(const Pk&) = delete;
-  mbedtls_pk_context pk;
-};
+// Owners of the mbedTLS objects used below; their free functions also wipe secrets.
+using Keypair =
+    internal::MbedtlsObject<mbedtls_ecp_keypair, mbedtls_ecp_keypair_init, mbedtls_ecp_keypair_free>;
+using Pk = internal::MbedtlsObject<mbedtls_pk_context, mbedtls_pk_init, mbedtls_pk_free>;
+using Mpi = internal::MbedtlsObject<mbedtls_mpi, mbedtls_mpi_init, mbedtls_mpi_free>;
 
 Status LoadP256(mbedtls_ecp_keypair& kp) {
   return MbedtlsStatus(mbedtls_ecp_group_load(&kp.grp, MBEDTLS_ECP_DP_SECP256R1),
@@ -137,40 +127,24 @@ bool ParseDerSignature(ByteView der, ByteView* r, ByteView* s) {
   return ReadDerPositiveInteger(rest, r) && ReadDerPositiveInteger(rest, s) && rest.empty();
 }
 
-// r and s of one signature as mbedTLS integers.
-struct SignatureValues {
-  SignatureValues() {
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-  }
-  ~SignatureValues() {
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&s);
-  }
-  SignatureValues(const SignatureValues&) = delete;
-  SignatureValues& operator=(const SignatureValues&) = delete;
-  mbedtls_mpi r;
-  mbedtls_mpi s;
-};
-
 }  // namespace
 
 Status EcdsaP256Verify(ByteView public_key, ByteView message, ByteView signature_der) {
   Keypair key;
-  TACET_RETURN_IF_ERROR(LoadP256(key.kp));
-  TACET_RETURN_IF_ERROR(ReadPublicKey(public_key, key.kp));
+  TACET_RETURN_IF_ERROR(LoadP256(*key.get()));
+  TACET_RETURN_IF_ERROR(ReadPublicKey(public_key, *key.get()));
   ByteView r_bytes, s_bytes;
   if (!ParseDerSignature(signature_der, &r_bytes, &s_bytes)) {
     return DataLossError("ECDSA signature does not verify (not a DER-encoded (r, s) pair)");
   }
-  SignatureValues sig;
-  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_mpi_read_binary(&sig.r, r_bytes.data(), r_bytes.size()),
+  Mpi r, s;
+  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_mpi_read_binary(r.get(), r_bytes.data(), r_bytes.size()),
                                       "ECDSA P-256: mbedtls_mpi_read_binary(r)"));
-  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_mpi_read_binary(&sig.s, s_bytes.data(), s_bytes.size()),
+  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_mpi_read_binary(s.get(), s_bytes.data(), s_bytes.size()),
                                       "ECDSA P-256: mbedtls_mpi_read_binary(s)"));
   const auto hash = Sha256(message);
   const int ret =
-      mbedtls_ecdsa_verify(&key.kp.grp, hash.data(), hash.size(), &key.kp.Q, &sig.r, &sig.s);
+      mbedtls_ecdsa_verify(&key->grp, hash.data(), hash.size(), &key->Q, r.get(), s.get());
   if (ret == 0) return OkStatus();
   if (ret == MBEDTLS_ERR_MPI_ALLOC_FAILED || ret == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
     return MbedtlsStatus(ret, "ECDSA P-256: mbedtls_ecdsa_verify");
@@ -182,23 +156,23 @@ Status EcdsaP256Verify(ByteView public_key, ByteView message, ByteView signature
 StatusOr<EcdsaP256KeyPair> EcdsaP256Generate(Drbg& drbg) {
   Keypair key;
   TACET_RETURN_IF_ERROR(MbedtlsStatus(
-      mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, &key.kp, &Drbg::MbedtlsRandom, &drbg),
+      mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, key.get(), &Drbg::MbedtlsRandom, &drbg),
       "ECDSA P-256: mbedtls_ecp_gen_key"));
   EcdsaP256KeyPair out;
-  TACET_ASSIGN_OR_RETURN(out.private_key, WritePrivateKey(key.kp));
-  TACET_ASSIGN_OR_RETURN(out.public_key, WritePublicKey(key.kp));
+  TACET_ASSIGN_OR_RETURN(out.private_key, WritePrivateKey(*key.get()));
+  TACET_ASSIGN_OR_RETURN(out.public_key, WritePublicKey(*key.get()));
   return out;
 }
 
 StatusOr<Bytes> EcdsaP256Sign(ByteView private_key, ByteView message, Drbg& drbg) {
   Keypair key;
-  TACET_RETURN_IF_ERROR(LoadP256(key.kp));
-  TACET_RETURN_IF_ERROR(ReadPrivateKey(private_key, key.kp));
+  TACET_RETURN_IF_ERROR(LoadP256(*key.get()));
+  TACET_RETURN_IF_ERROR(ReadPrivateKey(private_key, *key.get()));
   const auto hash = Sha256(message);
   Bytes sig(MBEDTLS_ECDSA_MAX_LEN);
   size_t sig_len = 0;
   TACET_RETURN_IF_ERROR(MbedtlsStatus(
-      mbedtls_ecdsa_write_signature(&key.kp, MBEDTLS_MD_SHA256, hash.data(), hash.size(),
+      mbedtls_ecdsa_write_signature(key.get(), MBEDTLS_MD_SHA256, hash.data(), hash.size(),
                                     sig.data(), &sig_len, &Drbg::MbedtlsRandom, &drbg),
       "ECDSA P-256: mbedtls_ecdsa_write_signature"));
   sig.resize(sig_len);
@@ -208,14 +182,14 @@ StatusOr<Bytes> EcdsaP256Sign(ByteView private_key, ByteView message, Drbg& drbg
 StatusOr<std::string> EcdsaP256PublicKeyToPem(ByteView public_key) {
   Pk pk;
   TACET_RETURN_IF_ERROR(
-      MbedtlsStatus(mbedtls_pk_setup(&pk.pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)),
+      MbedtlsStatus(mbedtls_pk_setup(pk.get(), mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)),
                     "ECDSA P-256: mbedtls_pk_setup"));
-  mbedtls_ecp_keypair* kp = mbedtls_pk_ec(pk.pk);
+  mbedtls_ecp_keypair* kp = mbedtls_pk_ec(*pk.get());
   TACET_RETURN_IF_ERROR(LoadP256(*kp));
   TACET_RETURN_IF_ERROR(ReadPublicKey(public_key, *kp));
   char buf[512];
   TACET_RETURN_IF_ERROR(MbedtlsStatus(
-      mbedtls_pk_write_pubkey_pem(&pk.pk, reinterpret_cast<unsigned char*>(buf), sizeof(buf)),
+      mbedtls_pk_write_pubkey_pem(pk.get(), reinterpret_cast<unsigned char*>(buf), sizeof(buf)),
       "ECDSA P-256: mbedtls_pk_write_pubkey_pem"));
   return std::string(buf);
 }
@@ -223,9 +197,9 @@ StatusOr<std::string> EcdsaP256PublicKeyToPem(ByteView public_key) {
 StatusOr<std::string> EcdsaP256PrivateKeyToPem(const EcdsaP256KeyPair& key_pair) {
   Pk pk;
   TACET_RETURN_IF_ERROR(
-      MbedtlsStatus(mbedtls_pk_setup(&pk.pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)),
+      MbedtlsStatus(mbedtls_pk_setup(pk.get(), mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)),
                     "ECDSA P-256: mbedtls_pk_setup"));
-  mbedtls_ecp_keypair* kp = mbedtls_pk_ec(pk.pk);
+  mbedtls_ecp_keypair* kp = mbedtls_pk_ec(*pk.get());
   TACET_RETURN_IF_ERROR(LoadP256(*kp));
   TACET_RETURN_IF_ERROR(ReadPrivateKey(key_pair.private_key.view(), *kp));
   TACET_RETURN_IF_ERROR(ReadPublicKey(key_pair.public_key, *kp));
@@ -233,7 +207,7 @@ StatusOr<std::string> EcdsaP256PrivateKeyToPem(const EcdsaP256KeyPair& key_pair)
     return InvalidArgumentError("ECDSA P-256 key pair: the public key does not belong to the private key");
   }
   SecretBytes buf(1024);
-  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_pk_write_key_pem(&pk.pk, buf.data(), buf.size()),
+  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_pk_write_key_pem(pk.get(), buf.data(), buf.size()),
                                       "ECDSA P-256: mbedtls_pk_write_key_pem"));
   return std::string(reinterpret_cast<const char*>(buf.data()));
 }
@@ -241,20 +215,20 @@ StatusOr<std::string> EcdsaP256PrivateKeyToPem(const EcdsaP256KeyPair& key_pair)
 StatusOr<Bytes> EcdsaP256PublicKeyFromPem(std::string_view pem) {
   const SecretBytes input = NulTerminated(pem);
   Pk pk;
-  const int ret = mbedtls_pk_parse_public_key(&pk.pk, input.data(), input.size());
+  const int ret = mbedtls_pk_parse_public_key(pk.get(), input.data(), input.size());
   if (ret == MBEDTLS_ERR_PK_ALLOC_FAILED) return MbedtlsStatus(ret, "mbedtls_pk_parse_public_key");
   if (ret != 0) {
     return InvalidArgumentError("ECDSA P-256: not a PEM public key (SubjectPublicKeyInfo): " +
                                 internal::MbedtlsErrorText(ret));
   }
-  TACET_ASSIGN_OR_RETURN(mbedtls_ecp_keypair * kp, RequireP256(pk.pk, "PEM public key"));
+  TACET_ASSIGN_OR_RETURN(mbedtls_ecp_keypair * kp, RequireP256(*pk.get(), "PEM public key"));
   return WritePublicKey(*kp);
 }
 
 StatusOr<EcdsaP256KeyPair> EcdsaP256KeyPairFromPem(std::string_view pem) {
   const SecretBytes input = NulTerminated(pem);
   Pk pk;
-  const int ret = mbedtls_pk_parse_key(&pk.pk, input.data(), input.size(), nullptr, 0);
+  const int ret = mbedtls_pk_parse_key(pk.get(), input.data(), input.size(), nullptr, 0);
   if (ret == MBEDTLS_ERR_PK_ALLOC_FAILED) return MbedtlsStatus(ret, "mbedtls_pk_parse_key");
   if (ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
     return InvalidArgumentError("ECDSA P-256: the PEM private key is encrypted; an unencrypted key is expected");
@@ -263,7 +237,7 @@ StatusOr<EcdsaP256KeyPair> EcdsaP256KeyPairFromPem(std::string_view pem) {
     return InvalidArgumentError("ECDSA P-256: not a PEM private key (SEC 1 or PKCS #8): " +
                                 internal::MbedtlsErrorText(ret));
   }
-  TACET_ASSIGN_OR_RETURN(mbedtls_ecp_keypair * kp, RequireP256(pk.pk, "PEM private key"));
+  TACET_ASSIGN_OR_RETURN(mbedtls_ecp_keypair * kp, RequireP256(*pk.get(), "PEM private key"));
   if (mbedtls_ecp_check_privkey(&kp->grp, &kp->d) != 0) {
     return InvalidArgumentError("PEM private key is not a scalar in [1, n-1] on P-256");
   }

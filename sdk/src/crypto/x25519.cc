@@ -6,34 +6,21 @@
 #include <cstring>
 #include <string>
 
+#include "crypto/mbedtls_object.h"
 #include "crypto/mbedtls_status.h"
 
 namespace tacet::crypto {
 namespace {
 
+using internal::MbedtlsObject;
 using internal::MbedtlsStatus;
 
 // mbedTLS objects for one scalar multiplication; freeing wipes the scalar and the result.
 struct Curve25519Mul {
-  Curve25519Mul() {
-    mbedtls_ecp_group_init(&grp);
-    mbedtls_mpi_init(&k);
-    mbedtls_ecp_point_init(&u);
-    mbedtls_ecp_point_init(&result);
-  }
-  ~Curve25519Mul() {
-    mbedtls_ecp_point_free(&result);
-    mbedtls_ecp_point_free(&u);
-    mbedtls_mpi_free(&k);
-    mbedtls_ecp_group_free(&grp);
-  }
-  Curve25519Mul(const Curve25519Mul&) = delete;
-  Curve25519Mul& operator=(const Curve25519Mul&) = delete;
-
-  mbedtls_ecp_group grp;
-  mbedtls_mpi k;
-  mbedtls_ecp_point u;
-  mbedtls_ecp_point result;
+  MbedtlsObject<mbedtls_ecp_group, mbedtls_ecp_group_init, mbedtls_ecp_group_free> grp;
+  MbedtlsObject<mbedtls_mpi, mbedtls_mpi_init, mbedtls_mpi_free> k;
+  MbedtlsObject<mbedtls_ecp_point, mbedtls_ecp_point_init, mbedtls_ecp_point_free> u;
+  MbedtlsObject<mbedtls_ecp_point, mbedtls_ecp_point_init, mbedtls_ecp_point_free> result;
 };
 
 Status CheckLength(ByteView b, const char* what) {
@@ -47,7 +34,7 @@ Status CheckLength(ByteView b, const char* what) {
 // X25519(sk, u) per RFC 7748 §5; peer_u == nullptr means the base point u = 9.
 StatusOr<SecretBytes> ScalarMult(ByteView sk, const uint8_t* peer_u) {
   Curve25519Mul m;
-  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_ecp_group_load(&m.grp, MBEDTLS_ECP_DP_CURVE25519),
+  TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_ecp_group_load(m.grp.get(), MBEDTLS_ECP_DP_CURVE25519),
                                       "X25519: mbedtls_ecp_group_load"));
   {
     // decodeScalar25519 (RFC 7748 §5): clear bits 0-2, clear bit 255, set bit 254. The strings
@@ -57,24 +44,24 @@ StatusOr<SecretBytes> ScalarMult(ByteView sk, const uint8_t* peer_u) {
     clamped.data()[31] &= 127;
     clamped.data()[31] |= 64;
     TACET_RETURN_IF_ERROR(
-        MbedtlsStatus(mbedtls_mpi_read_binary_le(&m.k, clamped.data(), clamped.size()),
+        MbedtlsStatus(mbedtls_mpi_read_binary_le(m.k.get(), clamped.data(), clamped.size()),
                       "X25519: mbedtls_mpi_read_binary_le(scalar)"));
   }
-  const mbedtls_ecp_point* point = &m.grp.G;
+  const mbedtls_ecp_point* point = &m.grp->G;
   if (peer_u != nullptr) {
     // decodeUCoordinate (RFC 7748 §5): mask the most significant bit; values >= p are accepted
     // and reduced by the arithmetic.
     uint8_t u[kX25519KeySize];
     std::memcpy(u, peer_u, sizeof(u));
     u[31] &= 0x7f;
-    TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_mpi_read_binary_le(&m.u.X, u, sizeof(u)),
+    TACET_RETURN_IF_ERROR(MbedtlsStatus(mbedtls_mpi_read_binary_le(&m.u->X, u, sizeof(u)),
                                         "X25519: mbedtls_mpi_read_binary_le(u)"));
     TACET_RETURN_IF_ERROR(
-        MbedtlsStatus(mbedtls_mpi_lset(&m.u.Z, 1), "X25519: mbedtls_mpi_lset"));
-    point = &m.u;
+        MbedtlsStatus(mbedtls_mpi_lset(&m.u->Z, 1), "X25519: mbedtls_mpi_lset"));
+    point = m.u.get();
   }
   // f_rng == NULL: mbedTLS 2.28 then blinds with its internal DRBG seeded from the scalar.
-  const int ret = mbedtls_ecp_mul(&m.grp, &m.result, &m.k, point, nullptr, nullptr);
+  const int ret = mbedtls_ecp_mul(m.grp.get(), m.result.get(), m.k.get(), point, nullptr, nullptr);
   if (ret == MBEDTLS_ERR_ECP_INVALID_KEY && peer_u != nullptr) {
     // The scalar is clamped, so this is mbedTLS refusing a low-order u, whose product is the
     // all-zero value RFC 7748 §6.1 tells us to reject.
@@ -84,7 +71,7 @@ StatusOr<SecretBytes> ScalarMult(ByteView sk, const uint8_t* peer_u) {
   TACET_RETURN_IF_ERROR(MbedtlsStatus(ret, "X25519: mbedtls_ecp_mul"));
   SecretBytes out(kX25519KeySize);
   TACET_RETURN_IF_ERROR(
-      MbedtlsStatus(mbedtls_mpi_write_binary_le(&m.result.X, out.data(), out.size()),
+      MbedtlsStatus(mbedtls_mpi_write_binary_le(&m.result->X, out.data(), out.size()),
                     "X25519: mbedtls_mpi_write_binary_le"));
   // RFC 7748 §6.1 / RFC 9180 §7.1.1: check for the all-zero value, without branching on where a
   // non-zero byte is.
