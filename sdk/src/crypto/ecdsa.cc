@@ -94,6 +94,16 @@ StatusOr<mbedtls_ecp_keypair*> RequireP256(mbedtls_pk_context& pk, const char* w
   return kp;
 }
 
+// Makes `pk` an EC key on P-256 with no key material yet; returns its keypair to fill in.
+StatusOr<mbedtls_ecp_keypair*> SetUpP256(Pk& pk) {
+  TACET_RETURN_IF_ERROR(
+      MbedtlsStatus(mbedtls_pk_setup(pk.get(), mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)),
+                    "ECDSA P-256: mbedtls_pk_setup"));
+  mbedtls_ecp_keypair* kp = mbedtls_pk_ec(*pk.get());
+  TACET_RETURN_IF_ERROR(LoadP256(*kp));
+  return kp;
+}
+
 // mbedTLS parses PEM only from a NUL-terminated buffer whose length includes the NUL.
 SecretBytes NulTerminated(std::string_view pem) {
   SecretBytes buf(pem.size() + 1);
@@ -181,11 +191,7 @@ StatusOr<Bytes> EcdsaP256Sign(ByteView private_key, ByteView message, Drbg& drbg
 
 StatusOr<std::string> EcdsaP256PublicKeyToPem(ByteView public_key) {
   Pk pk;
-  TACET_RETURN_IF_ERROR(
-      MbedtlsStatus(mbedtls_pk_setup(pk.get(), mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)),
-                    "ECDSA P-256: mbedtls_pk_setup"));
-  mbedtls_ecp_keypair* kp = mbedtls_pk_ec(*pk.get());
-  TACET_RETURN_IF_ERROR(LoadP256(*kp));
+  TACET_ASSIGN_OR_RETURN(mbedtls_ecp_keypair * kp, SetUpP256(pk));
   TACET_RETURN_IF_ERROR(ReadPublicKey(public_key, *kp));
   char buf[512];
   TACET_RETURN_IF_ERROR(MbedtlsStatus(
@@ -196,11 +202,7 @@ StatusOr<std::string> EcdsaP256PublicKeyToPem(ByteView public_key) {
 
 StatusOr<std::string> EcdsaP256PrivateKeyToPem(const EcdsaP256KeyPair& key_pair) {
   Pk pk;
-  TACET_RETURN_IF_ERROR(
-      MbedtlsStatus(mbedtls_pk_setup(pk.get(), mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)),
-                    "ECDSA P-256: mbedtls_pk_setup"));
-  mbedtls_ecp_keypair* kp = mbedtls_pk_ec(*pk.get());
-  TACET_RETURN_IF_ERROR(LoadP256(*kp));
+  TACET_ASSIGN_OR_RETURN(mbedtls_ecp_keypair * kp, SetUpP256(pk));
   TACET_RETURN_IF_ERROR(ReadPrivateKey(key_pair.private_key.view(), *kp));
   TACET_RETURN_IF_ERROR(ReadPublicKey(key_pair.public_key, *kp));
   if (mbedtls_ecp_check_pub_priv(kp, kp) != 0) {
