@@ -58,6 +58,10 @@ std::vector<std::string> WideningReasons(const Policy& old_policy, const Policy&
                       " to " + LegalBasisName(after.legal_basis()));
   }
   if (before.refusable() && !after.refusable()) reasons.push_back("is no longer refusable");
+  if (before.default_state() == fb::DefaultState::Denied &&
+      after.default_state() == fb::DefaultState::Granted) {
+    reasons.push_back("is now granted by default");
+  }
 
   const auto* recipients = new_policy.root().recipients();
   if (recipients == nullptr) return reasons;

@@ -5,7 +5,8 @@
 // purpose uses a new category or channel, reaches a recipient (for some category) it did not reach
 // before, reaches one in a weaker form (transform lower in None < Coarsen < Pseudonymise <
 // Aggregate < Drop), a recipient it reaches drops requires_notice / legal_process_only, it stops
-// requiring another purpose, becomes non-refusable, or changes legal basis.
+// requiring another purpose, becomes non-refusable, becomes granted by default, or changes legal
+// basis.
 #ifndef TACET_POLICY_DIFF_H_
 #define TACET_POLICY_DIFF_H_
 

@@ -134,6 +134,17 @@ TEST_F(PolicyDiffTest, ChannelBasisRefusabilityAndRequirementChangesWiden) {
               ElementsAre("legal basis changed from legitimate_interest to contract"));
 }
 
+// A purpose that was off until the user turned it on, and is now on unless the user turns it off,
+// covers every user who never decided: its scope widened for them.
+TEST_F(PolicyDiffTest, BecomingGrantedByDefaultWidens) {
+  PurposeIn(*before_tree_, "analytics").default_state = fb::DefaultState::Denied;
+  PurposeIn(*before_tree_, "service_communications").default_state = fb::DefaultState::Granted;
+  PurposeIn(*after_tree_, "service_communications").default_state = fb::DefaultState::Denied;
+  const PolicyDiff diff = Diff();
+  EXPECT_THAT(ReasonsFor(diff, "analytics"), ElementsAre("is now granted by default"));
+  EXPECT_FALSE(diff.IsWidened("service_communications")) << "denied by default narrows";
+}
+
 TEST_F(PolicyDiffTest, RecipientLosingItsSafeguardWidens) {
   RecipientIn(*after_tree_, "business_purchasers").requires_notice = false;
   const PolicyDiff diff = Diff();
