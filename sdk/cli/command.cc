@@ -1,6 +1,7 @@
 #include "command.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,6 +64,16 @@ StatusOr<Bytes> ReadFile(const std::string& path, size_t max_bytes) {
 Status WriteFile(const std::string& path, ByteView bytes, unsigned mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return UnavailableError("cannot create '" + path + "': " + std::strerror(errno));
+  // O_CREAT's mode applies only to a new file. An existing one keeps its permissions, so take
+  // away whatever `mode` does not allow before writing (a private key must not land in a file
+  // others can read).
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || ((st.st_mode & 07777 & ~mode) != 0 &&
+                                ::fchmod(fd, static_cast<mode_t>(st.st_mode & 07777 & mode)) != 0)) {
+    const std::string error = std::strerror(errno);
+    ::close(fd);
+    return UnavailableError("cannot restrict the permissions of '" + path + "': " + error);
+  }
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);

@@ -52,7 +52,8 @@ int Fail(const Status& status);
 int UsageError(const Command& command, std::string_view problem);
 
 StatusOr<Bytes> ReadFile(const std::string& path, size_t max_bytes);
-// Writes with the given mode (0600 for private keys), replacing any existing file.
+// Writes with the given mode (0600 for private keys), replacing any existing file; an existing
+// file loses every permission bit that `mode` does not have before anything is written.
 Status WriteFile(const std::string& path, ByteView bytes, unsigned mode = 0644);
 
 }  // namespace tacet::cli

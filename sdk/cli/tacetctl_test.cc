@@ -1,4 +1,5 @@
 // Runs the tacetctl binary on good and bad policy files and checks exit codes and messages.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <gmock/gmock.h>
@@ -161,6 +162,20 @@ TEST_F(TacetctlTest, VerifyNamesEveryBadEntry) {
                                   "has transform 'none' but the recipient is pseudonymised-only"));
   EXPECT_THAT(r.output, HasSubstr("- purpose 'location_features' is consent-based but is not denied by default"));
   EXPECT_THAT(r.output, HasSubstr("- category 'contact' has no retention period"));
+}
+
+// O_CREAT's mode applies only to a new file: overwriting an existing world-readable file must
+// not leave the new private key readable by others.
+TEST_F(TacetctlTest, KeygenPrivateKeyIsOwnerOnlyEvenOverAnExistingFile) {
+  const std::string priv = dir_.File("k.pem"), pub = dir_.File("p.pem");
+  tacet::testing::WriteFileOrDie(priv, ByteView::FromString("old"));
+  ASSERT_EQ(::chmod(priv.c_str(), 0644), 0);
+  ASSERT_EQ(Tacetctl("policy keygen --out-private " + priv + " --out-public " + pub).exit_code, 0);
+  struct stat st {};
+  ASSERT_EQ(::stat(priv.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_THAT(std::string(ByteView(tacet::testing::ReadFileOrDie(priv)).AsStringView()),
+              HasSubstr("PRIVATE KEY"));
 }
 
 TEST_F(TacetctlTest, KeygenSignAndVerifyTheSignature) {
