@@ -90,7 +90,6 @@ class HpkeContext {
   HpkeContext(HpkeSuite suite, std::optional<Aead> aead, SecretBytes exporter_secret);
   Status CheckCanEncrypt(const char* operation) const;
   std::array<uint8_t, kAeadNonceSize> ComputeNonce() const;
-  Status IncrementSeq();
 
   HpkeSuite suite_;
   std::optional<Aead> aead_;  // empty for the export-only suite
