@@ -289,7 +289,7 @@ TEST(ConsentLedgerTest, InterruptedPromptLeavesNoImplicitConsent) {
   EXPECT_TRUE(history.empty());
 }
 
-class HistoryTest : public ::testing::Test {
+class ConsentHistoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ConsentLedger& ledger = h_.ledger();
@@ -308,7 +308,7 @@ class HistoryTest : public ::testing::Test {
   LedgerHarness h_;
 };
 
-TEST_F(HistoryTest, ChainsEveryEntry) {
+TEST_F(ConsentHistoryTest, ChainsEveryEntry) {
   ASSERT_OK_AND_ASSIGN(auto history, h_.ledger().History());
   ASSERT_EQ(history.size(), 4u);
   Hash prev{};
@@ -345,38 +345,38 @@ TEST_F(HistoryTest, ChainsEveryEntry) {
   EXPECT_NE(ComputeEntryHash(e), original);
 }
 
-TEST_F(HistoryTest, VerifySurvivesRestart) {
+TEST_F(ConsentHistoryTest, VerifySurvivesRestart) {
   h_.Reopen();
   EXPECT_OK(h_.ledger().Verify());
   ASSERT_OK(h_.ledger().SetPurpose("advertising", kGranted, kUser));
   EXPECT_OK(h_.ledger().Verify());
 }
 
-TEST_F(HistoryTest, DetectsAnEditedEntry) {
+TEST_F(ConsentHistoryTest, DetectsAnEditedEntry) {
   Tamper("UPDATE consent_history SET state = 1 WHERE seq = 4");
   EXPECT_THAT(h_.ledger().Verify(),
               StatusIs(StatusCode::kDataLoss, HasSubstr("entry 4 does not match its hash")));
   EXPECT_THAT(h_.ledger().Receipt(4), StatusIs(StatusCode::kDataLoss));
 }
 
-TEST_F(HistoryTest, DetectsAnEditedTimestamp) {
+TEST_F(ConsentHistoryTest, DetectsAnEditedTimestamp) {
   Tamper("UPDATE consent_history SET decided_at_ms = decided_at_ms - 5 WHERE seq = 2");
   EXPECT_THAT(h_.ledger().Verify(), StatusIs(StatusCode::kDataLoss, HasSubstr("entry 2 ")));
 }
 
-TEST_F(HistoryTest, DetectsARemovedEntry) {
+TEST_F(ConsentHistoryTest, DetectsARemovedEntry) {
   Tamper("DELETE FROM consent_history WHERE seq = 2");
   EXPECT_THAT(h_.ledger().Verify(),
               StatusIs(StatusCode::kDataLoss, HasSubstr("entry 3 is out of sequence")));
 }
 
-TEST_F(HistoryTest, DetectsARemovedAndRenumberedEntry) {
+TEST_F(ConsentHistoryTest, DetectsARemovedAndRenumberedEntry) {
   Tamper("DELETE FROM consent_history WHERE seq = 2; "
          "UPDATE consent_history SET seq = seq - 1 WHERE seq > 2");
   EXPECT_THAT(h_.ledger().Verify(), StatusIs(StatusCode::kDataLoss, HasSubstr("entry 2 ")));
 }
 
-TEST_F(HistoryTest, DetectsARemovedLastEntry) {
+TEST_F(ConsentHistoryTest, DetectsARemovedLastEntry) {
   // The chain itself stays consistent; the current state no longer has its entry.
   Tamper("DELETE FROM consent_history WHERE seq = 4");
   EXPECT_THAT(h_.ledger().Verify(),
@@ -384,7 +384,7 @@ TEST_F(HistoryTest, DetectsARemovedLastEntry) {
                        HasSubstr("'purpose:voice_features' does not match its last history entry 1")));
 }
 
-TEST_F(HistoryTest, DetectsSwappedEntries) {
+TEST_F(ConsentHistoryTest, DetectsSwappedEntries) {
   Tamper("UPDATE consent_history SET seq = -2 WHERE seq = 2; "
          "UPDATE consent_history SET seq = 2 WHERE seq = 3; "
          "UPDATE consent_history SET seq = 3 WHERE seq = -2");
@@ -392,7 +392,7 @@ TEST_F(HistoryTest, DetectsSwappedEntries) {
               StatusIs(StatusCode::kDataLoss, HasSubstr("entry 2 does not chain to entry 1")));
 }
 
-TEST_F(HistoryTest, DetectsAForgedEntry) {
+TEST_F(ConsentHistoryTest, DetectsAForgedEntry) {
   // A forged "granted" appended with a made-up hash, and the current state moved along with it.
   Tamper("INSERT INTO consent_history SELECT 5, subject, 1, precision, decided_at_ms, policy_id, "
          "policy_version, policy_hash, source, entry_hash, zeroblob(32) FROM consent_history "
@@ -402,7 +402,7 @@ TEST_F(HistoryTest, DetectsAForgedEntry) {
               StatusIs(StatusCode::kDataLoss, HasSubstr("entry 5 does not match its hash")));
 }
 
-TEST_F(HistoryTest, DetectsAnEditedCurrentState) {
+TEST_F(ConsentHistoryTest, DetectsAnEditedCurrentState) {
   Tamper("UPDATE consent_state SET state = 1 WHERE subject = 'purpose:voice_features'");
   EXPECT_THAT(h_.ledger().Verify(),
               StatusIs(StatusCode::kDataLoss,
@@ -410,13 +410,13 @@ TEST_F(HistoryTest, DetectsAnEditedCurrentState) {
                                  "last history entry 4")));
 }
 
-TEST_F(HistoryTest, DetectsAMissingOrExtraCurrentState) {
+TEST_F(ConsentHistoryTest, DetectsAMissingOrExtraCurrentState) {
   Tamper("DELETE FROM consent_state WHERE subject = 'channel:email'");
   EXPECT_THAT(h_.ledger().Verify(),
               StatusIs(StatusCode::kDataLoss, HasSubstr("no row for 'channel:email'")));
 }
 
-TEST_F(HistoryTest, DetectsACurrentStateWithoutHistory) {
+TEST_F(ConsentHistoryTest, DetectsACurrentStateWithoutHistory) {
   Tamper("INSERT INTO consent_state SELECT 'channel:push', state, precision, decided_at_ms, "
          "policy_id, policy_version, policy_hash, source, seq FROM consent_state "
          "WHERE subject = 'channel:email'");
@@ -424,7 +424,7 @@ TEST_F(HistoryTest, DetectsACurrentStateWithoutHistory) {
               StatusIs(StatusCode::kDataLoss, HasSubstr("'channel:push' has no history entry")));
 }
 
-TEST_F(HistoryTest, ReceiptIsJsonWithTheEntryHash) {
+TEST_F(ConsentHistoryTest, ReceiptIsJsonWithTheEntryHash) {
   ASSERT_OK_AND_ASSIGN(auto history, h_.ledger().History());
   for (const HistoryEntry& e : history) {
     ASSERT_OK_AND_ASSIGN(std::string text, h_.ledger().Receipt(e.seq));
@@ -454,7 +454,7 @@ TEST_F(HistoryTest, ReceiptIsJsonWithTheEntryHash) {
   EXPECT_THAT(h_.ledger().Receipt(99), StatusIs(StatusCode::kNotFound, HasSubstr("entry 99")));
 }
 
-TEST(ReceiptTest, TimesAndEscaping) {
+TEST(ConsentReceiptTest, TimesAndEscaping) {
   HistoryEntry e;
   e.seq = 7;
   e.subject = std::string("purpose:we\"ird\\\n\x01 \xc3\xa9 \xff", 22);

@@ -21,7 +21,7 @@ const FeatureStatus& Find(const std::vector<FeatureStatus>& features, const std:
   return kNone;
 }
 
-TEST(FeatureAvailabilityTest, ListsEveryFeatureOnceNotAskedAtFirst) {
+TEST(ConsentFeatureTest, ListsEveryFeatureOnceNotAskedAtFirst) {
   LedgerHarness h;
   const auto features = Features(h.snapshot());
   std::vector<std::string> names;
@@ -36,7 +36,7 @@ TEST(FeatureAvailabilityTest, ListsEveryFeatureOnceNotAskedAtFirst) {
             "needs category 'voice' (not asked); needs purpose 'voice_features' (unknown)");
 }
 
-TEST(FeatureAvailabilityTest, DeclinedDataGreysOutItsFeatures) {
+TEST(ConsentFeatureTest, DeclinedDataGreysOutItsFeatures) {
   LedgerHarness h;
   ConsentLedger& ledger = h.ledger();
   ASSERT_OK(ledger.SetCategoryProvided("billing", true, DecisionSource::kUser));
