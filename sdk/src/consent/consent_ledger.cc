@@ -90,6 +90,16 @@ Status ReadEntryColumns(const store::Statement& st, int first, const std::string
   return OkStatus();
 }
 
+// Reads a consent_history row selected as kEntryColumns, prev_hash, entry_hash.
+Status ReadHistoryRow(const store::Statement& st, HistoryEntry* e) {
+  const std::string what = "consent history: entry " + std::to_string(st.ColumnInt64(0));
+  TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, e));
+  if (!ToHash(st.ColumnBlob(9), &e->prev_hash) || !ToHash(st.ColumnBlob(10), &e->entry_hash)) {
+    return DataLossError(what + " has a hash that is not 32 bytes");
+  }
+  return OkStatus();
+}
+
 Status BindEntryColumns(store::Statement& st, const HistoryEntry& e) {
   TACET_RETURN_IF_ERROR(st.Bind(1, e.seq));
   TACET_RETURN_IF_ERROR(st.Bind(2, std::string_view(e.subject)));
@@ -550,19 +560,19 @@ Status ConsentLedger::Verify() {
     TACET_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     HistoryEntry e;
-    const int64_t seq = st.ColumnInt64(0);
+    TACET_RETURN_IF_ERROR(ReadHistoryRow(st, &e));
+    const int64_t seq = e.seq;
     const std::string what = "consent history: entry " + std::to_string(seq);
-    TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
     if (seq != expected_seq) {
       return DataLossError(what + " is out of sequence (expected entry " +
                            std::to_string(expected_seq) +
                            "): an entry was removed, inserted or renumbered");
     }
-    if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || e.prev_hash != prev) {
+    if (e.prev_hash != prev) {
       return DataLossError(what + " does not chain to entry " + std::to_string(seq - 1) +
                            " (prev_hash mismatch): an entry was removed, inserted or reordered");
     }
-    if (!ToHash(st.ColumnBlob(10), &e.entry_hash) || ComputeEntryHash(e) != e.entry_hash) {
+    if (ComputeEntryHash(e) != e.entry_hash) {
       return DataLossError(what + " does not match its hash: the entry was edited");
     }
     prev = e.entry_hash;
@@ -616,11 +626,7 @@ StatusOr<std::vector<HistoryEntry>> ConsentLedger::History(std::string_view subj
     TACET_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     HistoryEntry e;
-    const std::string what = "consent history: entry " + std::to_string(st.ColumnInt64(0));
-    TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
-    if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || !ToHash(st.ColumnBlob(10), &e.entry_hash)) {
-      return DataLossError(what + " has a hash that is not 32 bytes");
-    }
+    TACET_RETURN_IF_ERROR(ReadHistoryRow(st, &e));
     out.push_back(std::move(e));
   }
   return out;
@@ -632,13 +638,9 @@ StatusOr<HistoryEntry> ConsentLedger::ReadEntryLocked(int64_t seq) {
                                               " WHERE seq = ?1"));
   TACET_RETURN_IF_ERROR(st.Bind(1, seq));
   TACET_ASSIGN_OR_RETURN(bool row, st.Step());
-  const std::string what = "consent history: entry " + std::to_string(seq);
-  if (!row) return NotFoundError(what + " does not exist");
+  if (!row) return NotFoundError("consent history: entry " + std::to_string(seq) + " does not exist");
   HistoryEntry e;
-  TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
-  if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || !ToHash(st.ColumnBlob(10), &e.entry_hash)) {
-    return DataLossError(what + " has a hash that is not 32 bytes");
-  }
+  TACET_RETURN_IF_ERROR(ReadHistoryRow(st, &e));
   return e;
 }
 

@@ -90,6 +90,9 @@ TEST(ConsentLedgerTest, SetPurposePublishesANewSnapshotAndKeepsTheOldOneValid) {
   EXPECT_EQ(h.ledger().retained_snapshots(), 5u);
 }
 
+// docs/consent.md states the memory kept per change from this size.
+static_assert(sizeof(ConsentSnapshot) <= 160, "update the memory bound in docs/consent.md");
+
 TEST(ConsentLedgerTest, DecisionsSurviveAProcessRestart) {
   LedgerHarness h;
   ASSERT_OK(h.ledger().SetPurpose("advertising", kGranted, kUser));
