@@ -26,6 +26,7 @@ HOST_PACKAGES=(
   clang libclang-rt-14-dev
   python3
   nlohmann-json3-dev
+  python3-jsonschema
 )
 # arm64 cross build: compiler, target libraries (multiarch) and qemu to run the tests.
 ARM64_PACKAGES=(

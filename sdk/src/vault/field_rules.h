@@ -1,0 +1,49 @@
+// How the vault validates a value before it is encrypted and stored.
+//
+// The categories and fields come from the policy (sdk/policy/streaming-service.json); this file
+// only says what KIND of value a policy field holds, keyed by the policy's field id. A field the
+// policy adds later without an entry here is validated as free text (FieldKind::kText).
+#ifndef TACET_VAULT_FIELD_RULES_H_
+#define TACET_VAULT_FIELD_RULES_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace tacet::vault {
+
+enum class FieldKind : uint8_t {
+  kName,              // one line of text, 1..200 code points
+  kText,              // free text, 1..4096 code points (tabs and line breaks allowed)
+  kEmail,             // addr-spec of RFC 5322 §3.4.1 in its dot-atom form, ASCII, <= 254 bytes
+  kPhoneE164,         // ITU-T E.164: '+', then 7 to 15 digits, the first not 0
+  kPostalAddress,     // text, 1..500 code points, line breaks allowed
+  kPaymentToken,      // a payment processor's token: 8..128 of [A-Za-z0-9_-]; never a card number
+  kPaymentLastFour,   // the last four digits of a card, optionally after a brand: "Visa 4242"
+  kAudio,             // raw audio bytes (1 byte .. 4 MiB); needs explicit consent to store
+  kPreciseLocation,   // "lat,lon" in decimal degrees; needs precise location consent
+  kApproximateLocation,  // a place name, or "lat,lon" with at most 2 decimals (~1 km)
+};
+
+// "name", "text", "email", ... Static storage.
+const char* FieldKindName(FieldKind kind);
+// The kind of a policy field id; kText for ids this table does not know.
+FieldKind KindOfField(std::string_view field_id);
+// Whether values of this kind are text (UTF-8) rather than bytes.
+bool IsTextKind(FieldKind kind);
+
+// Checks `value` against `kind`. OK, or kInvalidArgument whose message starts with
+// "<category>.<field>: " and says what is wrong — it never repeats the value (messages reach logs).
+// Pure; thread-safe.
+Status ValidateValue(std::string_view category, std::string_view field, FieldKind kind,
+                     std::string_view value);
+
+// True when `text` contains a run of exactly 13 to 19 digits (single spaces or dashes between
+// digits allowed) that passes the Luhn check (ISO/IEC 7812-1 Annex B): what a full card number looks like.
+bool ContainsCardNumber(std::string_view text);
+
+}  // namespace tacet::vault
+
+#endif  // TACET_VAULT_FIELD_RULES_H_
