@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "command.h"
+#include "agent/device_schema.h"
 #include "consent/consent_ledger.h"
 #include "consent/feature_availability.h"
 #include "policy/policy.h"
@@ -39,13 +40,6 @@ constexpr char kUsage[] =
     "Opening the database under a policy it has not seen applies that update first.\n"
     "exit status: 0 ok, 1 check failed or refused, 2 usage error\n";
 
-// The schema tacetctl opens a device database with. One place, so the switch to the assembled
-// device schema is one line.
-const store::Schema& DeviceSchema() {
-  static const store::Schema* schema = new store::Schema{"consent", consent::ConsentMigrations()};
-  return *schema;
-}
-
 // What a subcommand works on; owns everything the ledger refers to.
 struct Session {
   platform::PosixClock clock;
@@ -77,7 +71,7 @@ std::unique_ptr<Session> OpenSession(Args& args, int* exit_code) {
   }
   auto session = std::make_unique<Session>();
   store::OpenOptions options;
-  options.schema = &DeviceSchema();
+  options.schema = &agent::DeviceSchema();
   auto db = store::Database::Open(db_path, options);
   if (!db.ok()) {
     *exit_code = Fail(db.status());

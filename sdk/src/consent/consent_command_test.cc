@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "agent/device_schema.h"
 #include "consent/consent_test_util.h"
 #include "policy/policy_test_util.h"
 #include "store/database.h"
@@ -46,7 +47,7 @@ class ConsentCommandTest : public ::testing::Test {
   std::string Db() const { return " --db '" + dir_.File("device.db") + "'"; }
   void Tamper(const std::string& sql) {
     store::OpenOptions options;
-    options.schema = &testing::ConsentSchema();
+    options.schema = &agent::DeviceSchema();  // the schema tacetctl opens the file with
     auto db = store::Database::Open(dir_.File("device.db"), options);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     ASSERT_TRUE((*db)->Exec(sql).ok());

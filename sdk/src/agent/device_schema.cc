@@ -1,0 +1,43 @@
+#include "agent/device_schema.h"
+
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "consent/consent_ledger.h"
+#include "vault/vault.h"
+
+namespace tacet::agent {
+namespace {
+
+// One row per shipped module step: which module, and which of its steps (1-based).
+struct Step {
+  std::vector<store::Migration> (*module)();
+  int module_version;
+};
+
+// Append only. Device version = position in this list + 1.
+constexpr Step kDeviceSteps[] = {
+    {consent::ConsentMigrations, 1},  // device v1
+    {audit::AuditMigrations, 1},      // device v2
+    {vault::VaultMigrations, 1},      // device v3
+};
+
+store::Schema* Build() {
+  auto* schema = new store::Schema{"tacet-device", {}};
+  int version = 0;
+  for (const Step& step : kDeviceSteps) {
+    store::Migration m = step.module()[static_cast<size_t>(step.module_version - 1)];
+    m.to_version = ++version;
+    schema->migrations.push_back(m);
+  }
+  return schema;
+}
+
+}  // namespace
+
+const store::Schema& DeviceSchema() {
+  static const store::Schema* schema = Build();
+  return *schema;
+}
+
+}  // namespace tacet::agent
