@@ -31,6 +31,13 @@ def medians(doc):
     return out
 
 
+def fmt(ns):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.2f}{unit}"
+    return f"{ns:.2f}ns"
+
+
 def main(path):
     times = medians(json.load(open(path)))
     rows = []
@@ -47,9 +54,9 @@ def main(path):
         print("no benchmark pairs found")
         return 1
     width = max(len(r[0]) for r in rows)
-    print(f"\n{'benchmark':<{width}}  {'median':>12}  {'baseline median':>16}  ratio  baseline")
+    print(f"\n{'benchmark':<{width}}  {'median':>12}  {'baseline median':>16}   ratio  baseline")
     for name, t, base, bt in rows:
-        print(f"{name:<{width}}  {t/1e3:>10.1f}us  {bt/1e3:>14.1f}us  {t/bt:5.2f}x  {base}")
+        print(f"{name:<{width}}  {fmt(t):>12}  {fmt(bt):>16}  {t/bt:6.2f}x  {base}")
     return 0
 
 
