@@ -12,6 +12,10 @@ namespace {
 const Command* const kCommands[] = {
     &kPolicyCommand,
     &kConsentCommand,
+    &kProfileCommand,
+    &kExportCommand,
+    &kEraseCommand,
+    &kAuditCommand,
 };
 
 int Help() {
