@@ -32,6 +32,7 @@ extern const Command kConsentCommand;
 // vault_command.cc
 extern const Command kProfileCommand;
 extern const Command kExportCommand;
+extern const Command kReportCommand;
 extern const Command kEraseCommand;
 extern const Command kAuditCommand;
 

@@ -14,6 +14,7 @@ const Command* const kCommands[] = {
     &kConsentCommand,
     &kProfileCommand,
     &kExportCommand,
+    &kReportCommand,
     &kEraseCommand,
     &kAuditCommand,
 };

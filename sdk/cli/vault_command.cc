@@ -20,6 +20,7 @@
 #include "posix/file_key_store.h"
 #include "posix/posix_clock.h"
 #include "posix/posix_entropy.h"
+#include "report/privacy_report.h"
 #include "store/database.h"
 #include "vault/consent_view.h"
 #include "vault/export.h"
@@ -240,6 +241,7 @@ int ProfileHistory(const Command& cmd, Session& s, const std::vector<std::string
 
 int RunProfile(const std::vector<std::string>& all);
 int RunExport(const std::vector<std::string>& all);
+int RunReport(const std::vector<std::string>& all);
 int RunErase(const std::vector<std::string>& all);
 int RunAudit(const std::vector<std::string>& all);
 
@@ -249,6 +251,8 @@ const Command kProfileCommand = {"profile", "set, show and trace the user's pers
                                  kProfileUsage, &RunProfile};
 const Command kExportCommand = {"export", "write everything held about the user as JSON",
                                 kExportUsage, &RunExport};
+const Command kReportCommand = {"report", "write the user's privacy report as an HTML page",
+                                kReportUsage, &RunReport};
 const Command kEraseCommand = {"erase", "erase a category of personal data, or everything",
                                kEraseUsage, &RunErase};
 const Command kAuditCommand = {"audit", "verify the audit log of corrections, exports, erasures",
@@ -326,6 +330,33 @@ int RunExport(const std::vector<std::string>& all) {
   std::printf("wrote %s: %lld values, %lld past versions\n", out.c_str(),
               static_cast<long long>(summary.records),
               static_cast<long long>(summary.history_entries));
+  return kExitOk;
+}
+
+int RunReport(const std::vector<std::string>& all) {
+  const Command& cmd = kReportCommand;
+  Args args(all);
+  std::string out;
+  if (!args.TakeOption("--html", &out)) return kExitUsage;
+  if (out.empty()) return UsageError(cmd, "--html FILE is required");
+  int code = kExitOk;
+  auto session = OpenSession(cmd, args, &code);
+  if (session == nullptr) return code;
+  if (!args.rest().empty()) return UsageError(cmd, "report takes no arguments");
+  report::ReportSources sources;
+  sources.vault = session->vault.get();
+  sources.audit = session->audit.get();
+  sources.clock = &session->clock;
+  sources.ledger = session->ledger.get();
+  report::ReportSummary summary;
+  const Status status = WritePrivateFile(out, [&](vault::ByteSink& sink) -> Status {
+    TACET_ASSIGN_OR_RETURN(summary, report::WritePrivacyReport(sources, *session->db, sink));
+    return OkStatus();
+  });
+  if (!status.ok()) return Fail(status);
+  std::printf("wrote %s: %lld values in %lld categories\n", out.c_str(),
+              static_cast<long long>(summary.records),
+              static_cast<long long>(summary.categories_held));
   return kExitOk;
 }
 

@@ -135,6 +135,21 @@ TEST_F(VaultCommandTest, SetCorrectHistoryExportEraseAndVerify) {
     EXPECT_THAT(files, Not(HasSubstr(v))) << v;
   }
 
+  // The privacy report: a page holding the values, written 0600, and audited.
+  const std::string page = out_.File("report.html");
+  r = Tacetctl("report --html " + ShellQuote(page));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "wrote " + page + ": 4 values in 3 categories\n");
+  {
+    struct stat st {};
+    ASSERT_EQ(::stat(page.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    const Bytes bytes = tacet::testing::ReadFileOrDie(page);
+    const std::string html(bytes.begin(), bytes.end());
+    for (const char* v : {kName, kEmail2, kPhone, kListening}) EXPECT_THAT(html, HasSubstr(v));
+    EXPECT_THAT(html, HasSubstr("Content-Security-Policy"));
+  }
+
   r = Tacetctl("erase --category contact");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "erased 'contact': 2 values, 1 past versions; its data key destroyed\n");
@@ -201,6 +216,7 @@ TEST_F(VaultCommandTest, UsageErrors) {
   EXPECT_EQ(Tacetctl("profile set email_address a@b.example").exit_code, 2);
   EXPECT_EQ(Tacetctl("profile frobnicate").exit_code, 2);
   EXPECT_EQ(Tacetctl("export").exit_code, 2);
+  EXPECT_EQ(Tacetctl("report").exit_code, 2);
   EXPECT_EQ(Tacetctl("audit").exit_code, 2);
   EXPECT_EQ(Tacetctl("erase --category contact --bogus").exit_code, 2);
   const CommandResult r =
