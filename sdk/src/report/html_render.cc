@@ -39,7 +39,9 @@ section>p.lead{margin:0 0 14px;color:var(--muted)}
 h3{margin:18px 0 6px;font-size:16px}
 .cat{border-top:1px solid var(--line);padding:12px 0}
 .cat:first-of-type{border-top:none}
-.cat .meta{color:var(--muted);font-size:13px}
+.cat .meta{color:var(--muted);font-size:13px;margin:2px 0}
+.cat table{table-layout:fixed}
+.cat th:nth-child(1){width:26%}.cat th:nth-child(2){width:38%}.cat th:nth-child(3){width:22%}
 table{border-collapse:collapse;width:100%;font-size:14px;margin:6px 0}
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line)}
 th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;
@@ -79,6 +81,12 @@ std::string Time(int64_t unix_ms) {
 std::string Day(int64_t unix_ms) {
   auto t = vault::FormatRfc3339(unix_ms);
   return t.ok() ? t->substr(0, 10) : "(out of range)";
+}
+
+// An id as words for a person: "policy_default" → "policy default".
+std::string Words(std::string s) {
+  for (char& c : s) c = c == '_' ? ' ' : c;
+  return s;
 }
 
 // `s` ending in exactly one full stop.
@@ -285,8 +293,8 @@ void ConsentTable(Page& p, const std::vector<ConsentItem>& items, bool with_basi
     p.raw("<tr><td>").text(c.display_name.empty() ? c.id : c.display_name).raw("</td><td>");
     p.badge(c.state, c.state).raw("</td><td>");
     p.badge(c.allowed ? "allowed" : "blocked", c.allowed ? "allowed" : "blocked").raw("</td>");
-    if (with_basis) p.el("td", "", c.note);
-    p.el("td", "", c.source).raw("</tr>");
+    if (with_basis) p.el("td", "", Words(c.note));
+    p.el("td", "", Words(c.source)).raw("</tr>");
   }
   p.raw("</tbody></table>");
 }
