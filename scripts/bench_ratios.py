@@ -18,6 +18,9 @@ PAIRS = [
     ("BM_StoreInsert/txn_per_row/{}", "BM_StoreInsert/one_txn/{}"),
     # Consent: a gate decision (snapshot() + Allows) against one acquire load of a pointer.
     ("BM_GateDecision{}", "BM_AtomicLoadBaseline{}"),
+    # Vault: sealed write/read of a value against a plain insert/select of the same bytes.
+    ("BM_VaultWrite/{}", "BM_PlainSqliteInsert/{}"),
+    ("BM_VaultRead/{}", "BM_PlainSqliteSelect/{}"),
 ]
 
 

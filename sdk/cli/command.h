@@ -29,6 +29,12 @@ struct Command {
 
 extern const Command kPolicyCommand;
 extern const Command kConsentCommand;
+// vault_command.cc
+extern const Command kProfileCommand;
+extern const Command kExportCommand;
+extern const Command kReportCommand;
+extern const Command kEraseCommand;
+extern const Command kAuditCommand;
 
 // Command-line helpers shared by the commands.
 class Args {

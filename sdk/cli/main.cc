@@ -12,6 +12,11 @@ namespace {
 const Command* const kCommands[] = {
     &kPolicyCommand,
     &kConsentCommand,
+    &kProfileCommand,
+    &kExportCommand,
+    &kReportCommand,
+    &kEraseCommand,
+    &kAuditCommand,
 };
 
 int Help() {

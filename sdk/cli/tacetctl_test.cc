@@ -1,6 +1,5 @@
 // Runs the tacetctl binary on good and bad policy files and checks exit codes and messages.
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,6 +11,7 @@
 #include "policy/embedded_policy.h"
 #include "policy/policy.h"
 #include "policy/policy_test_util.h"
+#include "testing/run_command.h"
 #include "testing/test_util.h"
 
 namespace tacet::cli {
@@ -23,25 +23,10 @@ using tacet::testing::TempDir;
 using tacet::testing::WriteFileOrDie;
 namespace pt = tacet::policy::testing;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using Result = tacet::testing::CommandResult;
 
 Result Tacetctl(const std::string& args) {
-  const std::string command = std::string("'") + TACETCTL_PATH + "' " + args + " 2>&1";
-  Result result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed for " << command;
-    return result;
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return tacet::testing::RunCommand(std::string("'") + TACETCTL_PATH + "' " + args);
 }
 
 class TacetctlTest : public ::testing::Test {

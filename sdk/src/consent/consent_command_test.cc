@@ -1,5 +1,4 @@
 // Runs the real tacetctl binary: `tacetctl consent show|grant|deny|history|receipt|verify`.
-#include <sys/wait.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,6 +11,7 @@
 #include "consent/consent_test_util.h"
 #include "policy/policy_test_util.h"
 #include "store/database.h"
+#include "testing/run_command.h"
 #include "testing/test_util.h"
 
 namespace tacet::consent {
@@ -21,25 +21,10 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 namespace pt = tacet::policy::testing;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using Result = tacet::testing::CommandResult;
 
 Result Tacetctl(const std::string& args) {
-  const std::string command = std::string("'") + TACETCTL_PATH + "' consent " + args + " 2>&1";
-  Result result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed for " << command;
-    return result;
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return tacet::testing::RunCommand(std::string("'") + TACETCTL_PATH + "' consent " + args);
 }
 
 class ConsentCommandTest : public ::testing::Test {

@@ -1,0 +1,242 @@
+#include "report/privacy_report.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "testing/run_command.h"
+#include "testing/status_matchers.h"
+#include "testing/test_util.h"
+#include "vault/vault_test_util.h"
+
+namespace tacet::report {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using vault::ChangeSource;
+using vault::testing::VaultHarness;
+
+constexpr char kHostile[] = "<script>alert(\"x\")</script><img src=x onerror=alert(1)>&'";
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Fails the test unless python3's html.parser finds every element closed in order, no script
+// and no attribute that loads anything (check_html.py).
+void ExpectWellFormed(const std::string& html) {
+#ifdef TACET_CHECK_HTML
+  tacet::testing::TempDir dir;
+  const std::string path = dir.File("report.html");
+  tacet::testing::WriteFileOrDie(path, ByteView::FromString(html));
+  const auto r = tacet::testing::RunCommand(tacet::testing::ShellQuote(TACET_PYTHON3) + " " +
+                                            tacet::testing::ShellQuote(TACET_CHECK_HTML) + " " +
+                                            tacet::testing::ShellQuote(path));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::StartsWith("ok "));
+#else
+  GTEST_SKIP() << "python3 not found at configure time";
+#endif
+}
+
+TEST(HtmlEscapeTest, EscapesMarkupAndReplacesMalformedBytes) {
+  EXPECT_EQ(HtmlEscape("<b>&\"'</b>"), "&lt;b&gt;&amp;&quot;&#39;&lt;/b&gt;");
+  EXPECT_EQ(HtmlEscape("Zo\xC3\xAB \xF0\x9F\x8E\xB5"), "Zo\xC3\xAB \xF0\x9F\x8E\xB5");
+  EXPECT_EQ(HtmlEscape("a\xC3"), "a\xEF\xBF\xBD");             // truncated sequence
+  EXPECT_EQ(HtmlEscape("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(HtmlEscape("\xC0\xBC"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '<'
+  EXPECT_EQ(HtmlEscape(std::string("a\0b\x1b", 4)), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(HtmlEscape("line\nnext\ttab"), "line\nnext\ttab");
+}
+
+// A model built by hand: every string a hostile value.
+ReportData HostileModel() {
+  ReportData d;
+  d.generated_unix_ms = 1704067200000 + 7 * 24 * 3600 * 1000LL;  // 2024-01-08
+  d.policy_id = kHostile;
+  d.controller = kHostile;
+  CategoryReport c;
+  c.id = "name";
+  c.display_name = kHostile;
+  c.description = kHostile;
+  c.retention_days = 30;
+  c.values = 1;
+  FieldReport f;
+  f.id = "full_name";
+  f.display_name = kHostile;
+  f.is_public = true;
+  f.values = 1;
+  f.newest.push_back({1, 2, kHostile, kHostile, 1704067200000, 1706659200000});
+  c.fields.push_back(f);
+  d.categories.push_back(c);
+  d.consent_available = true;
+  d.purposes.push_back({kHostile, kHostile, kHostile, kHostile, kHostile, true});
+  d.consent_history.push_back({1, 1704067200000, kHostile, kHostile, kHostile});
+  d.captures_available = true;
+  d.captures.push_back({CaptureKind::kMicrophone, 1704412800000, 1704413100000, kHostile});
+  d.disclosures_available = true;
+  d.disclosures.push_back({1704412800000, kHostile, kHostile, {kHostile}});
+  d.audit.push_back({1, 1704067200000, kHostile, kHostile, kHostile});
+  d.audit_total = 1;
+  return d;
+}
+
+TEST(RenderHtmlTest, HostileTextIsEscapedEverywhere) {
+  const std::string html = RenderHtml(HostileModel());
+  EXPECT_THAT(Lower(html), Not(HasSubstr("<script")));
+  EXPECT_THAT(Lower(html), Not(HasSubstr("<img")));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+  EXPECT_THAT(html, HasSubstr("&lt;img src=x onerror=alert(1)&gt;&amp;&#39;"));
+  ExpectWellFormed(html);
+}
+
+TEST(RenderHtmlTest, ForbidsScriptsAndLoadsNothing) {
+  const std::string html = RenderHtml(HostileModel());
+  EXPECT_THAT(html, HasSubstr("<meta http-equiv=\"Content-Security-Policy\" content=\""
+                              "default-src 'none'; script-src 'none';"));
+  // Escaped text cannot hold a '"', so a quoted src or href here would be a real attribute.
+  EXPECT_THAT(Lower(html), Not(HasSubstr(" src=\"")));
+  EXPECT_THAT(Lower(html), Not(HasSubstr(" href=\"")));
+  EXPECT_THAT(Lower(html), Not(HasSubstr("url(")));
+  EXPECT_THAT(Lower(html), Not(HasSubstr("@import")));
+}
+
+TEST(RenderHtmlTest, TimelineDrawsCaptureIntervalsOrSaysThereAreNone) {
+  ReportData d = HostileModel();
+  d.captures = {{CaptureKind::kMicrophone, 1704412800000, 1704413100000, "voice_features"},
+                {CaptureKind::kLocation, 1704499200000, 1704502800000, "location_features"},
+                // Before the 7-day window: not drawn.
+                {CaptureKind::kLocation, 1600000000000, 1600000001000, "old"}};
+  std::string html = RenderHtml(d);
+  EXPECT_THAT(html, HasSubstr("<svg role=\"img\""));
+  EXPECT_THAT(html, HasSubstr("<title>Microphone 2024-01-05 00:00 UTC to 2024-01-05 00:05 UTC "
+                              "for voice_features</title>"));
+  EXPECT_THAT(html, HasSubstr("<title>Location 2024-01-06 00:00 UTC to 2024-01-06 01:00 UTC "
+                              "for location_features</title>"));
+  EXPECT_THAT(html, Not(HasSubstr("for old")));
+  EXPECT_THAT(html, HasSubstr("1 microphone and 1 location uses in this period."));
+  ExpectWellFormed(html);
+
+  d.captures_available = false;
+  d.captures.clear();
+  html = RenderHtml(d);
+  EXPECT_THAT(html, HasSubstr(">No capture records yet</text>"));
+  EXPECT_THAT(html, HasSubstr("does not yet keep a log of microphone and location use"));
+  d.disclosures_available = false;
+  html = RenderHtml(d);
+  EXPECT_THAT(html, HasSubstr("No record of sharing yet"));
+}
+
+class PrivacyReportTest : public ::testing::Test {
+ protected:
+  ReportSources Sources() {
+    ReportSources s;
+    s.vault = &h_.vault();
+    s.audit = &h_.audit();
+    s.clock = &h_.device().clock();
+    s.ledger = &h_.ledger();
+    return s;
+  }
+  VaultHarness h_;
+};
+
+TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention) {
+  h_.GrantEverything();
+  ASSERT_OK(h_.vault().Set("name", "full_name", kHostile, ChangeSource::kUser).status());
+  ASSERT_OK(h_.vault().Set("contact", "email_address", "ada@example.org", ChangeSource::kUser)
+                .status());
+  h_.device().clock().AdvanceBy(60'000);
+  ASSERT_OK(h_.vault().Set("contact", "email_address", "ada@example.net", ChangeSource::kUser)
+                .status());
+  ASSERT_OK(h_.vault().Add("location", "precise_location", "52.517339,13.388861",
+                           ChangeSource::kApp).status());
+  ASSERT_OK(h_.vault().Add("voice", "voice_recordings", std::string("RIFF\0\x01", 6),
+                           ChangeSource::kApp).status());
+  ASSERT_OK(h_.vault().Set("public_profile", "name_or_username", "ada_l", ChangeSource::kUser)
+                .status());
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_OK(h_.vault().Add("usage", "listening_history", "track " + std::to_string(i),
+                             ChangeSource::kApp).status());
+  }
+
+  vault::StringSink sink;
+  ASSERT_OK_AND_ASSIGN(ReportSummary summary, WritePrivacyReport(Sources(), h_.db(), sink));
+  EXPECT_EQ(summary.records, 30);
+  EXPECT_EQ(summary.categories_held, 6);
+  const std::string& html = sink.out;
+
+  EXPECT_THAT(Lower(html), Not(HasSubstr("<script")));
+  EXPECT_THAT(html, HasSubstr(HtmlEscape(kHostile)));
+  for (const char* name : {"Name", "Contact information", "Location", "Voice data",
+                           "Public profile", "Interactions with the service"}) {
+    EXPECT_THAT(html, HasSubstr("<h3>" + std::string(name))) << name;
+  }
+  // The current e-mail and its kept earlier version.
+  EXPECT_THAT(html, HasSubstr("ada@example.net"));
+  EXPECT_THAT(html, HasSubstr("1 earlier version kept"));
+  EXPECT_THAT(html, HasSubstr("corrected (version 2)"));
+  // Audio is described, not dumped.
+  EXPECT_THAT(html, HasSubstr("(6 bytes of audio)"));
+  // At most kMaxValuesPerField values per field: the newest; the rest counted.
+  EXPECT_THAT(html, HasSubstr(">track 24<"));
+  EXPECT_THAT(html, Not(HasSubstr(">track 4<")));
+  EXPECT_THAT(html, HasSubstr("and 5 older values"));
+  // Public fields with their current value.
+  EXPECT_THAT(html, HasSubstr("<td>Name and/or username</td><td>Public profile</td>"
+                              "<td class=\"value\">ada_l</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>Profile picture</td><td>Public profile</td>"
+                              "<td class=\"empty\">not set</td>"));
+  // Retention: location is kept 30 days; written 2024-01-01 00:01, deleted by 2024-01-31.
+  EXPECT_THAT(html, HasSubstr("Kept 30 days after each value is written. Next deletion: 2024-01-31."));
+  // Consent and its history; the honest empty states of the sections other modules fill.
+  EXPECT_THAT(html, HasSubstr("location_features"));
+  EXPECT_THAT(html, HasSubstr("<td>purpose:voice_features</td><td>granted</td><td>user</td>"));
+  EXPECT_THAT(html, HasSubstr("No capture records yet"));
+  EXPECT_THAT(html, HasSubstr("No record of sharing yet"));
+  EXPECT_THAT(html, HasSubstr("<td>correction</td><td>contact.email_address</td>"));
+  ExpectWellFormed(html);
+
+  // The report is an access to the data: audited, after the page was written.
+  ASSERT_OK_AND_ASSIGN(int64_t count, h_.audit().Count());
+  std::string last_subject, last_detail;
+  ASSERT_OK(h_.audit().ForEach([&](const audit::AuditEntry& e) {
+    last_subject = e.subject;
+    last_detail = e.detail;
+    return OkStatus();
+  }));
+  EXPECT_EQ(count, 2);
+  EXPECT_EQ(last_subject, "privacy_report");
+  EXPECT_EQ(last_detail, "records=30 categories=6");
+}
+
+class FailingSink final : public vault::ByteSink {
+ public:
+  Status Write(std::string_view) override { return UnavailableError("disk full"); }
+};
+
+TEST_F(PrivacyReportTest, AFailedReportLeavesNoAuditEntry) {
+  ASSERT_OK(h_.vault().Set("name", "full_name", "Ada", ChangeSource::kUser).status());
+  FailingSink sink;
+  EXPECT_THAT(WritePrivacyReport(Sources(), h_.db(), sink).status(),
+              StatusIs(StatusCode::kUnavailable));
+  ASSERT_OK_AND_ASSIGN(int64_t count, h_.audit().Count());
+  EXPECT_EQ(count, 0);
+}
+
+TEST_F(PrivacyReportTest, AnEmptyVaultSaysNothingIsHeld) {
+  vault::StringSink sink;
+  ASSERT_OK_AND_ASSIGN(ReportSummary summary, WritePrivacyReport(Sources(), h_.db(), sink));
+  EXPECT_EQ(summary.records, 0);
+  EXPECT_THAT(sink.out, HasSubstr("<b>0</b><span>values held, in 0 of 9 categories</span>"));
+  EXPECT_THAT(sink.out, HasSubstr("You have not changed anything yet"));
+  ExpectWellFormed(sink.out);
+}
+
+}  // namespace
+}  // namespace tacet::report
