@@ -1,0 +1,694 @@
+#include "consent/consent_ledger.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <utility>
+
+#include "base/bytes.h"
+#include "consent/internal/json_writer.h"
+#include "crypto/sha256.h"
+#include "store/transaction.h"
+
+namespace tacet::consent {
+namespace {
+
+constexpr char kCreateTables[] = R"sql(
+CREATE TABLE consent_state (
+  subject        TEXT PRIMARY KEY NOT NULL,
+  state          INTEGER NOT NULL,
+  precision      INTEGER NOT NULL,
+  decided_at_ms  INTEGER NOT NULL,
+  policy_id      TEXT NOT NULL,
+  policy_version INTEGER NOT NULL,
+  policy_hash    BLOB NOT NULL,
+  source         INTEGER NOT NULL,
+  seq            INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE consent_history (
+  seq            INTEGER PRIMARY KEY,
+  subject        TEXT NOT NULL,
+  state          INTEGER NOT NULL,
+  precision      INTEGER NOT NULL,
+  decided_at_ms  INTEGER NOT NULL,
+  policy_id      TEXT NOT NULL,
+  policy_version INTEGER NOT NULL,
+  policy_hash    BLOB NOT NULL,
+  source         INTEGER NOT NULL,
+  prev_hash      BLOB NOT NULL,
+  entry_hash     BLOB NOT NULL
+);
+CREATE INDEX consent_history_by_subject ON consent_history (subject, seq);
+CREATE TABLE consent_policy (
+  id     INTEGER PRIMARY KEY CHECK (id = 1),
+  policy BLOB NOT NULL
+);
+)sql";
+
+// Columns shared by consent_state and consent_history, in this order.
+constexpr char kEntryColumns[] =
+    "seq, subject, state, precision, decided_at_ms, policy_id, policy_version, policy_hash, "
+    "source";
+
+void AppendLengthPrefixed(Bytes& out, ByteView bytes) {
+  AppendU32Be(out, static_cast<uint32_t>(bytes.size()));
+  Append(out, bytes);
+}
+
+bool ToHash(const Bytes& bytes, Hash* out) {
+  if (bytes.size() != out->size()) return false;
+  std::copy(bytes.begin(), bytes.end(), out->begin());
+  return true;
+}
+
+// Reads kEntryColumns starting at column `first`. kDataLoss naming `what` for malformed values.
+Status ReadEntryColumns(const store::Statement& st, int first, const std::string& what,
+                        HistoryEntry* e) {
+  e->seq = st.ColumnInt64(first);
+  e->subject = st.ColumnText(first + 1);
+  const int64_t state = st.ColumnInt64(first + 2);
+  const int64_t precision = st.ColumnInt64(first + 3);
+  e->time_unix_ms = st.ColumnInt64(first + 4);
+  e->policy_id = st.ColumnText(first + 5);
+  e->policy_version = static_cast<uint64_t>(st.ColumnInt64(first + 6));
+  const int64_t source = st.ColumnInt64(first + 8);
+  if (!IsValidConsentState(static_cast<int>(state)) || state != static_cast<int>(state)) {
+    return DataLossError(what + " has invalid state " + std::to_string(state));
+  }
+  if (!IsValidLocationPrecision(static_cast<int>(precision)) ||
+      precision != static_cast<int>(precision)) {
+    return DataLossError(what + " has invalid precision " + std::to_string(precision));
+  }
+  if (!IsValidDecisionSource(static_cast<int>(source)) || source != static_cast<int>(source)) {
+    return DataLossError(what + " has invalid source " + std::to_string(source));
+  }
+  if (!ToHash(st.ColumnBlob(first + 7), &e->policy_hash)) {
+    return DataLossError(what + " has a policy hash that is not 32 bytes");
+  }
+  e->state = static_cast<ConsentState>(state);
+  e->precision = static_cast<LocationPrecision>(precision);
+  e->source = static_cast<DecisionSource>(source);
+  return OkStatus();
+}
+
+Status BindEntryColumns(store::Statement& st, const HistoryEntry& e) {
+  TACET_RETURN_IF_ERROR(st.Bind(1, e.seq));
+  TACET_RETURN_IF_ERROR(st.Bind(2, std::string_view(e.subject)));
+  TACET_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(e.state)));
+  TACET_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(e.precision)));
+  TACET_RETURN_IF_ERROR(st.Bind(5, e.time_unix_ms));
+  TACET_RETURN_IF_ERROR(st.Bind(6, std::string_view(e.policy_id)));
+  TACET_RETURN_IF_ERROR(st.Bind(7, static_cast<int64_t>(e.policy_version)));
+  TACET_RETURN_IF_ERROR(st.BindBlob(8, e.policy_hash));
+  return st.Bind(9, static_cast<int64_t>(e.source));
+}
+
+bool SameDecision(const HistoryEntry& a, const HistoryEntry& b) {
+  return a.seq == b.seq && a.subject == b.subject && a.state == b.state &&
+         a.precision == b.precision && a.time_unix_ms == b.time_unix_ms &&
+         a.policy_id == b.policy_id && a.policy_version == b.policy_version &&
+         a.policy_hash == b.policy_hash && a.source == b.source;
+}
+
+// Civil date from days since 1970-01-01 in the proleptic Gregorian calendar (400-year eras of
+// 146097 days, years starting in March so the leap day is last).
+void CivilFromDays(int64_t days, int64_t* year, int* month, int* day) {
+  days += 719468;  // shift the epoch to 0000-03-01
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t day_of_era = days - era * 146097;                                  // [0, 146096]
+  const int64_t year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;  // [0, 399]
+  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t month_from_march = (5 * day_of_year + 2) / 153;  // [0, 11]
+  *day = static_cast<int>(day_of_year - (153 * month_from_march + 2) / 5 + 1);
+  *month = static_cast<int>(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
+  *year = year_of_era + era * 400 + (*month <= 2 ? 1 : 0);
+}
+
+// RFC 3339 section 5.6 date-time in UTC with milliseconds: "2024-01-01T00:00:00.000Z".
+StatusOr<std::string> Rfc3339(int64_t unix_ms) {
+  constexpr int64_t kMsPerDay = 86400000;
+  int64_t days = unix_ms / kMsPerDay, ms_of_day = unix_ms % kMsPerDay;
+  if (ms_of_day < 0) {
+    ms_of_day += kMsPerDay;
+    --days;
+  }
+  int64_t year;
+  int month, day;
+  CivilFromDays(days, &year, &month, &day);
+  if (year < 0 || year > 9999) {
+    return OutOfRangeError("consent: time " + std::to_string(unix_ms) +
+                           " ms is outside the years RFC 3339 can write (0000-9999)");
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<int>(year),
+                month, day, static_cast<int>(ms_of_day / 3600000),
+                static_cast<int>(ms_of_day / 60000 % 60), static_cast<int>(ms_of_day / 1000 % 60),
+                static_cast<int>(ms_of_day % 1000));
+  return std::string(buf);
+}
+
+// The user-facing word for a decision: "granted"/"denied" for purposes and channels,
+// "provided"/"declined" for categories, the precision for location; "unknown" when re-opened.
+const char* DecisionWord(const HistoryEntry& e, SubjectKind kind) {
+  if (kind == SubjectKind::kLocation) return platform::LocationPrecisionName(e.precision);
+  if (kind == SubjectKind::kCategory) {
+    if (e.state == ConsentState::kGranted) return "provided";
+    if (e.state == ConsentState::kDenied) return "declined";
+  }
+  return ConsentStateName(e.state);
+}
+
+std::string PolicyName(const policy::Policy& policy) {
+  return "policy '" + std::string(policy.id()) + "' v" + std::to_string(policy.version());
+}
+
+}  // namespace
+
+std::vector<store::Migration> ConsentMigrations() {
+  return {
+      {1, "consent: current state, hash-chained history, last reconciled policy", kCreateTables},
+  };
+}
+
+Hash ComputeEntryHash(const HistoryEntry& e) {
+  // Canonical encoding: fixed-width big-endian integers, strings and blobs prefixed by their
+  // 32-bit big-endian length, so no two different entries encode to the same bytes.
+  Bytes m;
+  m.reserve(256);
+  Append(m, e.prev_hash);
+  AppendU64Be(m, static_cast<uint64_t>(e.seq));
+  AppendLengthPrefixed(m, ByteView::FromString(e.subject));
+  m.push_back(static_cast<uint8_t>(e.state));
+  m.push_back(static_cast<uint8_t>(e.precision));
+  AppendU64Be(m, static_cast<uint64_t>(e.time_unix_ms));
+  AppendLengthPrefixed(m, ByteView::FromString(e.policy_id));
+  AppendU64Be(m, e.policy_version);
+  AppendLengthPrefixed(m, e.policy_hash);
+  m.push_back(static_cast<uint8_t>(e.source));
+  return crypto::Sha256(m);
+}
+
+StatusOr<std::string> ReceiptJson(const HistoryEntry& e) {
+  TACET_ASSIGN_OR_RETURN(std::string time, Rfc3339(e.time_unix_ms));
+  auto subject = ParseSubjectKey(e.subject);
+  internal::JsonWriter w;
+  w.BeginObject();
+  w.Key("receipt_version");
+  w.Int(1);
+  w.Key("seq");
+  w.Int(e.seq);
+  w.Key("subject");
+  w.String(e.subject);
+  if (subject.ok()) {
+    w.Key("subject_kind");
+    w.String(SubjectKindName(subject->kind));
+    if (subject->kind != SubjectKind::kLocation) {
+      w.Key("subject_id");
+      w.String(subject->id);
+    }
+  }
+  w.Key("decision");
+  w.String(subject.ok() ? DecisionWord(e, subject->kind) : ConsentStateName(e.state));
+  w.Key("state");
+  w.String(ConsentStateName(e.state));
+  w.Key("location_precision");
+  w.String(platform::LocationPrecisionName(e.precision));
+  w.Key("time");
+  w.String(time);
+  w.Key("time_unix_ms");
+  w.Int(e.time_unix_ms);
+  w.Key("policy");
+  w.BeginObject();
+  w.Key("id");
+  w.String(e.policy_id);
+  w.Key("version");
+  w.UInt(e.policy_version);
+  w.Key("hash");
+  w.String(HexEncode(e.policy_hash));
+  w.EndObject();
+  w.Key("source");
+  w.String(DecisionSourceName(e.source));
+  w.Key("prev_hash");
+  w.String(HexEncode(e.prev_hash));
+  w.Key("entry_hash");
+  w.String(HexEncode(e.entry_hash));
+  w.Key("hash_algorithm");
+  w.String("sha-256");
+  w.EndObject();
+  return w.str();
+}
+
+// One write: the subject's new state and where it came from.
+struct ConsentLedger::Change {
+  std::string subject;
+  ConsentState state = ConsentState::kUnknown;
+  LocationPrecision precision = LocationPrecision::kNone;
+  DecisionSource source = DecisionSource::kUser;
+};
+
+ConsentLedger::ConsentLedger(store::Database& db, platform::Clock& clock) : db_(db), clock_(clock) {}
+
+ConsentLedger::~ConsentLedger() = default;
+
+StatusOr<std::unique_ptr<ConsentLedger>> ConsentLedger::Open(
+    store::Database& db, std::shared_ptr<const policy::Policy> policy, platform::Clock& clock) {
+  if (policy == nullptr) return InvalidArgumentError("consent: ledger opened without a policy");
+  std::unique_ptr<ConsentLedger> ledger(new ConsentLedger(db, clock));
+  std::unique_lock<std::mutex> lock(ledger->write_mu_);
+  TACET_RETURN_IF_ERROR(ledger->LoadChainTailLocked());
+
+  // Which policy did the stored decisions last get reconciled with?
+  std::shared_ptr<const policy::Policy> recorded;
+  {
+    TACET_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT policy FROM consent_policy WHERE id = 1"));
+    TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) {
+      auto loaded = policy::Policy::Load(st.ColumnBlob(0));
+      if (!loaded.ok()) {
+        return DataLossError("consent: the recorded policy no longer loads: " +
+                             loaded.status().message());
+      }
+      recorded = *std::move(loaded);
+    }
+  }
+
+  SnapshotBuilder builder(policy);
+  std::vector<std::string> stored;
+  TACET_RETURN_IF_ERROR(ledger->LoadRowsLocked(builder, &stored));
+  std::vector<Change> changes;
+  const bool policy_changed = recorded == nullptr || recorded->hash() != policy->hash();
+  if (recorded != nullptr && policy_changed) {
+    // An update the previous run accepted but never applied to the ledger.
+    ledger->PlanPolicyUpdate(policy::DiffPolicies(*recorded, *policy), stored, builder, changes);
+  }
+  if (policy_changed) {
+    TACET_ASSIGN_OR_RETURN(const ConsentSnapshot* s,
+                           ledger->CommitLocked(changes, *policy, true, std::move(builder)));
+    (void)s;  // no listener can be registered yet
+  } else {
+    ledger->Publish(builder.Build(++ledger->generation_));
+  }
+  lock.unlock();
+  return ledger;
+}
+
+Status ConsentLedger::LoadChainTailLocked() {
+  TACET_ASSIGN_OR_RETURN(
+      auto st, db_.Prepare("SELECT seq, entry_hash FROM consent_history ORDER BY seq DESC LIMIT 1"));
+  TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+  last_seq_ = 0;
+  last_hash_.fill(0);
+  if (!row) return OkStatus();
+  last_seq_ = st.ColumnInt64(0);
+  if (!ToHash(st.ColumnBlob(1), &last_hash_)) {
+    return DataLossError("consent history: entry " + std::to_string(last_seq_) +
+                         " has an entry hash that is not 32 bytes");
+  }
+  return OkStatus();
+}
+
+Status ConsentLedger::LoadRowsLocked(SnapshotBuilder& builder, std::vector<std::string>* subjects) {
+  TACET_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEntryColumns +
+                                              " FROM consent_state ORDER BY subject"));
+  const ConsentSnapshot& view = builder.view();
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    HistoryEntry e;
+    TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, "consent_state row", &e));
+    auto subject = ParseSubjectKey(e.subject);
+    if (!subject.ok()) return DataLossError("consent_state: " + subject.status().message());
+    if (subjects != nullptr) subjects->push_back(e.subject);
+    // Subjects the policy no longer has stay in the table (with their history) but not in the
+    // snapshot.
+    switch (subject->kind) {
+      case SubjectKind::kPurpose:
+        builder.SetPurpose(view.PurposeIndex(subject->id), e.state, e.source);
+        break;
+      case SubjectKind::kChannel:
+        builder.SetChannel(view.ChannelIndex(subject->id), e.state, e.source);
+        break;
+      case SubjectKind::kCategory:
+        builder.SetCategory(view.CategoryIndex(subject->id), e.state, e.source);
+        break;
+      case SubjectKind::kLocation:
+        builder.SetLocation(e.precision, e.source);
+        break;
+    }
+  }
+  return OkStatus();
+}
+
+void ConsentLedger::PlanPolicyUpdate(const policy::PolicyDiff& diff,
+                                     const std::vector<std::string>& stored,
+                                     SnapshotBuilder& builder, std::vector<Change>& changes) {
+  const ConsentSnapshot& view = builder.view();
+  for (const std::string& id : diff.PurposesNeedingConsent()) {
+    const int index = view.PurposeIndex(id);
+    // A purpose the user cannot refuse is allowed by its legal basis: nothing to re-ask.
+    if (index < 0 || !builder.PurposeRefusable(index)) continue;
+    const ConsentState target =
+        diff.IsWidened(id) ? ConsentState::kUnknown : builder.InitialPurposeState(index);
+    const std::string key = SubjectKey(SubjectKind::kPurpose, id);
+    const bool has_row = std::find(stored.begin(), stored.end(), key) != stored.end();
+    if (!has_row && view.purpose(index) == target) continue;
+    changes.push_back({key, target, LocationPrecision::kNone, DecisionSource::kPolicyUpdate});
+    builder.SetPurpose(index, target, DecisionSource::kPolicyUpdate);
+  }
+}
+
+StatusOr<const ConsentSnapshot*> ConsentLedger::CommitLocked(const std::vector<Change>& changes,
+                                                             const policy::Policy& policy,
+                                                             bool record_policy,
+                                                             SnapshotBuilder builder) {
+  const int64_t now = clock_.NowUnixMillis();
+  int64_t seq = last_seq_;
+  Hash prev = last_hash_;
+  {
+    TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kCritical));
+    TACET_ASSIGN_OR_RETURN(
+        auto insert_history,
+        db_.Prepare(std::string("INSERT INTO consent_history (") + kEntryColumns +
+                    ", prev_hash, entry_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    TACET_ASSIGN_OR_RETURN(
+        auto upsert_state,
+        db_.Prepare(std::string("INSERT OR REPLACE INTO consent_state (") + kEntryColumns +
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    for (const Change& change : changes) {
+      HistoryEntry e;
+      e.seq = ++seq;
+      e.subject = change.subject;
+      e.state = change.state;
+      e.precision = change.precision;
+      e.time_unix_ms = now;
+      e.policy_id = std::string(policy.id());
+      e.policy_version = policy.version();
+      e.policy_hash = policy.hash();
+      e.source = change.source;
+      e.prev_hash = prev;
+      e.entry_hash = ComputeEntryHash(e);
+      prev = e.entry_hash;
+
+      TACET_RETURN_IF_ERROR(BindEntryColumns(insert_history, e));
+      TACET_RETURN_IF_ERROR(insert_history.BindBlob(10, e.prev_hash));
+      TACET_RETURN_IF_ERROR(insert_history.BindBlob(11, e.entry_hash));
+      TACET_RETURN_IF_ERROR(insert_history.Step().status());
+      TACET_RETURN_IF_ERROR(insert_history.Reset());
+      TACET_RETURN_IF_ERROR(BindEntryColumns(upsert_state, e));
+      TACET_RETURN_IF_ERROR(upsert_state.Step().status());
+      TACET_RETURN_IF_ERROR(upsert_state.Reset());
+    }
+    if (record_policy) {
+      TACET_ASSIGN_OR_RETURN(
+          auto record,
+          db_.Prepare("INSERT OR REPLACE INTO consent_policy (id, policy) VALUES (1, ?1)"));
+      TACET_RETURN_IF_ERROR(record.BindBlob(1, policy.bytes()));
+      TACET_RETURN_IF_ERROR(record.Step().status());
+    }
+    TACET_RETURN_IF_ERROR(txn.Commit());
+  }
+  // Durable: only now does anything in memory change.
+  last_seq_ = seq;
+  last_hash_ = prev;
+  Publish(builder.Build(++generation_));
+  return current_.load(std::memory_order_relaxed);
+}
+
+void ConsentLedger::Publish(std::unique_ptr<const ConsentSnapshot> snapshot) {
+  const ConsentSnapshot* raw = snapshot.get();
+  // Kept until the ledger dies: a reader may still hold any earlier snapshot (docs/consent.md).
+  published_.push_back(std::move(snapshot));
+  current_.store(raw, std::memory_order_release);
+}
+
+void ConsentLedger::Notify(const ConsentSnapshot* snapshot) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  // A later change may have been delivered already (another writer overtook this one after the
+  // write lock was released); its snapshot includes this change.
+  if (snapshot->generation() <= notified_generation_) return;
+  notified_generation_ = snapshot->generation();
+  for (ConsentListener* listener : listeners_) listener->OnConsentChanged(*snapshot);
+}
+
+Status ConsentLedger::SetLocked(Change change, std::unique_lock<std::mutex>& lock) {
+  const ConsentSnapshot& current = *current_.load(std::memory_order_relaxed);
+  SnapshotBuilder builder(current);
+  TACET_ASSIGN_OR_RETURN(auto subject, ParseSubjectKey(change.subject));
+  switch (subject.kind) {
+    case SubjectKind::kPurpose:
+      builder.SetPurpose(current.PurposeIndex(subject.id), change.state, change.source);
+      break;
+    case SubjectKind::kChannel:
+      builder.SetChannel(current.ChannelIndex(subject.id), change.state, change.source);
+      break;
+    case SubjectKind::kCategory:
+      builder.SetCategory(current.CategoryIndex(subject.id), change.state, change.source);
+      break;
+    case SubjectKind::kLocation:
+      builder.SetLocation(change.precision, change.source);
+      break;
+  }
+  TACET_ASSIGN_OR_RETURN(const ConsentSnapshot* published,
+                         CommitLocked({change}, current.policy(), false, std::move(builder)));
+  lock.unlock();
+  Notify(published);
+  return OkStatus();
+}
+
+Status ConsentLedger::SetPurpose(std::string_view purpose_id, ConsentState state,
+                                 DecisionSource source) {
+  if (!IsValidConsentState(static_cast<int>(state)) ||
+      !IsValidDecisionSource(static_cast<int>(source))) {
+    return InvalidArgumentError("consent: invalid state or source for purpose '" +
+                                std::string(purpose_id) + "'");
+  }
+  std::unique_lock<std::mutex> lock(write_mu_);
+  const ConsentSnapshot& current = *current_.load(std::memory_order_relaxed);
+  const policy::Policy& policy = current.policy();
+  const fb::Purpose* purpose = policy.FindPurpose(purpose_id);
+  if (purpose == nullptr) {
+    return NotFoundError("consent: " + PolicyName(policy) + " has no purpose '" +
+                         std::string(purpose_id) + "'");
+  }
+  if (!purpose->refusable() && state != ConsentState::kGranted) {
+    return FailedPreconditionError(
+        "consent: purpose '" + std::string(purpose_id) + "' cannot be refused (legal basis " +
+        policy::LegalBasisName(purpose->legal_basis()) + ")");
+  }
+  return SetLocked({SubjectKey(SubjectKind::kPurpose, purpose_id), state, LocationPrecision::kNone,
+                    source},
+                   lock);
+}
+
+Status ConsentLedger::SetChannel(std::string_view channel_id, ConsentState state,
+                                 DecisionSource source) {
+  if (!IsValidConsentState(static_cast<int>(state)) ||
+      !IsValidDecisionSource(static_cast<int>(source))) {
+    return InvalidArgumentError("consent: invalid state or source for channel '" +
+                                std::string(channel_id) + "'");
+  }
+  std::unique_lock<std::mutex> lock(write_mu_);
+  const policy::Policy& policy = current_.load(std::memory_order_relaxed)->policy();
+  if (policy.FindChannel(channel_id) == nullptr) {
+    return NotFoundError("consent: " + PolicyName(policy) + " has no channel '" +
+                         std::string(channel_id) + "'");
+  }
+  return SetLocked({SubjectKey(SubjectKind::kChannel, channel_id), state, LocationPrecision::kNone,
+                    source},
+                   lock);
+}
+
+Status ConsentLedger::SetCategoryProvided(std::string_view category_id, bool provided,
+                                          DecisionSource source) {
+  if (!IsValidDecisionSource(static_cast<int>(source))) {
+    return InvalidArgumentError("consent: invalid source for category '" +
+                                std::string(category_id) + "'");
+  }
+  std::unique_lock<std::mutex> lock(write_mu_);
+  const policy::Policy& policy = current_.load(std::memory_order_relaxed)->policy();
+  const fb::Category* category = policy.FindCategory(category_id);
+  if (category == nullptr) {
+    return NotFoundError("consent: " + PolicyName(policy) + " has no category '" +
+                         std::string(category_id) + "'");
+  }
+  if (!category->optional() && !provided) {
+    return FailedPreconditionError("consent: category '" + std::string(category_id) +
+                                   "' is not optional and cannot be declined");
+  }
+  return SetLocked({SubjectKey(SubjectKind::kCategory, category_id),
+                    provided ? ConsentState::kGranted : ConsentState::kDenied,
+                    LocationPrecision::kNone, source},
+                   lock);
+}
+
+Status ConsentLedger::SetLocationPrecision(LocationPrecision precision, DecisionSource source) {
+  if (!IsValidLocationPrecision(static_cast<int>(precision)) ||
+      !IsValidDecisionSource(static_cast<int>(source))) {
+    return InvalidArgumentError("consent: invalid location precision or source");
+  }
+  std::unique_lock<std::mutex> lock(write_mu_);
+  return SetLocked({SubjectKey(SubjectKind::kLocation, ""),
+                    precision == LocationPrecision::kNone ? ConsentState::kDenied
+                                                          : ConsentState::kGranted,
+                    precision, source},
+                   lock);
+}
+
+Status ConsentLedger::ApplyPolicyUpdate(std::shared_ptr<const policy::Policy> new_policy,
+                                        const policy::PolicyDiff& diff) {
+  if (new_policy == nullptr) return InvalidArgumentError("consent: policy update without a policy");
+  std::unique_lock<std::mutex> lock(write_mu_);
+  const ConsentSnapshot& current = *current_.load(std::memory_order_relaxed);
+  if (diff.new_version != new_policy->version() ||
+      diff.old_version != current.policy().version()) {
+    return InvalidArgumentError(
+        "consent: the diff is from v" + std::to_string(diff.old_version) + " to v" +
+        std::to_string(diff.new_version) + " but the update goes from v" +
+        std::to_string(current.policy().version()) + " to v" +
+        std::to_string(new_policy->version()));
+  }
+  SnapshotBuilder builder(new_policy);
+  std::vector<std::string> stored;
+  TACET_RETURN_IF_ERROR(LoadRowsLocked(builder, &stored));
+  std::vector<Change> changes;
+  PlanPolicyUpdate(diff, stored, builder, changes);
+  TACET_ASSIGN_OR_RETURN(const ConsentSnapshot* published,
+                         CommitLocked(changes, *new_policy, true, std::move(builder)));
+  lock.unlock();
+  Notify(published);
+  return OkStatus();
+}
+
+void ConsentLedger::AddListener(ConsentListener* listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  if (std::find(listeners_.begin(), listeners_.end(), listener) == listeners_.end()) {
+    listeners_.push_back(listener);
+  }
+}
+
+void ConsentLedger::RemoveListener(ConsentListener* listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), listener), listeners_.end());
+}
+
+size_t ConsentLedger::retained_snapshots() const {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return published_.size();
+}
+
+Status ConsentLedger::Verify() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  TACET_ASSIGN_OR_RETURN(auto st,
+                         db_.Prepare(std::string("SELECT ") + kEntryColumns +
+                                     ", prev_hash, entry_hash FROM consent_history ORDER BY seq"));
+  std::map<std::string, HistoryEntry> last_by_subject;
+  int64_t expected_seq = 1;
+  Hash prev{};
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    HistoryEntry e;
+    const int64_t seq = st.ColumnInt64(0);
+    const std::string what = "consent history: entry " + std::to_string(seq);
+    TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
+    if (seq != expected_seq) {
+      return DataLossError(what + " is out of sequence (expected entry " +
+                           std::to_string(expected_seq) +
+                           "): an entry was removed, inserted or renumbered");
+    }
+    if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || e.prev_hash != prev) {
+      return DataLossError(what + " does not chain to entry " + std::to_string(seq - 1) +
+                           " (prev_hash mismatch): an entry was removed, inserted or reordered");
+    }
+    if (!ToHash(st.ColumnBlob(10), &e.entry_hash) || ComputeEntryHash(e) != e.entry_hash) {
+      return DataLossError(what + " does not match its hash: the entry was edited");
+    }
+    prev = e.entry_hash;
+    ++expected_seq;
+    last_by_subject[e.subject] = e;
+  }
+
+  TACET_ASSIGN_OR_RETURN(auto current, db_.Prepare(std::string("SELECT ") + kEntryColumns +
+                                                   " FROM consent_state ORDER BY subject"));
+  size_t rows = 0;
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, current.Step());
+    if (!row) break;
+    ++rows;
+    HistoryEntry e;
+    const std::string what = "consent_state for '" + current.ColumnText(1) + "'";
+    TACET_RETURN_IF_ERROR(ReadEntryColumns(current, 0, what, &e));
+    auto it = last_by_subject.find(e.subject);
+    if (it == last_by_subject.end()) {
+      return DataLossError(what + " has no history entry");
+    }
+    if (!SameDecision(e, it->second)) {
+      return DataLossError(what + " does not match its last history entry " +
+                           std::to_string(it->second.seq));
+    }
+  }
+  if (rows != last_by_subject.size()) {
+    for (const auto& [subject, e] : last_by_subject) {
+      TACET_ASSIGN_OR_RETURN(auto find,
+                             db_.Prepare("SELECT 1 FROM consent_state WHERE subject = ?1"));
+      TACET_RETURN_IF_ERROR(find.Bind(1, std::string_view(subject)));
+      TACET_ASSIGN_OR_RETURN(bool found, find.Step());
+      if (!found) {
+        return DataLossError("consent_state has no row for '" + subject +
+                             "' although history entry " + std::to_string(e.seq) + " decided it");
+      }
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<std::vector<HistoryEntry>> ConsentLedger::History(std::string_view subject) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  TACET_ASSIGN_OR_RETURN(
+      auto st, db_.Prepare(std::string("SELECT ") + kEntryColumns +
+                           ", prev_hash, entry_hash FROM consent_history"
+                           " WHERE ?1 = '' OR subject = ?1 ORDER BY seq"));
+  TACET_RETURN_IF_ERROR(st.Bind(1, subject));
+  std::vector<HistoryEntry> out;
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    HistoryEntry e;
+    const std::string what = "consent history: entry " + std::to_string(st.ColumnInt64(0));
+    TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
+    if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || !ToHash(st.ColumnBlob(10), &e.entry_hash)) {
+      return DataLossError(what + " has a hash that is not 32 bytes");
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+StatusOr<HistoryEntry> ConsentLedger::ReadEntryLocked(int64_t seq) {
+  TACET_ASSIGN_OR_RETURN(auto st, db_.Prepare(std::string("SELECT ") + kEntryColumns +
+                                              ", prev_hash, entry_hash FROM consent_history"
+                                              " WHERE seq = ?1"));
+  TACET_RETURN_IF_ERROR(st.Bind(1, seq));
+  TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+  const std::string what = "consent history: entry " + std::to_string(seq);
+  if (!row) return NotFoundError(what + " does not exist");
+  HistoryEntry e;
+  TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
+  if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || !ToHash(st.ColumnBlob(10), &e.entry_hash)) {
+    return DataLossError(what + " has a hash that is not 32 bytes");
+  }
+  return e;
+}
+
+StatusOr<std::string> ConsentLedger::Receipt(int64_t seq) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  TACET_ASSIGN_OR_RETURN(HistoryEntry e, ReadEntryLocked(seq));
+  if (ComputeEntryHash(e) != e.entry_hash) {
+    return DataLossError("consent history: entry " + std::to_string(seq) +
+                         " does not match its hash: the entry was edited");
+  }
+  return ReceiptJson(e);
+}
+
+}  // namespace tacet::consent

@@ -1,0 +1,186 @@
+// tacet::consent::ConsentLedger: the user's consent decisions, kept in the device database,
+// published to the capture gates as immutable snapshots.
+//
+//   TACET_ASSIGN_OR_RETURN(auto ledger, ConsentLedger::Open(db, policy, clock));
+//   TACET_RETURN_IF_ERROR(ledger->SetPurpose("voice_features", ConsentState::kGranted,
+//                                            DecisionSource::kUser));
+//   const ConsentSnapshot& s = ledger->snapshot();          // lock-free, allocation-free
+//   if (s.Allows(s.PurposeIndex("voice_features"), s.CategoryIndex("voice"))) { ... }
+//
+// Every change is one Durability::kCritical transaction that updates the current state
+// (consent_state) and appends a hash-chained entry to consent_history; the new snapshot is
+// published only after the commit succeeded, so a failed write leaves the database and the
+// published snapshot as they were. There is no "pending" state: until a Set call has committed,
+// the subject keeps its previous state (kUnknown for a consent-based purpose nobody decided).
+// Formats, initial states and the memory bound are in docs/consent.md.
+#ifndef TACET_CONSENT_CONSENT_LEDGER_H_
+#define TACET_CONSENT_CONSENT_LEDGER_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "consent/consent_snapshot.h"
+#include "consent/consent_types.h"
+#include "policy/diff.h"
+#include "policy/policy.h"
+#include "store/database.h"
+#include "store/schema.h"
+#include "tacet/platform/clock.h"
+
+namespace tacet::consent {
+
+// The ledger's tables (consent_state, consent_history, consent_policy), versions numbered from 1
+// within the module. The device schema appends them to the other modules' steps.
+std::vector<store::Migration> ConsentMigrations();
+
+using Hash = std::array<uint8_t, 32>;
+
+// One entry of the hash-chained history (docs/consent.md, "History").
+struct HistoryEntry {
+  int64_t seq = 0;          // 1, 2, 3, ... without gaps
+  std::string subject;      // SubjectKey: "purpose:<id>", "channel:<id>", "category:<id>", "location"
+  ConsentState state = ConsentState::kUnknown;
+  LocationPrecision precision = LocationPrecision::kNone;  // kNone except for "location"
+  int64_t time_unix_ms = 0;  // Clock::NowUnixMillis() when the decision was committed
+  std::string policy_id;
+  uint64_t policy_version = 0;
+  Hash policy_hash{};        // Policy::hash() of the policy the decision was made under
+  DecisionSource source = DecisionSource::kUser;
+  Hash prev_hash{};          // the previous entry's entry_hash; 32 zero bytes for seq 1
+  Hash entry_hash{};
+};
+
+// entry_hash = SHA-256(prev_hash || seq || subject || state || precision || time || policy id ||
+// policy version || policy hash || source), each field in the canonical length-prefixed encoding
+// of docs/consent.md. Uses entry.prev_hash, ignores entry.entry_hash. Pure; thread-safe.
+Hash ComputeEntryHash(const HistoryEntry& entry);
+
+// A consent receipt for one history entry as a JSON object (docs/consent.md, "Receipts"). Pure;
+// thread-safe. kOutOfRange when the time cannot be written in RFC 3339 (before year 0 or after
+// 9999).
+StatusOr<std::string> ReceiptJson(const HistoryEntry& entry);
+
+// Told about every committed change. Called after the commit, on the thread that made the change,
+// outside the ledger's write lock but under its listener lock: callbacks are serialised, and a
+// listener sees generations strictly increasing (a change committed by another thread meanwhile
+// may be folded into a later notification). Must not block long; must not call the ledger's
+// mutating methods, AddListener or RemoveListener (that would deadlock). It may call snapshot().
+class ConsentListener {
+ public:
+  virtual ~ConsentListener() = default;
+  virtual void OnConsentChanged(const ConsentSnapshot& snapshot) = 0;
+};
+
+class ConsentLedger {
+ public:
+  // Loads the decisions from `db` (which must have been opened with a schema that includes
+  // ConsentMigrations()) and publishes the first snapshot under `policy`. If the database last
+  // saw a different policy (a policy update whose ApplyPolicyUpdate never ran, e.g. after a
+  // crash), the update is applied now exactly as ApplyPolicyUpdate would. On first use the policy
+  // is recorded (one critical transaction).
+  // Ownership: keeps non-owning pointers to `db` and `clock`, which must outlive the ledger, and
+  // shares `policy` (must not be null). The caller owns the ledger. No other code may write the
+  // consent_* tables while the ledger is open.
+  // Errors: kInvalidArgument for a null policy; kDataLoss when stored rows are malformed; store
+  // errors as in store/database.h.
+  static StatusOr<std::unique_ptr<ConsentLedger>> Open(store::Database& db,
+                                                       std::shared_ptr<const policy::Policy> policy,
+                                                       platform::Clock& clock);
+  ConsentLedger(const ConsentLedger&) = delete;
+  ConsentLedger& operator=(const ConsentLedger&) = delete;
+  // Frees every snapshot ever published: no thread may use a snapshot reference afterwards.
+  ~ConsentLedger();
+
+  // The current snapshot: one acquire load; lock-free and allocation-free. The reference stays
+  // valid (and its contents unchanged) for the ledger's lifetime, also after later changes.
+  // Thread-safe.
+  const ConsentSnapshot& snapshot() const noexcept {
+    return *current_.load(std::memory_order_acquire);
+  }
+
+  // Records a decision under the current policy. Each call is one critical transaction and one
+  // history entry, then a new snapshot, then the listeners. Thread-safe (writers are serialised).
+  // Errors: kNotFound when the policy has no such purpose / channel / category;
+  // kFailedPrecondition for refusing a non-refusable purpose or declining a non-optional
+  // category; kInvalidArgument for an out-of-range enum value; store errors (then nothing
+  // changed: neither the database nor the published snapshot).
+  Status SetPurpose(std::string_view purpose_id, ConsentState state, DecisionSource source);
+  Status SetChannel(std::string_view channel_id, ConsentState state, DecisionSource source);
+  Status SetCategoryProvided(std::string_view category_id, bool provided, DecisionSource source);
+  Status SetLocationPrecision(LocationPrecision precision, DecisionSource source);
+
+  // Switches to `new_policy` (must not be null) given diff = DiffPolicies(old, new): each purpose
+  // in diff.PurposesNeedingConsent() that the user can refuse is re-opened — a widened purpose
+  // goes back to kUnknown, a new one to its initial state — with source kPolicyUpdate and a
+  // history entry whenever its effective state changes or it had a stored decision. Unchanged
+  // purposes keep the user's choice; removed purposes drop out of the snapshot (their history
+  // stays). One critical transaction; then a new snapshot and the listeners. Thread-safe.
+  Status ApplyPolicyUpdate(std::shared_ptr<const policy::Policy> new_policy,
+                           const policy::PolicyDiff& diff);
+
+  // Listeners are not owned; RemoveListener before destroying one. After RemoveListener returns
+  // the listener is not called again. Thread-safe, except from inside a listener.
+  void AddListener(ConsentListener* listener);
+  void RemoveListener(ConsentListener* listener);
+
+  // Recomputes the whole hash chain and checks that consent_state agrees with the last history
+  // entry of every subject. kDataLoss naming the first bad entry (seq) or subject. Thread-safe.
+  Status Verify();
+  // The history in seq order; only `subject`'s entries when it is not empty. Thread-safe.
+  StatusOr<std::vector<HistoryEntry>> History(std::string_view subject = {});
+  // The receipt (ReceiptJson) of entry `seq`, after checking the entry's own hash. kNotFound for
+  // no such entry; kDataLoss if the entry does not match its hash. Thread-safe.
+  StatusOr<std::string> Receipt(int64_t seq);
+
+  // How many snapshots the ledger keeps alive (every one it published; docs/consent.md gives the
+  // bytes per change). Thread-safe.
+  size_t retained_snapshots() const;
+
+ private:
+  struct Change;
+  ConsentLedger(store::Database& db, platform::Clock& clock);
+
+  // Reads consent_state rows for subjects that `builder`'s policy has; `subjects` (optional)
+  // receives every stored subject key.
+  Status LoadRowsLocked(SnapshotBuilder& builder, std::vector<std::string>* subjects);
+  Status LoadChainTailLocked();
+  // Computes the re-opened purposes for a policy change into `changes` and `builder` (a builder
+  // over the new policy holding the stored decisions).
+  void PlanPolicyUpdate(const policy::PolicyDiff& diff, const std::vector<std::string>& stored,
+                        SnapshotBuilder& builder, std::vector<Change>& changes);
+  // Writes `changes` (and, when `record_policy`, the policy) in one critical transaction; on
+  // success publishes builder's snapshot and returns it.
+  StatusOr<const ConsentSnapshot*> CommitLocked(const std::vector<Change>& changes,
+                                                const policy::Policy& policy,
+                                                bool record_policy, SnapshotBuilder builder);
+  Status SetLocked(Change change, std::unique_lock<std::mutex>& lock);
+  void Publish(std::unique_ptr<const ConsentSnapshot> snapshot);
+  void Notify(const ConsentSnapshot* snapshot);
+  StatusOr<HistoryEntry> ReadEntryLocked(int64_t seq);
+
+  store::Database& db_;
+  platform::Clock& clock_;
+
+  // Guards the database, the chain tail, published_ and generation_.
+  mutable std::mutex write_mu_;
+  int64_t last_seq_ = 0;
+  Hash last_hash_{};
+  uint64_t generation_ = 0;
+  std::vector<std::unique_ptr<const ConsentSnapshot>> published_;
+  std::atomic<const ConsentSnapshot*> current_{nullptr};
+
+  std::mutex listeners_mu_;  // serialises callbacks; never taken while holding write_mu_
+  std::vector<ConsentListener*> listeners_;
+  uint64_t notified_generation_ = 0;
+};
+
+}  // namespace tacet::consent
+
+#endif  // TACET_CONSENT_CONSENT_LEDGER_H_
