@@ -76,6 +76,7 @@ void SpeakerPipeline::AcquireUtterance() {
   if (state_.load() != kAcquiring) return;
   listener_->OnWakeWord();
   utterance_frames_.store(0);
+  end_reported_.store(false);
   VoiceAcquireResult result = gate_.Acquire(options_.purpose_id, this);
   if (!result.granted()) {
     listener_->OnUtteranceDenied(result.denial());
@@ -100,7 +101,7 @@ void SpeakerPipeline::OnVoiceFrame(const platform::AudioFrame& frame) {
 }
 
 void SpeakerPipeline::OnSessionEnded(EndReason reason) {
-  listener_->OnUtteranceEnded(reason);
+  if (!end_reported_.exchange(true)) listener_->OnUtteranceEnded(reason);
   finish_task_.store(scheduler_.ScheduleAfter(0, [this] { FinishUtterance(EndReason::kNone); }));
 }
 
@@ -110,7 +111,9 @@ void SpeakerPipeline::FinishUtterance(EndReason reason) {
     std::lock_guard<std::mutex> lock(mu_);
     session_.End();
   }
-  if (reason != EndReason::kNone) listener_->OnUtteranceEnded(reason);
+  if (reason != EndReason::kNone && !end_reported_.exchange(true)) {
+    listener_->OnUtteranceEnded(reason);
+  }
   int expected = kCapturing;
   state_.compare_exchange_strong(expected, kListening);
 }

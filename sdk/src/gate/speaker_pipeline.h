@@ -111,6 +111,7 @@ class SpeakerPipeline final : private internal::OnDeviceAudioProcessor, private 
   std::atomic<int> state_{kIdle};
   std::atomic<int64_t> utterance_frames_{0};
   std::atomic<uint64_t> detections_{0};
+  std::atomic<bool> end_reported_{false};  // one OnUtteranceEnded per utterance
 
   std::atomic<platform::TaskId> acquire_task_{0};
   std::atomic<platform::TaskId> finish_task_{0};
