@@ -36,6 +36,16 @@ function(tacet_add_test)
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 120
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
+  # gtest_discover_tests flattens a list-valued property ("unit;concurrency" would set LABELS to
+  # "unit" and a property named "concurrency"), so several labels are set by a second script
+  # that ctest runs after discovery, on the test names discovery listed.
+  list(LENGTH T_LABELS label_count)
+  if(label_count GREATER 1)
+    set(labels_script "${CMAKE_CURRENT_BINARY_DIR}/${T_NAME}_labels.cmake")
+    file(GENERATE OUTPUT "${labels_script}" CONTENT
+      "if(${T_NAME}_TESTS)\n  set_tests_properties(\${${T_NAME}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_script}")
+  endif()
 endfunction()
 
 set_property(GLOBAL PROPERTY TACET_BENCH_SOURCES "")

@@ -16,6 +16,8 @@ PAIRS = [
     ("BM_HpkeOpen/chacha20poly1305/{}", "BM_RawAeadSeal/chacha20poly1305/{}"),
     # SQLite: one transaction per row against one transaction for all rows.
     ("BM_StoreInsert/txn_per_row/{}", "BM_StoreInsert/one_txn/{}"),
+    # Consent: a gate decision (snapshot() + Allows) against one acquire load of a pointer.
+    ("BM_GateDecision{}", "BM_AtomicLoadBaseline{}"),
 ]
 
 

@@ -28,6 +28,7 @@ struct Command {
 };
 
 extern const Command kPolicyCommand;
+extern const Command kConsentCommand;
 
 // Command-line helpers shared by the commands.
 class Args {

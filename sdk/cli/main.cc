@@ -11,6 +11,7 @@ namespace {
 // One line per command; a new command adds its <name>_command.cc and a line here.
 const Command* const kCommands[] = {
     &kPolicyCommand,
+    &kConsentCommand,
 };
 
 int Help() {

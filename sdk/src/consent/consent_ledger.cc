@@ -1,7 +1,6 @@
 #include "consent/consent_ledger.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <utility>
 
@@ -91,6 +90,16 @@ Status ReadEntryColumns(const store::Statement& st, int first, const std::string
   return OkStatus();
 }
 
+// Reads a consent_history row selected as kEntryColumns, prev_hash, entry_hash.
+Status ReadHistoryRow(const store::Statement& st, HistoryEntry* e) {
+  const std::string what = "consent history: entry " + std::to_string(st.ColumnInt64(0));
+  TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, e));
+  if (!ToHash(st.ColumnBlob(9), &e->prev_hash) || !ToHash(st.ColumnBlob(10), &e->entry_hash)) {
+    return DataLossError(what + " has a hash that is not 32 bytes");
+  }
+  return OkStatus();
+}
+
 Status BindEntryColumns(store::Statement& st, const HistoryEntry& e) {
   TACET_RETURN_IF_ERROR(st.Bind(1, e.seq));
   TACET_RETURN_IF_ERROR(st.Bind(2, std::string_view(e.subject)));
@@ -108,44 +117,6 @@ bool SameDecision(const HistoryEntry& a, const HistoryEntry& b) {
          a.precision == b.precision && a.time_unix_ms == b.time_unix_ms &&
          a.policy_id == b.policy_id && a.policy_version == b.policy_version &&
          a.policy_hash == b.policy_hash && a.source == b.source;
-}
-
-// Civil date from days since 1970-01-01 in the proleptic Gregorian calendar (400-year eras of
-// 146097 days, years starting in March so the leap day is last).
-void CivilFromDays(int64_t days, int64_t* year, int* month, int* day) {
-  days += 719468;  // shift the epoch to 0000-03-01
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t day_of_era = days - era * 146097;                                  // [0, 146096]
-  const int64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;  // [0, 399]
-  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const int64_t month_from_march = (5 * day_of_year + 2) / 153;  // [0, 11]
-  *day = static_cast<int>(day_of_year - (153 * month_from_march + 2) / 5 + 1);
-  *month = static_cast<int>(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
-  *year = year_of_era + era * 400 + (*month <= 2 ? 1 : 0);
-}
-
-// RFC 3339 section 5.6 date-time in UTC with milliseconds: "2024-01-01T00:00:00.000Z".
-StatusOr<std::string> Rfc3339(int64_t unix_ms) {
-  constexpr int64_t kMsPerDay = 86400000;
-  int64_t days = unix_ms / kMsPerDay, ms_of_day = unix_ms % kMsPerDay;
-  if (ms_of_day < 0) {
-    ms_of_day += kMsPerDay;
-    --days;
-  }
-  int64_t year;
-  int month, day;
-  CivilFromDays(days, &year, &month, &day);
-  if (year < 0 || year > 9999) {
-    return OutOfRangeError("consent: time " + std::to_string(unix_ms) +
-                           " ms is outside the years RFC 3339 can write (0000-9999)");
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<int>(year),
-                month, day, static_cast<int>(ms_of_day / 3600000),
-                static_cast<int>(ms_of_day / 60000 % 60), static_cast<int>(ms_of_day / 1000 % 60),
-                static_cast<int>(ms_of_day % 1000));
-  return std::string(buf);
 }
 
 // The user-facing word for a decision: "granted"/"denied" for purposes and channels,
@@ -190,7 +161,7 @@ Hash ComputeEntryHash(const HistoryEntry& e) {
 }
 
 StatusOr<std::string> ReceiptJson(const HistoryEntry& e) {
-  TACET_ASSIGN_OR_RETURN(std::string time, Rfc3339(e.time_unix_ms));
+  TACET_ASSIGN_OR_RETURN(std::string time, Rfc3339Utc(e.time_unix_ms));
   auto subject = ParseSubjectKey(e.subject);
   internal::JsonWriter w;
   w.BeginObject();
@@ -589,19 +560,19 @@ Status ConsentLedger::Verify() {
     TACET_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     HistoryEntry e;
-    const int64_t seq = st.ColumnInt64(0);
+    TACET_RETURN_IF_ERROR(ReadHistoryRow(st, &e));
+    const int64_t seq = e.seq;
     const std::string what = "consent history: entry " + std::to_string(seq);
-    TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
     if (seq != expected_seq) {
       return DataLossError(what + " is out of sequence (expected entry " +
                            std::to_string(expected_seq) +
                            "): an entry was removed, inserted or renumbered");
     }
-    if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || e.prev_hash != prev) {
+    if (e.prev_hash != prev) {
       return DataLossError(what + " does not chain to entry " + std::to_string(seq - 1) +
                            " (prev_hash mismatch): an entry was removed, inserted or reordered");
     }
-    if (!ToHash(st.ColumnBlob(10), &e.entry_hash) || ComputeEntryHash(e) != e.entry_hash) {
+    if (ComputeEntryHash(e) != e.entry_hash) {
       return DataLossError(what + " does not match its hash: the entry was edited");
     }
     prev = e.entry_hash;
@@ -655,11 +626,7 @@ StatusOr<std::vector<HistoryEntry>> ConsentLedger::History(std::string_view subj
     TACET_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     HistoryEntry e;
-    const std::string what = "consent history: entry " + std::to_string(st.ColumnInt64(0));
-    TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
-    if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || !ToHash(st.ColumnBlob(10), &e.entry_hash)) {
-      return DataLossError(what + " has a hash that is not 32 bytes");
-    }
+    TACET_RETURN_IF_ERROR(ReadHistoryRow(st, &e));
     out.push_back(std::move(e));
   }
   return out;
@@ -671,13 +638,9 @@ StatusOr<HistoryEntry> ConsentLedger::ReadEntryLocked(int64_t seq) {
                                               " WHERE seq = ?1"));
   TACET_RETURN_IF_ERROR(st.Bind(1, seq));
   TACET_ASSIGN_OR_RETURN(bool row, st.Step());
-  const std::string what = "consent history: entry " + std::to_string(seq);
-  if (!row) return NotFoundError(what + " does not exist");
+  if (!row) return NotFoundError("consent history: entry " + std::to_string(seq) + " does not exist");
   HistoryEntry e;
-  TACET_RETURN_IF_ERROR(ReadEntryColumns(st, 0, what, &e));
-  if (!ToHash(st.ColumnBlob(9), &e.prev_hash) || !ToHash(st.ColumnBlob(10), &e.entry_hash)) {
-    return DataLossError(what + " has a hash that is not 32 bytes");
-  }
+  TACET_RETURN_IF_ERROR(ReadHistoryRow(st, &e));
   return e;
 }
 

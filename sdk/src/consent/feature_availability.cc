@@ -1,0 +1,63 @@
+#include "consent/feature_availability.h"
+
+#include <algorithm>
+
+namespace tacet::consent {
+
+const char* FeatureAvailabilityName(FeatureAvailability availability) {
+  switch (availability) {
+    case FeatureAvailability::kAvailable: return "available";
+    case FeatureAvailability::kNotAsked: return "not_asked";
+    case FeatureAvailability::kDeclined: return "declined";
+  }
+  return "invalid";
+}
+
+std::vector<FeatureStatus> Features(const ConsentSnapshot& snapshot) {
+  std::vector<FeatureStatus> out;
+  const auto* categories = snapshot.policy().root().categories();
+  if (categories == nullptr) return out;
+
+  // Gather each feature once, with every category that must be provided for it.
+  for (flatbuffers::uoffset_t c = 0; c < categories->size(); ++c) {
+    const fb::Category* category = categories->Get(c);
+    if (category->features_unavailable_without() == nullptr) continue;
+    for (const flatbuffers::String* name : *category->features_unavailable_without()) {
+      auto it = std::find_if(out.begin(), out.end(),
+                             [&](const FeatureStatus& f) { return f.feature == name->str(); });
+      if (it == out.end()) {
+        out.push_back(FeatureStatus{name->str(), FeatureAvailability::kAvailable, {}, {}, {}});
+        it = out.end() - 1;
+      }
+      if (snapshot.category(static_cast<int>(c)) != ConsentState::kGranted) {
+        it->missing_categories.push_back(category->id()->str());
+      }
+    }
+  }
+
+  for (FeatureStatus& f : out) {
+    bool declined = false, unknown = false;
+    for (const std::string& id : f.missing_categories) {
+      const ConsentState state = snapshot.category(snapshot.CategoryIndex(id));
+      (state == ConsentState::kDenied ? declined : unknown) = true;
+      if (!f.reason.empty()) f.reason += "; ";
+      f.reason += "needs category '" + id + "' (" +
+                  (state == ConsentState::kDenied ? "declined" : "not asked") + ")";
+    }
+    const int purpose = snapshot.PurposeIndex(f.feature);
+    if (purpose >= 0 && !snapshot.Allows(purpose)) {
+      f.purpose_not_allowed = f.feature;
+      // Denied: a refusal. Unknown (or granted while a required purpose is not): still open.
+      const ConsentState state = snapshot.purpose(purpose);
+      (state == ConsentState::kDenied ? declined : unknown) = true;
+      if (!f.reason.empty()) f.reason += "; ";
+      f.reason += "needs purpose '" + f.feature + "' (" + ConsentStateName(state) + ")";
+    }
+    f.availability = declined  ? FeatureAvailability::kDeclined
+                     : unknown ? FeatureAvailability::kNotAsked
+                               : FeatureAvailability::kAvailable;
+  }
+  return out;
+}
+
+}  // namespace tacet::consent
