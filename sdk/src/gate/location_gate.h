@@ -40,6 +40,8 @@ namespace tacet::gate {
 // thread calling InjectedLocationProvider::Push); OnSessionEnded on whichever thread ended the
 // session. They never overlap and nothing follows OnSessionEnded. Neither may block or call
 // LocationGate::Acquire; a sink may End() or destroy its own session from inside them.
+// Nor may they call the consent ledger's mutating methods: those block, and a thread committing
+// consent may be waiting (through the gate) for this very callback to return.
 class LocationFixSink {
  public:
   virtual ~LocationFixSink() = default;

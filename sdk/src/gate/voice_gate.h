@@ -51,6 +51,8 @@ namespace tacet::gate {
 // or flipped the mute switch. The two never overlap and nothing follows OnSessionEnded.
 // Neither may block (a stalled sink stalls every session and the wake-word detector), and neither
 // may call VoiceGate::Acquire; a sink may End() or destroy its own session from inside them.
+// Nor may they call the consent ledger's mutating methods: those block, and a thread committing
+// consent may be waiting (through the gate) for this very callback to return.
 class VoiceFrameSink {
  public:
   virtual ~VoiceFrameSink() = default;

@@ -185,22 +185,33 @@ TEST_F(VoiceGateTest, PerFrameCheckEndsCaptureWhenNoNotificationArrives) {
   EXPECT_EQ(h_.Log().at(0).outcome, CaptureOutcome::kEndedByPermissionLoss);
 }
 
-// A revocation committed while a frame is inside the sink: that frame completes, no other does.
+// A revocation committed (on another thread) while a frame is inside the sink: that frame
+// completes, no other starts, and OnSessionEnded comes only after the frame returned. The sink
+// waits for the revoking thread here only to pin the race down; real sinks must not block.
 TEST_F(VoiceGateTest, RevocationDuringADeliveryLetsOnlyThatFrameFinish) {
   h_.AllowVoice();
   RecordingVoiceSink sink;
+  std::atomic<bool> revoked{false};
+  std::thread revoker;
   sink.on_frame = [&](int n) {
-    if (n == 10) {
+    if (n != 10) return;
+    revoker = std::thread([&] {
       ASSERT_OK(h_.ledger().SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
-    }
+      revoked.store(true);
+    });
+    while (!revoked.load()) std::this_thread::yield();
+    EXPECT_EQ(sink.ended_calls(), 0);  // not while this frame is being delivered
   };
   VoiceCaptureSession session = MustAcquire(&sink);
   h_.device().AdvanceBy(1000);
+  revoker.join();
   EXPECT_EQ(sink.frames(), 10);
   EXPECT_EQ(sink.ended_calls(), 1);
   EXPECT_EQ(sink.reason(), EndReason::kConsentWithdrawn);
   EXPECT_TRUE(sink.contract_kept());
+  EXPECT_FALSE(h_.device().microphone().capturing());
   EXPECT_EQ(h_.Log().at(0).frames, 10);
+  EXPECT_EQ(h_.Log().at(0).outcome, CaptureOutcome::kEndedByRevocation);
 }
 
 TEST_F(VoiceGateTest, HardwareMuteMidCaptureEndsWithinOneFrame) {
