@@ -32,6 +32,7 @@ ARM64_PACKAGES=(
   g++-aarch64-linux-gnu qemu-user
   libsqlite3-dev:arm64 libmbedtls-dev:arm64 libflatbuffers-dev:arm64
   libgtest-dev:arm64 libgmock-dev:arm64
+  libc6:arm64 libstdc++6:arm64
 )
 
 is_installed() {

@@ -19,6 +19,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # Debian puts arm64 libraries in /usr/lib/aarch64-linux-gnu; make sure only those are found.
 set(CMAKE_IGNORE_PATH /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/cmake)
 
-# -L sets the sysroot in which qemu finds ld-linux-aarch64.so.1 and the shared libraries.
+# -L sets the prefix in which qemu looks for the program's loader and libraries. It is / so the
+# multiarch libc6:arm64 (/lib/ld-linux-aarch64.so.1 -> /lib/aarch64-linux-gnu) is used throughout:
+# with -L /usr/aarch64-linux-gnu, the cross compiler's older loader gets mixed with the newer
+# multiarch libc and libstdc++, and threaded programs spin forever in their first lock.
 find_program(TACET_QEMU_AARCH64 qemu-aarch64 REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR "${TACET_QEMU_AARCH64};-L;/usr/aarch64-linux-gnu")
+set(CMAKE_CROSSCOMPILING_EMULATOR "${TACET_QEMU_AARCH64};-L;/")

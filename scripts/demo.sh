@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs Tacet's main job and prints what happens. Until the speaker demo exists, that is the
+# smallest end-to-end run of the SDK: a batch sealed with HPKE to a backend key and opened again.
+# Installs packages and builds (the `ci` preset) first if needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+if [ ! -f build/ci/build.ninja ]; then
+  cmake --preset ci >/dev/null
+fi
+cmake --build --preset ci --target tacet_quickstart >/dev/null
+exec build/ci/examples/quickstart/tacet_quickstart
