@@ -1,0 +1,58 @@
+// The gate vocabulary: names are stable and parse back.
+#include "gate/gate_types.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace tacet::gate {
+namespace {
+
+TEST(GateTypesTest, DenialNamesAreDistinctAndRoundTrip) {
+  std::set<std::string> seen;
+  for (int i = 0; i <= static_cast<int>(DenialReason::kInvalidRequest); ++i) {
+    auto r = static_cast<DenialReason>(i);
+    std::string name = DenialReasonName(r);
+    EXPECT_NE(name, "invalid") << i;
+    EXPECT_TRUE(seen.insert(name).second) << name;
+    DenialReason back = DenialReason::kNone;
+    ASSERT_TRUE(ParseDenialReason(name, &back)) << name;
+    EXPECT_EQ(back, r);
+  }
+  EXPECT_STREQ(DenialReasonName(static_cast<DenialReason>(200)), "invalid");
+  DenialReason untouched = DenialReason::kNoConsent;
+  EXPECT_FALSE(ParseDenialReason("granted", &untouched));
+  EXPECT_EQ(untouched, DenialReason::kNoConsent);
+}
+
+TEST(GateTypesTest, StableNamesUsedInTheAccessLog) {
+  EXPECT_STREQ(DenialReasonName(DenialReason::kPurposeNotAllowedByPolicy), "purpose_not_allowed_by_policy");
+  EXPECT_STREQ(DenialReasonName(DenialReason::kVoiceDataNotProvided), "voice_data_not_provided");
+  EXPECT_STREQ(DenialReasonName(DenialReason::kConsentUnknown), "consent_unknown");
+  EXPECT_STREQ(DenialReasonName(DenialReason::kHardwareMuted), "hardware_muted");
+  EXPECT_STREQ(CaptureOutcomeName(CaptureOutcome::kEndedByRevocation), "ended_by_revocation");
+  EXPECT_STREQ(CaptureOutcomeName(CaptureOutcome::kInterrupted), "interrupted");
+  EXPECT_STREQ(EndReasonName(EndReason::kOsPermissionLost), "os_permission_lost");
+  EXPECT_STREQ(CaptureKindName(CaptureKind::kLocation), "location");
+}
+
+TEST(GateTypesTest, OutcomeForEveryEndReason) {
+  EXPECT_EQ(OutcomeFor(EndReason::kNone), CaptureOutcome::kOpen);
+  EXPECT_EQ(OutcomeFor(EndReason::kCompletedByCaller), CaptureOutcome::kCompleted);
+  EXPECT_EQ(OutcomeFor(EndReason::kConsentWithdrawn), CaptureOutcome::kEndedByRevocation);
+  EXPECT_EQ(OutcomeFor(EndReason::kOsPermissionLost), CaptureOutcome::kEndedByPermissionLoss);
+  EXPECT_EQ(OutcomeFor(EndReason::kHardwareMuted), CaptureOutcome::kEndedByMute);
+  EXPECT_EQ(OutcomeFor(EndReason::kDeviceError), CaptureOutcome::kEndedByDeviceError);
+  EXPECT_EQ(OutcomeFor(EndReason::kGateClosed), CaptureOutcome::kEndedByGateClosed);
+  for (int i = 0; i <= static_cast<int>(CaptureOutcome::kInterrupted); ++i) {
+    CaptureOutcome back = CaptureOutcome::kOpen;
+    ASSERT_TRUE(ParseCaptureOutcome(CaptureOutcomeName(static_cast<CaptureOutcome>(i)), &back));
+    EXPECT_EQ(static_cast<int>(back), i);
+  }
+  CaptureKind kind = CaptureKind::kVoice;
+  EXPECT_FALSE(ParseCaptureKind("invalid", &kind));
+}
+
+}  // namespace
+}  // namespace tacet::gate
