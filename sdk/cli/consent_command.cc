@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "base/time_format.h"
 #include "command.h"
 #include "agent/device_schema.h"
 #include "consent/consent_ledger.h"
@@ -200,7 +201,7 @@ int History(Args args) {
   auto history = session->ledger->History(args.rest().empty() ? "" : args.rest()[0]);
   if (!history.ok()) return Fail(history.status());
   for (const consent::HistoryEntry& e : *history) {
-    auto time = consent::Rfc3339Utc(e.time_unix_ms);
+    auto time = FormatRfc3339Utc(e.time_unix_ms);
     std::printf("#%lld %s %s %s%s%s source=%s policy=%s v%llu %s\n    prev %s\n    hash %s\n",
                 static_cast<long long>(e.seq), time.ok() ? time->c_str() : "(time out of range)",
                 e.subject.c_str(), consent::ConsentStateName(e.state),

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/time_format.h"
 #include "agent/device_schema.h"
 #include "audit/audit_log.h"
 #include "command.h"
@@ -168,7 +169,7 @@ std::string Printable(const std::string& field, const std::string& value) {
 }
 
 std::string Time(int64_t unix_ms) {
-  auto t = vault::FormatRfc3339(unix_ms);
+  auto t = FormatRfc3339Utc(unix_ms);
   return t.ok() ? *t : "(time out of range)";
 }
 

@@ -1,3 +1,4 @@
+#include "base/time_format.h"
 #include "consent/consent_ledger.h"
 
 #include <algorithm>
@@ -161,7 +162,7 @@ Hash ComputeEntryHash(const HistoryEntry& e) {
 }
 
 StatusOr<std::string> ReceiptJson(const HistoryEntry& e) {
-  TACET_ASSIGN_OR_RETURN(std::string time, Rfc3339Utc(e.time_unix_ms));
+  TACET_ASSIGN_OR_RETURN(std::string time, FormatRfc3339Utc(e.time_unix_ms));
   auto subject = ParseSubjectKey(e.subject);
   internal::JsonWriter w;
   w.BeginObject();

@@ -56,8 +56,6 @@ struct Subject {
 StatusOr<Subject> ParseSubjectKey(std::string_view key);
 
 // `unix_ms` as an RFC 3339 (section 5.6) date-time in UTC with milliseconds,
-// "2024-01-01T00:00:00.000Z". kOutOfRange outside the years 0000-9999. Pure; thread-safe.
-StatusOr<std::string> Rfc3339Utc(int64_t unix_ms);
 
 }  // namespace tacet::consent
 

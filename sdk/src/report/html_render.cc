@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/time_format.h"
 #include "base/utf8.h"
 #include "report/privacy_report.h"
 #include "vault/json_stream.h"
@@ -73,13 +74,13 @@ size_t SequenceLength(unsigned char lead) {
 }
 
 std::string Time(int64_t unix_ms) {
-  auto t = vault::FormatRfc3339(unix_ms);
+  auto t = FormatRfc3339Utc(unix_ms);
   if (!t.ok()) return "(time out of range)";
   // "2024-01-01T00:00:05.000Z" → "2024-01-01 00:00 UTC": a person needs minutes, not millis.
   return t->substr(0, 10) + " " + t->substr(11, 5) + " UTC";
 }
 std::string Day(int64_t unix_ms) {
-  auto t = vault::FormatRfc3339(unix_ms);
+  auto t = FormatRfc3339Utc(unix_ms);
   return t.ok() ? t->substr(0, 10) : "(out of range)";
 }
 

@@ -1,3 +1,4 @@
+#include "base/time_format.h"
 #include "vault/export.h"
 
 #include <string>
@@ -10,7 +11,7 @@ namespace {
 using Writer = JsonStreamWriter;
 
 Status Time(Writer& w, std::string_view key, int64_t unix_ms) {
-  TACET_ASSIGN_OR_RETURN(std::string t, FormatRfc3339(unix_ms));
+  TACET_ASSIGN_OR_RETURN(std::string t, FormatRfc3339Utc(unix_ms));
   return w.Member(key, t);
 }
 
@@ -175,7 +176,7 @@ StatusOr<ExportSummary> WriteExport(const ExportSources& src, store::Database& d
     StatusOr<int64_t> expires = vault.ExpiresAt(r.category, r.written_unix_ms);
     TACET_RETURN_IF_ERROR(w.Key("expires_at"));
     if (expires.ok()) {
-      TACET_ASSIGN_OR_RETURN(std::string t, FormatRfc3339(*expires));
+      TACET_ASSIGN_OR_RETURN(std::string t, FormatRfc3339Utc(*expires));
       TACET_RETURN_IF_ERROR(w.String(t));
     } else {
       TACET_RETURN_IF_ERROR(w.Null());  // a category the current policy no longer has

@@ -1,3 +1,4 @@
+#include "base/time_format.h"
 #include "vault/export.h"
 
 #include <gmock/gmock.h>
@@ -229,14 +230,6 @@ TEST(JsonStreamWriterTest, MisuseIsReported) {
   ASSERT_OK(w.BeginObject());
   EXPECT_THAT(w.Int(1), StatusIs(StatusCode::kInternal));
   EXPECT_THAT(w.Finish(), StatusIs(StatusCode::kInternal));
-}
-
-TEST(FormatRfc3339Test, Dates) {
-  EXPECT_EQ(*FormatRfc3339(0), "1970-01-01T00:00:00.000Z");
-  EXPECT_EQ(*FormatRfc3339(951782400123), "2000-02-29T00:00:00.123Z");
-  EXPECT_EQ(*FormatRfc3339(-1), "1969-12-31T23:59:59.999Z");
-  EXPECT_EQ(*FormatRfc3339(253402300799999), "9999-12-31T23:59:59.999Z");
-  EXPECT_THAT(FormatRfc3339(253402300800000), StatusIs(StatusCode::kOutOfRange));
 }
 
 }  // namespace

@@ -90,10 +90,6 @@ class JsonStreamWriter {
   bool done_ = false;     // ... and closed
 };
 
-// RFC 3339 §5.6 UTC date-time with milliseconds ("2024-01-01T00:00:00.000Z"), proleptic
-// Gregorian. kOutOfRange outside the years 0000..9999. Pure; thread-safe.
-StatusOr<std::string> FormatRfc3339(int64_t unix_ms);
-
 }  // namespace tacet::vault
 
 #endif  // TACET_VAULT_JSON_STREAM_H_
