@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/time_format.h"
+#include "agent/capture_records.h"
 #include "agent/device_schema.h"
 #include "audit/audit_log.h"
 #include "command.h"
@@ -322,6 +323,8 @@ int RunExport(const std::vector<std::string>& all) {
   sources.audit = session->audit.get();
   sources.clock = &session->clock;
   sources.ledger = session->ledger.get();
+  agent::AccessLogExportSection access_log(*session->db);
+  sources.access_log = &access_log;
   vault::ExportSummary summary;
   const Status status = WritePrivateFile(out, [&](vault::ByteSink& sink) -> Status {
     TACET_ASSIGN_OR_RETURN(summary, vault::WriteExport(sources, *session->db, sink));
@@ -349,6 +352,9 @@ int RunReport(const std::vector<std::string>& all) {
   sources.audit = session->audit.get();
   sources.clock = &session->clock;
   sources.ledger = session->ledger.get();
+  auto captures = agent::CaptureIntervals(*session->db, 0, session->clock.NowUnixMillis());
+  if (!captures.ok()) return Fail(captures.status());
+  sources.captures = &*captures;
   report::ReportSummary summary;
   const Status status = WritePrivateFile(out, [&](vault::ByteSink& sink) -> Status {
     TACET_ASSIGN_OR_RETURN(summary, report::WritePrivacyReport(sources, *session->db, sink));

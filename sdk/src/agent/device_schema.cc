@@ -4,6 +4,7 @@
 
 #include "audit/audit_log.h"
 #include "consent/consent_ledger.h"
+#include "gate/access_log.h"
 #include "vault/vault.h"
 
 namespace tacet::agent {
@@ -20,6 +21,7 @@ constexpr Step kDeviceSteps[] = {
     {consent::ConsentMigrations, 1},  // device v1
     {audit::AuditMigrations, 1},      // device v2
     {vault::VaultMigrations, 1},      // device v3
+    {gate::GateMigrations, 1},        // device v4
 };
 
 store::Schema* Build() {

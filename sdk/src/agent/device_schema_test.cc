@@ -5,6 +5,7 @@
 
 #include "audit/audit_log.h"
 #include "consent/consent_ledger.h"
+#include "gate/access_log.h"
 #include "store/database.h"
 #include "testing/test_util.h"
 #include "vault/vault.h"
@@ -16,7 +17,8 @@ namespace {
 // adds a step without appending it here fails this test.
 TEST(DeviceSchemaTest, ContainsEveryModuleStepOnce) {
   std::multiset<std::string> expected;
-  for (auto* module : {consent::ConsentMigrations, audit::AuditMigrations, vault::VaultMigrations}) {
+  for (auto* module : {consent::ConsentMigrations, audit::AuditMigrations, vault::VaultMigrations,
+                       gate::GateMigrations}) {
     for (const store::Migration& m : module()) expected.insert(m.description);
   }
   std::multiset<std::string> actual;
@@ -34,7 +36,7 @@ TEST(DeviceSchemaTest, OpensAFreshDatabaseAtTheLatestVersion) {
   options.schema = &DeviceSchema();
   ASSERT_OK_AND_ASSIGN(auto db, store::Database::Open(dir.File("device.db"), options));
   EXPECT_EQ(db->UserVersion(), static_cast<int>(DeviceSchema().migrations.size()));
-  for (const char* table : {"consent_history", "audit_entries", "vault_records"}) {
+  for (const char* table : {"consent_history", "audit_entries", "vault_records", "gate_access_log"}) {
     ASSERT_OK_AND_ASSIGN(auto stmt, db->Prepare("SELECT count(*) FROM sqlite_master WHERE name = ?1"));
     ASSERT_OK(stmt.Bind(1, std::string_view(table)));
     ASSERT_OK_AND_ASSIGN(bool row, stmt.Step());

@@ -132,9 +132,14 @@ Status AccessLog::RecordEnd(int64_t id, const CaptureEnd& end) {
 
 StatusOr<std::vector<AccessLogEntry>> AccessLog::Entries(int64_t from_unix_ms, int64_t to_unix_ms) {
   std::lock_guard<std::mutex> lock(mu_);
+  return ReadAccessLog(db_, from_unix_ms, to_unix_ms);
+}
+
+StatusOr<std::vector<AccessLogEntry>> ReadAccessLog(store::Database& db, int64_t from_unix_ms,
+                                                    int64_t to_unix_ms) {
   TACET_ASSIGN_OR_RETURN(
       store::Statement st,
-      db_.Prepare("SELECT id, kind, purpose_id, requested_precision, delivered_precision, "
+      db.Prepare("SELECT id, kind, purpose_id, requested_precision, delivered_precision, "
                   "started_unix_ms, ended_unix_ms, frames, audio_ms, fixes, outcome, reason "
                   "FROM gate_access_log WHERE started_unix_ms < ?2 AND "
                   "(ended_unix_ms IS NULL OR ended_unix_ms >= ?1) ORDER BY started_unix_ms, id"));

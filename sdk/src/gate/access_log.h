@@ -110,6 +110,12 @@ class AccessLog {
   int64_t interrupted_at_open_ = 0;
 };
 
+// Entries() without an AccessLog: reads the rows of a device database without taking the log
+// over (it marks no open row interrupted), for tools and the export, which inspect a database
+// that a running agent may own. The caller serialises use of `db` as store::Database requires.
+StatusOr<std::vector<AccessLogEntry>> ReadAccessLog(store::Database& db, int64_t from_unix_ms,
+                                                    int64_t to_unix_ms);
+
 }  // namespace tacet::gate
 
 #endif  // TACET_GATE_ACCESS_LOG_H_
