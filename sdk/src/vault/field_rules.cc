@@ -204,6 +204,19 @@ bool ParseCoordinates(std::string_view v, size_t* max_decimals) {
   return true;
 }
 
+// True when `v` holds a number with more than 2 fractional digits ("52.520008", "52,520008"):
+// in a free-text approximate location that is a precise coordinate written some other way
+// ("52.520008 13.404954", "N52.520008;E13.404954").
+bool HasPreciseNumber(std::string_view v) {
+  for (size_t i = 1; i < v.size(); ++i) {
+    if ((v[i] != '.' && v[i] != ',') || !IsDigit(v[i - 1])) continue;
+    size_t digits = 0;
+    for (size_t k = i + 1; k < v.size() && IsDigit(v[k]); ++k) ++digits;
+    if (digits > 2) return true;
+  }
+  return false;
+}
+
 bool LooksLikeCoordinates(std::string_view v) {
   for (char c : v) {
     if (!IsDigit(c) && c != '.' && c != ',' && c != '-' && c != '+' && c != ' ') return false;
@@ -312,7 +325,13 @@ Status ValidateValue(std::string_view category, std::string_view field, FieldKin
         }
         return OkStatus();
       }
-      return CheckText(category, field, value, 200, /*multiline=*/false);
+      TACET_RETURN_IF_ERROR(CheckText(category, field, value, 200, /*multiline=*/false));
+      if (HasPreciseNumber(value)) {
+        return Invalid(category, field,
+                       "holds a number with more than 2 decimals; an approximate location is a "
+                       "place name or 'lat,lon' with at most 2 decimals");
+      }
+      return OkStatus();
     }
   }
   return Invalid(category, field, "has an unknown kind");

@@ -105,6 +105,16 @@ TEST(FieldRulesTest, Locations) {
   EXPECT_OK(Check(FieldKind::kApproximateLocation, "52.52,13.40"));
   EXPECT_THAT(Check(FieldKind::kApproximateLocation, "52.520008,13.404954"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("more precise")));
+  // A precise coordinate written as free text is not an approximate location either.
+  for (const char* precise : {"52.520008 13.404954", "52.520008;13.404954",
+                              "N52.520008 E13.404954", "lat 52,520008 lon 13,404954",
+                              "near 52.5200"}) {
+    EXPECT_THAT(Check(FieldKind::kApproximateLocation, precise),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("more than 2 decimals")))
+        << precise;
+  }
+  EXPECT_OK(Check(FieldKind::kApproximateLocation, "Berlin, 10115"));
+  EXPECT_OK(Check(FieldKind::kApproximateLocation, "near 52.52 13.40"));
 }
 
 TEST(FieldRulesTest, MessagesNeverRepeatTheValue) {
