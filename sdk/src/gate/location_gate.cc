@@ -265,16 +265,26 @@ void LocationGate::OnPermissionChanged(Permission permission, PermissionState st
   }
 }
 
+// Every holder of the control mutex drains after unlocking: a platform callback whose
+// reconciliation found the mutex taken left the work to this thread (internal/control.h).
 size_t LocationGate::sessions_in_use() {
-  std::lock_guard<std::mutex> lock(control_.mutex());
   size_t n = 0;
-  for (const Slot& slot : slots_) n += slot.state.phase() != SessionState::kFree ? 1 : 0;
+  {
+    std::lock_guard<std::mutex> lock(control_.mutex());
+    for (const Slot& slot : slots_) n += slot.state.phase() != SessionState::kFree ? 1 : 0;
+  }
+  control_.Drain([this] { ReconcileLocked(); });
   return n;
 }
 
 LocationPrecision LocationGate::provider_precision() {
-  std::lock_guard<std::mutex> lock(control_.mutex());
-  return provider_precision_;
+  LocationPrecision value;
+  {
+    std::lock_guard<std::mutex> lock(control_.mutex());
+    value = provider_precision_;
+  }
+  control_.Drain([this] { ReconcileLocked(); });
+  return value;
 }
 
 }  // namespace tacet::gate

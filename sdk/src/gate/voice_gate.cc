@@ -276,16 +276,26 @@ void VoiceGate::SetOnDeviceProcessor(internal::OnDeviceAudioProcessor* processor
   Reconcile();
 }
 
+// Every holder of the control mutex drains after unlocking: a platform callback whose
+// reconciliation found the mutex taken left the work to this thread (internal/control.h).
 size_t VoiceGate::sessions_in_use() {
-  std::lock_guard<std::mutex> lock(control_.mutex());
   size_t n = 0;
-  for (const Slot& slot : slots_) n += slot.state.phase() != SessionState::kFree ? 1 : 0;
+  {
+    std::lock_guard<std::mutex> lock(control_.mutex());
+    for (const Slot& slot : slots_) n += slot.state.phase() != SessionState::kFree ? 1 : 0;
+  }
+  control_.Drain([this] { ReconcileLocked(); });
   return n;
 }
 
 bool VoiceGate::microphone_open() {
-  std::lock_guard<std::mutex> lock(control_.mutex());
-  return microphone_open_;
+  bool value;
+  {
+    std::lock_guard<std::mutex> lock(control_.mutex());
+    value = microphone_open_;
+  }
+  control_.Drain([this] { ReconcileLocked(); });
+  return value;
 }
 
 }  // namespace tacet::gate
