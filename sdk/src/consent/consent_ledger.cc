@@ -7,6 +7,7 @@
 
 #include "base/bytes.h"
 #include "consent/internal/json_writer.h"
+#include "crypto/secure.h"
 #include "crypto/sha256.h"
 #include "store/transaction.h"
 
@@ -569,11 +570,11 @@ Status ConsentLedger::Verify() {
                            std::to_string(expected_seq) +
                            "): an entry was removed, inserted or renumbered");
     }
-    if (e.prev_hash != prev) {
+    if (!crypto::ConstantTimeEquals(e.prev_hash, prev)) {
       return DataLossError(what + " does not chain to entry " + std::to_string(seq - 1) +
                            " (prev_hash mismatch): an entry was removed, inserted or reordered");
     }
-    if (ComputeEntryHash(e) != e.entry_hash) {
+    if (!crypto::ConstantTimeEquals(ComputeEntryHash(e), e.entry_hash)) {
       return DataLossError(what + " does not match its hash: the entry was edited");
     }
     prev = e.entry_hash;
@@ -648,7 +649,7 @@ StatusOr<HistoryEntry> ConsentLedger::ReadEntryLocked(int64_t seq) {
 StatusOr<std::string> ConsentLedger::Receipt(int64_t seq) {
   std::lock_guard<std::mutex> lock(write_mu_);
   TACET_ASSIGN_OR_RETURN(HistoryEntry e, ReadEntryLocked(seq));
-  if (ComputeEntryHash(e) != e.entry_hash) {
+  if (!crypto::ConstantTimeEquals(ComputeEntryHash(e), e.entry_hash)) {
     return DataLossError("consent history: entry " + std::to_string(seq) +
                          " does not match its hash: the entry was edited");
   }

@@ -1,5 +1,6 @@
 #include "gate/location_gate.h"
 
+#include <cmath>
 #include <algorithm>
 #include <thread>
 #include <utility>
@@ -142,6 +143,13 @@ LocationAcquireResult LocationGate::Acquire(std::string_view purpose_id, Locatio
 }
 
 void LocationGate::OnFix(const platform::LocationFix& fix) {
+  // A provider that hands over NaN, infinite or out-of-range values has no position to give:
+  // drop the fix rather than snap garbage (snapping NaN to a grid cell is undefined behaviour).
+  if (!std::isfinite(fix.latitude_deg) || !std::isfinite(fix.longitude_deg) ||
+      !std::isfinite(fix.accuracy_m) || fix.latitude_deg < -90 || fix.latitude_deg > 90 ||
+      fix.longitude_deg < -180 || fix.longitude_deg > 180 || fix.accuracy_m < 0) {
+    return;
+  }
   internal::PlatformCallbackScope in_callback;
   bool sealed = false;
   for (size_t i = 0; i < slots_.size(); ++i) {

@@ -2,6 +2,9 @@
 // revocation mid-session, location advertising needing both purposes, denials, access log.
 #include "gate/location_gate.h"
 
+#include <cmath>
+#include <limits>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -82,6 +85,46 @@ TEST_F(LocationGateTest, PreciseRequestWithApproximateConsentGetsCellCentres) {
   EXPECT_EQ(log[0].delivered_precision, LocationPrecision::kApproximate);
   EXPECT_EQ(log[0].fixes, static_cast<int64_t>(track_.size()));
   EXPECT_EQ(log[0].outcome, CaptureOutcome::kCompleted);
+}
+
+// A provider that hands the gate whatever it is given, unchecked, as a platform adapter might.
+class UncheckedProvider final : public platform::LocationProvider {
+ public:
+  Status Start(LocationPrecision, platform::LocationSink* sink) override {
+    sink_ = sink;
+    return OkStatus();
+  }
+  void Stop() override { sink_ = nullptr; }
+  void Deliver(const LocationFix& fix) {
+    if (sink_ != nullptr) sink_->OnFix(fix);
+  }
+
+ private:
+  platform::LocationSink* sink_ = nullptr;
+};
+
+TEST_F(LocationGateTest, MalformedFixesAreDropped) {
+  h_.AllowLocation(LocationPrecision::kApproximate, LocationPrecision::kPrecise);
+  UncheckedProvider provider;
+  LocationGate gate(h_.ledger(), provider, h_.device().permissions(), h_.device().clock(), h_.log());
+  RecordingLocationSink sink;
+  LocationAcquireResult r = gate.Acquire("location_features", LocationPrecision::kPrecise, &sink);
+  ASSERT_TRUE(r.granted()) << DenialReasonName(r.denial());
+  LocationSession session = std::move(r.session());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const LocationFix& bad : {LocationFix{nan, 4.8, 10, 0}, LocationFix{45.7, inf, 10, 0},
+                                 LocationFix{45.7, 4.8, nan, 0}, LocationFix{91, 4.8, 10, 0},
+                                 LocationFix{45.7, -181, 10, 0}, LocationFix{45.7, 4.8, -1, 0}}) {
+    provider.Deliver(bad);
+  }
+  EXPECT_TRUE(sink.fixes.empty());
+  provider.Deliver(LocationFix{45.7, 4.8, 10, 0});
+  ASSERT_EQ(sink.fixes.size(), 1u);
+  EXPECT_TRUE(std::isfinite(sink.fixes[0].accuracy_m));
+  EXPECT_EQ(sink.precisions[0], LocationPrecision::kApproximate);
+  EXPECT_EQ(sink.ended_calls, 0);
+  session.End();
 }
 
 TEST_F(LocationGateTest, OsApproximateOrApproximateRequestAlsoCap) {
