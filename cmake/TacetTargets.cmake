@@ -28,9 +28,7 @@ function(tacet_add_test)
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE tacet::sdk_internal tacet_testing ${T_LIBS} GTest::gmock GTest::gtest_main)
   tacet_target_defaults(${T_NAME})
-  target_compile_definitions(${T_NAME} PRIVATE
-    TACET_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    TACET_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
+  target_compile_definitions(${T_NAME} PRIVATE TACET_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   # Discovery runs at test time, so a cross build lists tests through the emulator only then.
   gtest_discover_tests(${T_NAME}
     DISCOVERY_MODE PRE_TEST
