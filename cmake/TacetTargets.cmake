@@ -62,6 +62,9 @@ function(tacet_finish_bench)
     return()
   endif()
   add_executable(tacet_bench ${srcs})
-  target_link_libraries(tacet_bench PRIVATE tacet::sdk_internal benchmark::benchmark_main)
+  # The counting operator new lets BM_Export report its peak heap; every benchmark pays one
+  # relaxed atomic add per allocation, on both sides of each pair.
+  target_link_libraries(tacet_bench PRIVATE tacet::sdk_internal tacet_heap_counter
+                                            benchmark::benchmark_main)
   tacet_target_defaults(tacet_bench)
 endfunction()

@@ -3,43 +3,20 @@
 // decisions.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <new>
 
 #include "consent/consent_ledger.h"
 #include "consent/consent_test_util.h"
+#include "testing/heap_counter.h"
 #include "testing/status_matchers.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  std::abort();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return ::operator new(size, tag);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tacet::consent {
 namespace {
 
 TEST(ConsentAllocationTest, TheCounterCounts) {
-  const long before = g_allocations.load();
+  const size_t before = ::tacet::testing::heap_counter::Allocations();
   auto* p = new int(7);
-  EXPECT_EQ(g_allocations.load(), before + 1);
+  EXPECT_EQ(::tacet::testing::heap_counter::Allocations(), before + 1);
   delete p;
 }
 
@@ -51,7 +28,7 @@ TEST(ConsentAllocationTest, DecisionsDoNotAllocate) {
   ASSERT_OK(ledger.SetLocationPrecision(LocationPrecision::kApproximate, DecisionSource::kUser));
 
   int allowed = 0;
-  const long before = g_allocations.load();
+  const size_t before = ::tacet::testing::heap_counter::Allocations();
   for (int i = 0; i < 10000; ++i) {
     const ConsentSnapshot& s = ledger.snapshot();
     const int voice = s.PurposeIndex("voice_features");
@@ -64,8 +41,8 @@ TEST(ConsentAllocationTest, DecisionsDoNotAllocate) {
     allowed += s.location_precision() == LocationPrecision::kApproximate;
     allowed += s.generation() > 0;
   }
-  const long after = g_allocations.load();
-  EXPECT_EQ(after - before, 0) << "allocations on the decision path";
+  const size_t after = ::tacet::testing::heap_counter::Allocations();
+  EXPECT_EQ(after - before, 0u) << "allocations on the decision path";
   EXPECT_EQ(allowed, 10000 * 5);
 }
 

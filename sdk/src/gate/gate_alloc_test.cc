@@ -4,8 +4,6 @@
 // provider (which themselves never allocate on success).
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <new>
 #include <vector>
 
@@ -13,28 +11,7 @@
 #include "posix/injected_location.h"
 #include "posix/injected_microphone.h"
 #include "posix/static_permissions.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  std::abort();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return ::operator new(size, tag);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "testing/heap_counter.h"
 
 namespace tacet::gate {
 namespace {
@@ -61,9 +38,9 @@ class CountingFixSink : public LocationFixSink {
 };
 
 TEST(GateAllocationTest, TheCounterCounts) {
-  const long before = g_allocations.load();
+  const size_t before = ::tacet::testing::heap_counter::Allocations();
   auto* p = new int(7);
-  EXPECT_EQ(g_allocations.load(), before + 1);
+  EXPECT_EQ(::tacet::testing::heap_counter::Allocations(), before + 1);
   delete p;
 }
 
@@ -87,13 +64,13 @@ TEST(GateAllocationTest, FramesAndFixesThroughOpenSessionsDoNotAllocate) {
 
   std::vector<int16_t> samples(voice.format().SamplesPerFrame(), 1000);
   platform::LocationFix fix{45.7578, 4.8320, 5, 0};
-  const long before = g_allocations.load();
+  const size_t before = ::tacet::testing::heap_counter::Allocations();
   for (int i = 0; i < 5000; ++i) {
     ASSERT_TRUE(mic.Push(samples.data(), samples.size(), int64_t{i} * 20000000).ok());
   }
   for (int i = 0; i < 500; ++i) ASSERT_TRUE(provider.Push(fix).ok());
-  const long after = g_allocations.load();
-  EXPECT_EQ(after - before, 0) << "allocations on the frame and fix paths";
+  const size_t after = ::tacet::testing::heap_counter::Allocations();
+  EXPECT_EQ(after - before, 0u) << "allocations on the frame and fix paths";
   EXPECT_EQ(voice_sinks[0].frames, 5000);
   EXPECT_EQ(voice_sinks[1].frames, 5000);
   EXPECT_EQ(fix_sink.fixes, 500);

@@ -7,7 +7,7 @@
 
 #include "testing/status_matchers.h"
 #include "vault/export.h"
-#include "vault/heap_counter.h"
+#include "testing/heap_counter.h"
 #include "vault/vault_test_util.h"
 
 namespace tacet::vault {
@@ -35,10 +35,10 @@ Measure ExportPeak(testing::VaultHarness& h) {
   src.clock = &h.device().clock();
   src.ledger = &h.ledger();
   CountingSink sink;
-  const size_t before = heap_counter::Current();
-  heap_counter::ResetPeak();
+  const size_t before = ::tacet::testing::heap_counter::Current();
+  ::tacet::testing::heap_counter::ResetPeak();
   EXPECT_OK(WriteExport(src, h.db(), sink).status());
-  return {heap_counter::Peak() - before, sink.total};
+  return {::tacet::testing::heap_counter::Peak() - before, sink.total};
 }
 
 TEST(ExportMemoryTest, PeakHeapDoesNotGrowWithTheNumberOfRecords) {

@@ -27,7 +27,7 @@
 #include "store/transaction.h"
 #include "vault/consent_view.h"
 #include "vault/export.h"
-#include "vault/heap_counter.h"
+#include "testing/heap_counter.h"
 #include "vault/vault.h"
 
 namespace tacet::vault {
@@ -241,12 +241,12 @@ void BM_Export(benchmark::State& state) {
   size_t peak = 0, bytes = 0;
   for (auto _ : state) {
     CountingSink sink;
-    const size_t before = heap_counter::Current();
-    heap_counter::ResetPeak();
+    const size_t before = ::tacet::testing::heap_counter::Current();
+    ::tacet::testing::heap_counter::ResetPeak();
     StatusOr<ExportSummary> summary = WriteExport(b.sources(), b.db(), sink);
     if (!summary.ok()) return state.SkipWithError(summary.status().ToString().c_str());
     if (summary->records != state.range(0)) return state.SkipWithError("records missing");
-    peak = std::max(peak, heap_counter::Peak() - before);
+    peak = std::max(peak, ::tacet::testing::heap_counter::Peak() - before);
     bytes = sink.total;
   }
   state.counters["peak_heap_bytes"] = static_cast<double>(peak);

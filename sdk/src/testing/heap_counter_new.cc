@@ -4,15 +4,17 @@
 #include <cstdlib>
 #include <new>
 
-#include "vault/heap_counter.h"
+#include "testing/heap_counter.h"
 
 namespace {
 
 constexpr std::size_t kHeader = 16;
 std::atomic<std::size_t> g_current{0};
 std::atomic<std::size_t> g_peak{0};
+std::atomic<std::size_t> g_allocations{0};
 
 void* Allocate(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
   void* p = std::malloc(n + kHeader);
   if (p == nullptr) return nullptr;
   *static_cast<std::size_t*>(p) = n;
@@ -32,11 +34,12 @@ void Release(void* p) {
 
 }  // namespace
 
-namespace tacet::vault::heap_counter {
+namespace tacet::testing::heap_counter {
 size_t Current() { return g_current.load(std::memory_order_relaxed); }
 size_t Peak() { return g_peak.load(std::memory_order_relaxed); }
 void ResetPeak() { g_peak.store(g_current.load(std::memory_order_relaxed), std::memory_order_relaxed); }
-}  // namespace tacet::vault::heap_counter
+size_t Allocations() { return g_allocations.load(std::memory_order_relaxed); }
+}  // namespace tacet::testing::heap_counter
 
 void* operator new(std::size_t n) {
   void* p = Allocate(n);
