@@ -158,7 +158,11 @@ Status Vault::CheckConsent(const Target& t) const {
   bool allowed = false, explicitly = false;
   std::string denied;
   for (const fb::Purpose* p : *policy().root().purposes()) {
+    // Reasons to hand over or keep what is held, not to collect: a legal obligation, and a
+    // legitimate interest the user cannot object to (safety and legal claims, a sale of the
+    // business, content reporting).
     if (p->legal_basis() == fb::LegalBasis::LegalObligation) continue;
+    if (p->legal_basis() == fb::LegalBasis::LegitimateInterest && !p->refusable()) continue;
     std::string_view pid = p->id()->string_view();
     if (!policy().MayUse(t.category_id, pid).allowed) continue;
     if (consent.Allows(pid, t.category_id)) {

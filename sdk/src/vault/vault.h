@@ -25,8 +25,9 @@
 // with the audit entry, so a correction is either complete or absent.
 //
 // Consent. A write is refused (kPermissionDenied, saying why) when no purpose that uses the
-// category is allowed — purposes whose legal basis is a legal obligation do not count: an
-// obligation to hand over what one holds is no reason to collect it (GDPR Art. 5(1)(c)). Raw voice
+// category is allowed — purposes whose legal basis is a legal obligation, or a legitimate interest
+// the user cannot object to, do not count: an obligation or interest in handing over or keeping
+// what one holds is no reason to collect it (GDPR Art. 5(1)(c)). Raw voice
 // audio additionally needs a consent-based purpose that uses the category (explicit consent,
 // GDPR Art. 9(2)(a)); a location field needs the location precision it carries to be granted.
 //

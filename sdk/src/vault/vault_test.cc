@@ -307,6 +307,18 @@ TEST_F(VaultTest, LocationIsStoredOnlyAtThePrecisionGranted) {
   EXPECT_OK(h_.vault().Add("location", "precise_location", "52.517339,13.388861", ChangeSource::kApp).status());
 }
 
+// safety_and_legal_claims uses location and cannot be refused, but it is a reason to hand over
+// what is held, not to collect: without a location purpose the user granted, nothing is stored.
+TEST_F(VaultTest, LocationNeedsALocationPurposeNotOnlyAPrecision) {
+  ASSERT_OK(h_.ledger().SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(h_.ledger().SetLocationPrecision(platform::LocationPrecision::kPrecise,
+                                             DecisionSource::kUser));
+  EXPECT_THAT(h_.vault().Add("location", "precise_location", "52.517339,13.388861", ChangeSource::kApp),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("location_features")));
+  ASSERT_OK(h_.ledger().SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  EXPECT_OK(h_.vault().Add("location", "precise_location", "52.517339,13.388861", ChangeSource::kApp).status());
+}
+
 TEST_F(VaultTest, EraseCategoryShredsItsKeyAndLeavesNothingOnDisk) {
   h_.GrantEverything();
   const std::vector<Canary> canaries = Canaries();
