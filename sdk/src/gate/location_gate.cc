@@ -204,23 +204,13 @@ void LocationGate::ReconcileLocked() {
     Slot& slot = slots_[i];
     SessionState::Phase phase = slot.state.phase();
     if (phase == SessionState::kSealed && !slot.log_closed) {
-      SessionState::End end = slot.state.end();
-      CaptureEnd record;
-      record.ended_unix_ms = slot.ended_unix_ms.load(std::memory_order_relaxed);
-      record.outcome = OutcomeFor(end.reason);
-      record.reason = end.detail;
+      CaptureEnd record = internal::SealedEndRecord(slot);
       record.fixes = static_cast<int64_t>(slot.delivered.load(std::memory_order_relaxed));
       record.delivered_precision =
           static_cast<LocationPrecision>(finest_delivered_[i].load(std::memory_order_relaxed));
-      log_.RecordEnd(slot.log_id, record).IgnoreError();  // else 'interrupted' at next open
-      slot.log_closed = true;
+      internal::CloseLogRow(slot, log_, record);
     }
-    if (phase == SessionState::kSealed && slot.released.load(std::memory_order_acquire)) {
-      slot.sink = nullptr;
-      slot.purpose_id.clear();
-      slot.state.Free();
-      continue;
-    }
+    if (internal::FreeIfReleased(slot)) continue;
     if (slot.state.live()) {
       LocationPrecision effective;
       if (Evaluate(snapshot, slot.purpose_id, requested_[i], &effective) == DenialReason::kNone) {
@@ -279,7 +269,7 @@ size_t LocationGate::sessions_in_use() {
   size_t n = 0;
   {
     std::lock_guard<std::mutex> lock(control_.mutex());
-    for (const Slot& slot : slots_) n += slot.state.phase() != SessionState::kFree ? 1 : 0;
+    n = internal::CountInUse(slots_);
   }
   control_.Drain([this] { ReconcileLocked(); });
   return n;

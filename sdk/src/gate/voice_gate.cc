@@ -132,23 +132,12 @@ void VoiceGate::ReconcileLocked() {
   for (Slot& slot : slots_) {
     SessionState::Phase phase = slot.state.phase();
     if (phase == SessionState::kSealed && !slot.log_closed) {
-      SessionState::End end = slot.state.end();
-      CaptureEnd record;
-      record.ended_unix_ms = slot.ended_unix_ms.load(std::memory_order_relaxed);
-      record.outcome = OutcomeFor(end.reason);
-      record.reason = end.detail;
+      CaptureEnd record = internal::SealedEndRecord(slot);
       record.frames = static_cast<int64_t>(slot.delivered.load(std::memory_order_relaxed));
       record.audio_ms = record.frames * options_.format.frame_ms;
-      // A row that cannot be closed stays 'open' and becomes 'interrupted' at the next start.
-      log_.RecordEnd(slot.log_id, record).IgnoreError();
-      slot.log_closed = true;
+      internal::CloseLogRow(slot, log_, record);
     }
-    if (phase == SessionState::kSealed && slot.released.load(std::memory_order_acquire)) {
-      slot.sink = nullptr;
-      slot.purpose_id.clear();
-      slot.state.Free();
-      continue;
-    }
+    if (internal::FreeIfReleased(slot)) continue;
     if (slot.state.live()) wanted = true;
   }
   bool allowed = permissions_.Query(Permission::kMicrophone) == PermissionState::kGranted &&
@@ -282,7 +271,7 @@ size_t VoiceGate::sessions_in_use() {
   size_t n = 0;
   {
     std::lock_guard<std::mutex> lock(control_.mutex());
-    for (const Slot& slot : slots_) n += slot.state.phase() != SessionState::kFree ? 1 : 0;
+    n = internal::CountInUse(slots_);
   }
   control_.Drain([this] { ReconcileLocked(); });
   return n;

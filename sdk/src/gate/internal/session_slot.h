@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "gate/access_log.h"
 #include "gate/gate_types.h"
 #include "gate/internal/control.h"
 #include "gate/internal/session_state.h"
@@ -80,6 +81,48 @@ void ReleaseSlot(Slot<Sink>& slot, platform::Clock& clock, EndReason* end, uint6
   *end = slot.state.end().reason;
   *delivered = slot.delivered.load(std::memory_order_relaxed);
   slot.released.store(true, std::memory_order_release);
+}
+
+// Control mutex held. The end-of-capture row for a sealed slot whose access-log row is still
+// open, with the fields every capture carries (end time, outcome, reason); the gate adds its
+// amounts (frames and audio, or fixes and precision), then calls CloseLogRow.
+template <typename Sink>
+CaptureEnd SealedEndRecord(const Slot<Sink>& slot) {
+  const SessionState::End end = slot.state.end();
+  CaptureEnd record;
+  record.ended_unix_ms = slot.ended_unix_ms.load(std::memory_order_relaxed);
+  record.outcome = OutcomeFor(end.reason);
+  record.reason = end.detail;
+  return record;
+}
+
+// Control mutex held. Closes the slot's row; a row that cannot be closed stays 'open' and
+// becomes 'interrupted' when the log is next opened.
+template <typename Sink>
+void CloseLogRow(Slot<Sink>& slot, AccessLog& log, const CaptureEnd& record) {
+  log.RecordEnd(slot.log_id, record).IgnoreError();
+  slot.log_closed = true;
+}
+
+// Control mutex held. Frees a sealed slot whose owner has let go of its handle; true if freed.
+template <typename Sink>
+bool FreeIfReleased(Slot<Sink>& slot) {
+  if (slot.state.phase() != SessionState::kSealed ||
+      !slot.released.load(std::memory_order_acquire)) {
+    return false;
+  }
+  slot.sink = nullptr;
+  slot.purpose_id.clear();
+  slot.state.Free();
+  return true;
+}
+
+// Control mutex held. How many slots are not free.
+template <typename Slots>
+size_t CountInUse(const Slots& slots) {
+  size_t n = 0;
+  for (const auto& slot : slots) n += slot.state.phase() != SessionState::kFree ? 1 : 0;
+  return n;
 }
 
 // The move-only RAII handle for a granted capture. `Gate` provides slot_state(i),
