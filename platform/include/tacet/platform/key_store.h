@@ -7,6 +7,8 @@
 #define TACET_PLATFORM_KEY_STORE_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -70,6 +72,49 @@ inline Status ValidatePut(std::string_view name, ByteView secret) {
                                 std::to_string(kMaxSecretSize));
   }
   return OkStatus();
+}
+
+
+// Refuses key material that must never be used: a secret of the wrong length, or one whose bytes
+// are all zero (what a wiped or truncated-then-extended file reads as). kDataLoss naming `what`.
+// Constant time in the contents (no early exit on the first non-zero byte).
+inline Status CheckKeyMaterial(std::string_view what, ByteView key, size_t expected_size) {
+  if (key.size() != expected_size) {
+    return DataLossError("key store: " + std::string(what) + " has " + std::to_string(key.size()) +
+                         " bytes, expected " + std::to_string(expected_size));
+  }
+  uint8_t any = 0;
+  for (uint8_t b : key) any = static_cast<uint8_t>(any | b);
+  if (any == 0) {
+    return DataLossError("key store: " + std::string(what) +
+                         " is all zeros (wiped or corrupt); refusing to use it");
+  }
+  return OkStatus();
+}
+
+// Reads the secret `name`; when there is none, stores the secret that `make` returns and returns
+// it. Idempotent across threads and processes: if another writer stores `name` first (Put answers
+// kAlreadyExists), that writer's secret is read back and returned, so every caller ends up using
+// the one secret that is in the store. `make` is called at most once; whatever it returned is
+// zeroised when it is not the secret returned. The caller owns (and zeroises) the result.
+// Errors: the store's, except kNotFound and the lost race; kDataLoss if the secret vanished
+// between a lost race and the read back.
+inline StatusOr<Bytes> GetOrCreateSecret(KeyStore& keys, std::string_view name,
+                                         const std::function<StatusOr<Bytes>()>& make) {
+  StatusOr<Bytes> stored = keys.Get(name);
+  if (stored.ok() || stored.status().code() != StatusCode::kNotFound) return stored;
+  StatusOr<Bytes> fresh = make();
+  if (!fresh.ok()) return fresh.status();
+  Status put = keys.Put(name, *fresh);
+  if (put.ok()) return fresh;
+  for (uint8_t& b : *fresh) *static_cast<volatile uint8_t*>(&b) = 0;
+  if (put.code() != StatusCode::kAlreadyExists) return put;
+  StatusOr<Bytes> winner = keys.Get(name);
+  if (!winner.ok() && winner.status().code() == StatusCode::kNotFound) {
+    return DataLossError("key store: secret '" + std::string(name) +
+                         "' was created by another writer and then vanished");
+  }
+  return winner;
 }
 
 }  // namespace tacet::platform
