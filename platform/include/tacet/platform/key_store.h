@@ -117,6 +117,66 @@ inline StatusOr<Bytes> GetOrCreateSecret(KeyStore& keys, std::string_view name,
   return winner;
 }
 
+// A monotonic counter kept in a key store, for state an attacker who can replace the app's files
+// (but not the key store) must not roll back: the highest policy version accepted, the device
+// database's generation. A key store never replaces a secret in place, so the counter lives in two
+// slots, "<name>_a" and "<name>_b" (8 bytes each, big-endian); its value is the larger of the two.
+// AdvanceCounter rewrites the slot holding the smaller value, so a crash at any point leaves the
+// counter at either its old or its new value, never lower. `name` + "_a" must be a valid key name.
+//
+// The counter's value: 0 when neither slot exists. kDataLoss for a slot that is not 8 bytes.
+inline StatusOr<uint64_t> ReadCounter(KeyStore& keys, std::string_view name) {
+  uint64_t best = 0;
+  for (const char* suffix : {"_a", "_b"}) {
+    const std::string slot = std::string(name) + suffix;
+    StatusOr<Bytes> raw = keys.Get(slot);
+    if (!raw.ok()) {
+      if (raw.status().code() == StatusCode::kNotFound) continue;
+      return raw.status();
+    }
+    if (raw->size() != 8) {
+      return DataLossError("key store: counter slot '" + slot + "' has " +
+                           std::to_string(raw->size()) + " bytes, expected 8");
+    }
+    uint64_t v = 0;
+    for (uint8_t b : *raw) v = (v << 8) | b;
+    if (v > best) best = v;
+  }
+  return best;
+}
+
+// Raises the counter to `value`. OK and nothing written when it is already at least `value`
+// (a counter never goes down). Errors: the store's.
+inline Status AdvanceCounter(KeyStore& keys, std::string_view name, uint64_t value) {
+  uint64_t slot_value[2] = {0, 0};
+  bool present[2] = {false, false};
+  const std::string slots[2] = {std::string(name) + "_a", std::string(name) + "_b"};
+  for (int i = 0; i < 2; ++i) {
+    StatusOr<Bytes> raw = keys.Get(slots[i]);
+    if (!raw.ok()) {
+      if (raw.status().code() == StatusCode::kNotFound) continue;
+      return raw.status();
+    }
+    if (raw->size() != 8) {
+      return DataLossError("key store: counter slot '" + slots[i] + "' has " +
+                           std::to_string(raw->size()) + " bytes, expected 8");
+    }
+    present[i] = true;
+    for (uint8_t b : *raw) slot_value[i] = (slot_value[i] << 8) | b;
+  }
+  const uint64_t current = slot_value[0] > slot_value[1] ? slot_value[0] : slot_value[1];
+  if (current >= value) return OkStatus();
+  // Overwrite the slot that does not hold the current value; the other keeps it meanwhile.
+  const int victim = (!present[0] || (present[1] && slot_value[0] <= slot_value[1])) ? 0 : 1;
+  if (present[victim]) {
+    Status deleted = keys.Delete(slots[victim]);
+    if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+  }
+  uint8_t encoded[8];
+  for (int i = 7; i >= 0; --i, value >>= 8) encoded[i] = static_cast<uint8_t>(value & 0xff);
+  return keys.Put(slots[victim], ByteView(encoded, sizeof encoded));
+}
+
 }  // namespace tacet::platform
 
 #endif  // TACET_PLATFORM_KEY_STORE_H_
