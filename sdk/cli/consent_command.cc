@@ -6,6 +6,7 @@
 
 #include "base/time_format.h"
 #include "command.h"
+#include "device_session.h"
 #include "agent/device_schema.h"
 #include "consent/consent_ledger.h"
 #include "consent/feature_availability.h"
@@ -24,68 +25,28 @@ using consent::LocationPrecision;
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  tacetctl consent show --db FILE [--policy FILE]\n"
+    "  tacetctl consent show --db FILE --keystore DIR [--policy FILE]\n"
     "                               every purpose, channel, optional category, the location\n"
     "                               precision and the features they leave available\n"
-    "  tacetctl consent grant SUBJECT --db FILE [--policy FILE]\n"
-    "  tacetctl consent deny SUBJECT --db FILE [--policy FILE]\n"
+    "  tacetctl consent grant SUBJECT --db FILE --keystore DIR [--policy FILE]\n"
+    "  tacetctl consent deny SUBJECT --db FILE --keystore DIR [--policy FILE]\n"
     "                               record the user's decision; SUBJECT is purpose:<id>,\n"
     "                               channel:<id>, category:<id> or location:<none|approximate|precise>\n"
-    "  tacetctl consent history [SUBJECT] --db FILE [--policy FILE]\n"
+    "  tacetctl consent history [SUBJECT] --db FILE --keystore DIR [--policy FILE]\n"
     "                               the hash-chained history (optionally of one subject)\n"
-    "  tacetctl consent receipt SEQ --db FILE [--policy FILE]\n"
+    "  tacetctl consent receipt SEQ --db FILE --keystore DIR [--policy FILE]\n"
     "                               the JSON consent receipt of history entry SEQ\n"
-    "  tacetctl consent verify --db FILE [--policy FILE]\n"
+    "  tacetctl consent verify --db FILE --keystore DIR [--policy FILE]\n"
     "                               recompute the chain; exit 1 naming the first bad entry\n"
+    "DIR for --keystore is the device's key store (the history's keyed head needs it).\n"
     "FILE for --policy is a compiled policy (.bin); default: the policy built into Tacet.\n"
     "Opening the database under a policy it has not seen applies that update first.\n"
     "exit status: 0 ok, 1 check failed or refused, 2 usage error\n";
 
-// What a subcommand works on; owns everything the ledger refers to.
-struct Session {
-  platform::PosixClock clock;
-  std::unique_ptr<store::Database> db;
-  std::unique_ptr<ConsentLedger> ledger;
-};
-
-// Takes --db and --policy from `args` and opens the ledger. On failure prints the reason and
-// returns the exit code through `exit_code`.
-std::unique_ptr<Session> OpenSession(Args& args, int* exit_code) {
-  std::string db_path, policy_path;
-  if (!args.TakeOption("--db", &db_path) || !args.TakeOption("--policy", &policy_path)) {
-    *exit_code = kExitUsage;
-    return nullptr;
-  }
-  if (db_path.empty()) {
-    *exit_code = UsageError(kConsentCommand, "--db FILE is required");
-    return nullptr;
-  }
-  if (!args.NoUnknownOptions()) {
-    *exit_code = kExitUsage;
-    return nullptr;
-  }
-  auto policy = policy_path.empty() ? policy::Policy::LoadEmbedded()
-                                    : policy::Policy::LoadFile(policy_path);
-  if (!policy.ok()) {
-    *exit_code = Fail(policy.status());
-    return nullptr;
-  }
-  auto session = std::make_unique<Session>();
-  store::OpenOptions options;
-  options.schema = &agent::DeviceSchema();
-  auto db = store::Database::Open(db_path, options);
-  if (!db.ok()) {
-    *exit_code = Fail(db.status());
-    return nullptr;
-  }
-  session->db = *std::move(db);
-  auto ledger = ConsentLedger::Open(*session->db, *policy, session->clock);
-  if (!ledger.ok()) {
-    *exit_code = Fail(ledger.status());
-    return nullptr;
-  }
-  session->ledger = *std::move(ledger);
-  return session;
+// Consent commands open the whole device (device_session.h): the history's keyed head lives in
+// the key store, and the folder's lock and binding apply to every command alike.
+std::unique_ptr<DeviceSession> OpenSession(Args& args, Access access, int* exit_code) {
+  return OpenDeviceSession(kConsentCommand, args, access, exit_code);
 }
 
 const char* CategoryWord(ConsentState state) {
@@ -99,7 +60,7 @@ const char* CategoryWord(ConsentState state) {
 
 int Show(Args args) {
   int code = kExitOk;
-  auto session = OpenSession(args, &code);
+  auto session = OpenSession(args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(kConsentCommand, "show takes no arguments");
   const ConsentSnapshot& s = session->ledger->snapshot();
@@ -143,7 +104,7 @@ int Show(Args args) {
 
 int Decide(Args args, bool grant) {
   int code = kExitOk;
-  auto session = OpenSession(args, &code);
+  auto session = OpenSession(args, Access::kWrite, &code);
   if (session == nullptr) return code;
   if (args.rest().size() != 1) {
     return UsageError(kConsentCommand, std::string(grant ? "grant" : "deny") + " takes one SUBJECT");
@@ -195,7 +156,7 @@ int Decide(Args args, bool grant) {
 
 int History(Args args) {
   int code = kExitOk;
-  auto session = OpenSession(args, &code);
+  auto session = OpenSession(args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (args.rest().size() > 1) return UsageError(kConsentCommand, "history takes at most one SUBJECT");
   auto history = session->ledger->History(args.rest().empty() ? "" : args.rest()[0]);
@@ -218,7 +179,7 @@ int History(Args args) {
 
 int Receipt(Args args) {
   int code = kExitOk;
-  auto session = OpenSession(args, &code);
+  auto session = OpenSession(args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (args.rest().size() != 1) return UsageError(kConsentCommand, "receipt takes one SEQ");
   char* end = nullptr;
@@ -234,7 +195,7 @@ int Receipt(Args args) {
 
 int Verify(Args args) {
   int code = kExitOk;
-  auto session = OpenSession(args, &code);
+  auto session = OpenSession(args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(kConsentCommand, "verify takes no arguments");
   const Status verified = session->ledger->Verify();

@@ -16,6 +16,7 @@
 #include "agent/device_schema.h"
 #include "audit/audit_log.h"
 #include "command.h"
+#include "device_session.h"
 #include "consent/consent_ledger.h"
 #include "crypto/drbg.h"
 #include "policy/policy.h"
@@ -74,85 +75,6 @@ const std::string kAuditUsage = std::string(
     "                               exit 1 naming the first entry that does not fit\n") +
     kCommonOptions;
 
-// Everything a command works on, declared so that destruction runs in reverse dependency order.
-struct Session {
-  platform::PosixClock clock;
-  platform::PosixEntropy entropy;
-  std::unique_ptr<crypto::Drbg> drbg;
-  std::unique_ptr<platform::FileKeyStore> keys;
-  std::unique_ptr<store::Database> db;
-  std::unique_ptr<consent::ConsentLedger> ledger;
-  std::unique_ptr<vault::LedgerConsentView> view;
-  std::unique_ptr<audit::AuditLog> audit;
-  std::unique_ptr<vault::Vault> vault;
-};
-
-// Takes --db, --keystore and --policy from `args`, opens everything and runs a retention sweep.
-// Unknown options are refused. On failure prints the reason and returns null with the exit code
-// in `exit_code`.
-std::unique_ptr<Session> OpenSession(const Command& command, Args& args, int* exit_code) {
-  std::string db_path, keystore_dir, policy_path;
-  if (!args.TakeOption("--db", &db_path) || !args.TakeOption("--keystore", &keystore_dir) ||
-      !args.TakeOption("--policy", &policy_path)) {
-    *exit_code = kExitUsage;
-    return nullptr;
-  }
-  if (db_path.empty() || keystore_dir.empty()) {
-    *exit_code = UsageError(command, "--db FILE and --keystore DIR are required");
-    return nullptr;
-  }
-  if (!args.NoUnknownOptions()) {
-    *exit_code = kExitUsage;
-    return nullptr;
-  }
-  auto fail = [&](const Status& status) {
-    *exit_code = Fail(status);
-    return nullptr;
-  };
-  auto policy = policy_path.empty() ? policy::Policy::LoadEmbedded()
-                                    : policy::Policy::LoadFile(policy_path);
-  if (!policy.ok()) return fail(policy.status());
-  auto s = std::make_unique<Session>();
-  auto drbg = crypto::Drbg::Create(s->entropy, "tacetctl vault");
-  if (!drbg.ok()) return fail(drbg.status());
-  s->drbg = *std::move(drbg);
-  auto keys = platform::FileKeyStore::Open(keystore_dir);
-  if (!keys.ok()) return fail(keys.status());
-  s->keys = *std::move(keys);
-  store::OpenOptions options;
-  options.schema = &agent::DeviceSchema();
-  auto db = store::Database::Open(db_path, options);
-  if (!db.ok()) return fail(db.status());
-  s->db = *std::move(db);
-  auto ledger = consent::ConsentLedger::Open(*s->db, *policy, s->clock);
-  if (!ledger.ok()) return fail(ledger.status());
-  s->ledger = *std::move(ledger);
-  s->view = std::make_unique<vault::LedgerConsentView>(*s->ledger);
-  auto audit = audit::AuditLog::Open(*s->db, s->clock, *s->keys, *s->drbg);
-  if (!audit.ok()) return fail(audit.status());
-  s->audit = *std::move(audit);
-  vault::VaultDeps deps;
-  deps.db = s->db.get();
-  deps.policy = *policy;
-  deps.consent = s->view.get();
-  deps.keys = s->keys.get();
-  deps.clock = &s->clock;
-  deps.drbg = s->drbg.get();
-  deps.audit = s->audit.get();
-  auto opened = vault::Vault::Open(deps);
-  if (!opened.ok()) return fail(opened.status());
-  s->vault = *std::move(opened);
-  // What the agent's sweeper does at start-up: nothing past its retention is shown or exported.
-  auto swept = s->vault->Sweep(s->clock.NowUnixMillis());
-  if (!swept.ok()) return fail(swept.status());
-  if (swept->records + swept->history_entries > 0) {
-    std::fprintf(stderr, "tacetctl: purged %lld expired values and %lld expired past versions\n",
-                 static_cast<long long>(swept->records),
-                 static_cast<long long>(swept->history_entries));
-  }
-  return s;
-}
-
 // "category.field" → its two ids; false when there is no dot or either side is empty.
 bool SplitField(const std::string& text, std::string* category, std::string* field) {
   const size_t dot = text.find('.');
@@ -181,7 +103,7 @@ void PrintRecord(const vault::Record& r) {
               Printable(r.field, r.value).c_str());
 }
 
-int ProfileSet(const Command& cmd, Session& s, const std::vector<std::string>& rest) {
+int ProfileSet(const Command& cmd, DeviceSession& s, const std::vector<std::string>& rest) {
   std::string category, field;
   if (rest.size() != 2) return UsageError(cmd, "set takes CATEGORY.FIELD VALUE");
   if (!SplitField(rest[0], &category, &field)) {
@@ -197,7 +119,7 @@ int ProfileSet(const Command& cmd, Session& s, const std::vector<std::string>& r
   return kExitOk;
 }
 
-int ProfileGet(const Command& cmd, Session& s, const std::vector<std::string>& rest) {
+int ProfileGet(const Command& cmd, DeviceSession& s, const std::vector<std::string>& rest) {
   if (rest.size() > 1) return UsageError(cmd, "get takes at most one CATEGORY.FIELD");
   int64_t count = 0;
   if (rest.empty()) {
@@ -221,7 +143,7 @@ int ProfileGet(const Command& cmd, Session& s, const std::vector<std::string>& r
   return kExitOk;
 }
 
-int ProfileHistory(const Command& cmd, Session& s, const std::vector<std::string>& rest) {
+int ProfileHistory(const Command& cmd, DeviceSession& s, const std::vector<std::string>& rest) {
   std::string category, field;
   if (rest.size() != 1) return UsageError(cmd, "history takes one CATEGORY.FIELD");
   if (!SplitField(rest[0], &category, &field)) {
@@ -271,7 +193,7 @@ int RunProfile(const std::vector<std::string>& all) {
   }
   Args args(std::vector<std::string>(all.begin() + 1, all.end()));
   int code = kExitOk;
-  auto session = OpenSession(cmd, args, &code);
+  auto session = OpenDeviceSession(cmd, args, sub == "set" ? Access::kWrite : Access::kRead, &code);
   if (session == nullptr) return code;
   if (sub == "set") return ProfileSet(cmd, *session, args.rest());
   if (sub == "get") return ProfileGet(cmd, *session, args.rest());
@@ -315,7 +237,7 @@ int RunExport(const std::vector<std::string>& all) {
   if (!args.TakeOption("--out", &out)) return kExitUsage;
   if (out.empty()) return UsageError(cmd, "--out FILE is required");
   int code = kExitOk;
-  auto session = OpenSession(cmd, args, &code);
+  auto session = OpenDeviceSession(cmd, args, Access::kWrite, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "export takes no arguments");
   vault::ExportSources sources;
@@ -344,7 +266,7 @@ int RunReport(const std::vector<std::string>& all) {
   if (!args.TakeOption("--html", &out)) return kExitUsage;
   if (out.empty()) return UsageError(cmd, "--html FILE is required");
   int code = kExitOk;
-  auto session = OpenSession(cmd, args, &code);
+  auto session = OpenDeviceSession(cmd, args, Access::kWrite, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "report takes no arguments");
   report::ReportSources sources;
@@ -377,7 +299,7 @@ int RunErase(const std::vector<std::string>& all) {
     return UsageError(cmd, "erasing everything needs --yes (or name one --category)");
   }
   int code = kExitOk;
-  auto session = OpenSession(cmd, args, &code);
+  auto session = OpenDeviceSession(cmd, args, Access::kWrite, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "erase takes no arguments");
   auto erased = category.empty() ? session->vault->EraseAll() : session->vault->Erase(category);
@@ -396,7 +318,7 @@ int RunAudit(const std::vector<std::string>& all) {
   if (all[0] != "verify") return UsageError(cmd, "unknown subcommand '" + all[0] + "'");
   Args args(std::vector<std::string>(all.begin() + 1, all.end()));
   int code = kExitOk;
-  auto session = OpenSession(cmd, args, &code);
+  auto session = OpenDeviceSession(cmd, args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "verify takes no arguments");
   const Status verified = session->audit->Verify();

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "agent/device_binding.h"
 #include "audit/audit_log.h"
 #include "consent/consent_ledger.h"
 #include "gate/access_log.h"
@@ -22,6 +23,7 @@ constexpr Step kDeviceSteps[] = {
     {audit::AuditMigrations, 1},      // device v2
     {vault::VaultMigrations, 1},      // device v3
     {gate::GateMigrations, 1},        // device v4
+    {DeviceMigrations, 1},            // device v5
 };
 
 store::Schema* Build() {

@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "agent/device_binding.h"
 #include "audit/audit_log.h"
 #include "consent/consent_ledger.h"
 #include "gate/access_log.h"
@@ -18,7 +19,7 @@ namespace {
 TEST(DeviceSchemaTest, ContainsEveryModuleStepOnce) {
   std::multiset<std::string> expected;
   for (auto* module : {consent::ConsentMigrations, audit::AuditMigrations, vault::VaultMigrations,
-                       gate::GateMigrations}) {
+                       gate::GateMigrations, DeviceMigrations}) {
     for (const store::Migration& m : module()) expected.insert(m.description);
   }
   std::multiset<std::string> actual;
@@ -36,7 +37,8 @@ TEST(DeviceSchemaTest, OpensAFreshDatabaseAtTheLatestVersion) {
   options.schema = &DeviceSchema();
   ASSERT_OK_AND_ASSIGN(auto db, store::Database::Open(dir.File("device.db"), options));
   EXPECT_EQ(db->UserVersion(), static_cast<int>(DeviceSchema().migrations.size()));
-  for (const char* table : {"consent_history", "audit_entries", "vault_records", "gate_access_log"}) {
+  for (const char* table : {"consent_history", "audit_entries", "vault_records", "gate_access_log",
+                            "device_identity"}) {
     ASSERT_OK_AND_ASSIGN(auto stmt, db->Prepare("SELECT count(*) FROM sqlite_master WHERE name = ?1"));
     ASSERT_OK(stmt.Bind(1, std::string_view(table)));
     ASSERT_OK_AND_ASSIGN(bool row, stmt.Step());

@@ -1,5 +1,7 @@
 // Runs the real tacetctl binary: `tacetctl consent show|grant|deny|history|receipt|verify`.
 
+#include <sys/stat.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -29,7 +31,9 @@ Result Tacetctl(const std::string& args) {
 
 class ConsentCommandTest : public ::testing::Test {
  protected:
-  std::string Db() const { return " --db '" + dir_.File("device.db") + "'"; }
+  std::string Db() const {
+    return " --db '" + dir_.File("device.db") + "' --keystore '" + dir_.File("keys") + "'";
+  }
   void Tamper(const std::string& sql) {
     store::OpenOptions options;
     options.schema = &agent::DeviceSchema();  // the schema tacetctl opens the file with
@@ -40,15 +44,25 @@ class ConsentCommandTest : public ::testing::Test {
   tacet::testing::TempDir dir_;
 };
 
-TEST_F(ConsentCommandTest, ShowOnANewDatabase) {
-  const Result r = Tacetctl("show" + Db());
+TEST_F(ConsentCommandTest, ShowOnANewDevice) {
+  // A reading command never creates a device: a mistyped --db must not leave a database behind.
+  Result r = Tacetctl("show" + Db());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("no device database at"));
+  struct stat st {};
+  EXPECT_NE(::stat(dir_.File("device.db").c_str(), &st), 0) << "show created a database";
+  EXPECT_NE(::stat(dir_.File("keys").c_str(), &st), 0) << "show created a key store";
+  // The first write creates it; every other subject keeps its policy default.
+  r = Tacetctl("grant location:none" + Db());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = Tacetctl("show" + Db());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("policy streaming_service v1 (sha256 "));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  voice_features +unknown +blocked +\\(policy_default; consent\\)(.|\n)*"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  provide_service +granted +allowed +\\(policy_default; contract, not refusable\\)(.|\n)*"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  email +unknown(.|\n)*"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  voice +not asked(.|\n)*"));
-  EXPECT_THAT(r.output, HasSubstr("location: none (policy_default)"));
+  EXPECT_THAT(r.output, HasSubstr("location: none (user)"));
   EXPECT_THAT(r.output, HasSubstr("needs category 'voice' (not asked)"));
 }
 
@@ -117,7 +131,7 @@ TEST_F(ConsentCommandTest, RefusalsAndUsageErrors) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   r = Tacetctl("show");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("--db FILE is required"));
+  EXPECT_THAT(r.output, HasSubstr("--db FILE and --keystore DIR are required"));
   r = Tacetctl("show --frobnicate" + Db());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   r = Tacetctl("receipt 0" + Db());
