@@ -1,0 +1,130 @@
+// tacetctl as a careless user drives it: mistyped paths, another device's key store, a second
+// process at the same time, an older copy of the database put back.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "posix/device_lock.h"
+#include "testing/run_command.h"
+#include "testing/test_util.h"
+
+namespace tacet::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using tacet::testing::CommandResult;
+using tacet::testing::ShellQuote;
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+class DeviceSessionTest : public ::testing::Test {
+ protected:
+  CommandResult Run(const std::string& args, const std::string& db, const std::string& keys) {
+    return tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " " + args + " --db " +
+                                      ShellQuote(db) + " --keystore " + ShellQuote(keys));
+  }
+  CommandResult Run(const std::string& args) { return Run(args, Db(), Keys()); }
+  std::string Db() const { return dir_.File("device.db"); }
+  std::string Keys() const { return dir_.File("keys"); }
+
+  // A device holding a value in two categories.
+  void MakeDevice() {
+    for (const char* subject : {"category:contact", "category:usage"}) {
+      ASSERT_EQ(Run(std::string("consent grant ") + subject).exit_code, 0);
+    }
+    CommandResult r = Run("profile set contact.email_address ada@example.org");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = Run("profile set usage.search_queries lullabies");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  void ExpectEveryValueReadable() {
+    const CommandResult r = Run("profile get");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("ada@example.org"));
+    EXPECT_THAT(r.output, HasSubstr("lullabies"));
+    EXPECT_THAT(r.output, HasSubstr("2 values"));
+  }
+
+  tacet::testing::TempDir dir_;
+};
+
+// Issue 8 item 1: `profile get --db devcie.db --keystore keys` used to create devcie.db and then
+// destroy the data key of every category without rows in it: every value of the real device.
+TEST_F(DeviceSessionTest, AMistypedDatabaseWithTheRealKeyStoreDestroysNothing) {
+  MakeDevice();
+  CommandResult r = Run("profile get", dir_.File("devcie.db"), Keys());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("no device database at"));
+  EXPECT_FALSE(Exists(dir_.File("devcie.db")));
+  r = Run("profile set contact.phone_number +441632960961", dir_.File("devcie.db"), Keys());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("belongs to database"));
+  EXPECT_FALSE(Exists(dir_.File("devcie.db"))) << "a write created a second device on the keys";
+  ExpectEveryValueReadable();
+}
+
+// Issue 8 item 4: a typo in --keystore used to make a new key-encryption key and write there.
+TEST_F(DeviceSessionTest, AMistypedKeyStoreMakesNoKeys) {
+  MakeDevice();
+  for (const char* cmd : {"profile set contact.email_address eve@example.org", "profile get",
+                          "consent grant channel:email"}) {
+    const CommandResult r = Run(cmd, Db(), dir_.File("kyes"));
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr("key store")) << cmd;
+    EXPECT_FALSE(Exists(dir_.File("kyes"))) << cmd << " created a key store";
+  }
+  // An empty directory where the key store should be is no better than a missing one.
+  ASSERT_EQ(::mkdir(dir_.File("empty").c_str(), 0700), 0);
+  const CommandResult r = Run("profile set contact.email_address eve@example.org", Db(),
+                              dir_.File("empty"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("refusing to create keys"));
+  ExpectEveryValueReadable();
+}
+
+TEST_F(DeviceSessionTest, AnotherDevicesKeyStoreIsRefused) {
+  MakeDevice();
+  const std::string other_db = dir_.File("other.db"), other_keys = dir_.File("other-keys");
+  ASSERT_EQ(Run("consent grant channel:email", other_db, other_keys).exit_code, 0);
+  const CommandResult r = Run("profile get", Db(), other_keys);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("do not belong together"));
+  ExpectEveryValueReadable();
+  EXPECT_EQ(Run("consent verify", other_db, other_keys).exit_code, 0);
+}
+
+// Issue 8 item 5: one owner per device folder. A second writer waits, then says who holds it.
+TEST_F(DeviceSessionTest, ASecondProcessWaitsForTheOwnerThenFailsClearly) {
+  MakeDevice();
+  auto held = platform::DeviceLock::Acquire(platform::DeviceLock::LockPathFor(Db()),
+                                            platform::LockMode::kExclusive, 1000);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  const CommandResult r = Run("profile set contact.email_address eve@example.org");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("in use by process " + std::to_string(::getpid())));
+  held->reset();
+  ExpectEveryValueReadable();
+  EXPECT_THAT(Run("profile get contact.email_address").output, HasSubstr("ada@example.org"))
+      << "the refused write changed nothing";
+}
+
+// Issue 8 item 9: a database file replaced by an older copy of itself.
+TEST_F(DeviceSessionTest, AnOlderCopyOfTheDatabaseIsRefused) {
+  MakeDevice();
+  const Bytes old_copy = tacet::testing::ReadFileOrDie(Db());
+  ASSERT_EQ(Run("profile set contact.email_address eve@example.org").exit_code, 0);
+  tacet::testing::WriteFileOrDie(Db(), old_copy);
+  const CommandResult r = Run("profile get");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("replaced by an earlier copy"));
+}
+
+}  // namespace
+}  // namespace tacet::cli
