@@ -1,20 +1,36 @@
 #include "command.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
+#include "output_file.h"
 #include "policy/policy.h"
 
 namespace tacet::cli {
 
+Args::Args(std::vector<std::string> args) : args_(std::move(args)) {
+  options_end_ = args_.size();
+  for (size_t i = 0; i < args_.size(); ++i) {
+    if (args_[i] == "--") {
+      args_.erase(args_.begin() + static_cast<std::ptrdiff_t>(i));
+      options_end_ = i;
+      break;
+    }
+  }
+}
+
+bool IsNegativeNumber(std::string_view arg) {
+  if (arg.size() < 2 || arg[0] != '-') return false;
+  const size_t digit = arg[1] == '.' ? 2 : 1;
+  return digit < arg.size() && arg[digit] >= '0' && arg[digit] <= '9';
+}
+
 bool Args::TakeFlag(std::string_view name) {
-  for (auto it = args_.begin(); it != args_.end(); ++it) {
-    if (*it == name) {
-      args_.erase(it);
+  for (size_t i = 0; i < options_end_; ++i) {
+    if (args_[i] == name) {
+      args_.erase(args_.begin() + static_cast<std::ptrdiff_t>(i));
+      --options_end_;
       return true;
     }
   }
@@ -22,23 +38,53 @@ bool Args::TakeFlag(std::string_view name) {
 }
 
 bool Args::TakeOption(std::string_view name, std::string* value) {
-  for (auto it = args_.begin(); it != args_.end(); ++it) {
-    if (*it != name) continue;
-    if (it + 1 == args_.end()) {
-      std::fprintf(stderr, "tacetctl: %s needs a value\n", std::string(name).c_str());
+  const std::string option(name);
+  const std::string with_equals = option + "=";
+  bool found = false;
+  for (size_t i = 0; i < options_end_;) {
+    const std::string& arg = args_[i];
+    size_t taken = 0;
+    std::string v;
+    if (arg == option) {
+      if (i + 1 >= options_end_) {
+        std::fprintf(stderr, "tacetctl: %s needs a value\n", option.c_str());
+        return false;
+      }
+      v = args_[i + 1];
+      if (v.rfind("--", 0) == 0) {
+        std::fprintf(stderr,
+                     "tacetctl: %s needs a value, not the option '%s' (write %s=VALUE for a "
+                     "value that starts with \"--\")\n",
+                     option.c_str(), v.c_str(), option.c_str());
+        return false;
+      }
+      taken = 2;
+    } else if (arg.rfind(with_equals, 0) == 0) {
+      v = arg.substr(with_equals.size());
+      taken = 1;
+    } else {
+      ++i;
+      continue;
+    }
+    if (found) {
+      std::fprintf(stderr, "tacetctl: %s is given more than once\n", option.c_str());
       return false;
     }
-    *value = *(it + 1);
-    args_.erase(it, it + 2);
-    return true;
+    found = true;
+    *value = std::move(v);
+    args_.erase(args_.begin() + static_cast<std::ptrdiff_t>(i),
+                args_.begin() + static_cast<std::ptrdiff_t>(i + taken));
+    options_end_ -= taken;
   }
   return true;
 }
 
 bool Args::NoUnknownOptions() const {
-  for (const std::string& arg : args_) {
-    if (arg.size() > 1 && arg[0] == '-') {
-      std::fprintf(stderr, "tacetctl: unknown option %s\n", arg.c_str());
+  for (size_t i = 0; i < options_end_; ++i) {
+    const std::string& arg = args_[i];
+    if (arg.size() > 1 && arg[0] == '-' && !IsNegativeNumber(arg)) {
+      std::fprintf(stderr, "tacetctl: unknown option %s (put \"--\" before a value that starts "
+                   "with '-')\n", arg.c_str());
       return false;
     }
   }
@@ -62,31 +108,12 @@ StatusOr<Bytes> ReadFile(const std::string& path, size_t max_bytes) {
 }
 
 Status WriteFile(const std::string& path, ByteView bytes, unsigned mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return UnavailableError("cannot create '" + path + "': " + std::strerror(errno));
-  // O_CREAT's mode applies only to a new file. An existing one keeps its permissions, so take
-  // away whatever `mode` does not allow before writing (a private key must not land in a file
-  // others can read).
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || ((st.st_mode & 07777 & ~mode) != 0 &&
-                                ::fchmod(fd, static_cast<mode_t>(st.st_mode & 07777 & mode)) != 0)) {
-    const std::string error = std::strerror(errno);
-    ::close(fd);
-    return UnavailableError("cannot restrict the permissions of '" + path + "': " + error);
-  }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string error = std::strerror(errno);
-      ::close(fd);
-      return UnavailableError("writing '" + path + "' failed: " + error);
+  return WriteOutputFile(path, ProtectedPaths{}, mode, [&](std::FILE* file) -> Status {
+    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size()) {
+      return UnavailableError("writing '" + path + "' failed: " + std::strerror(errno));
     }
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0) return UnavailableError("closing '" + path + "' failed");
-  return OkStatus();
+    return OkStatus();
+  });
 }
 
 }  // namespace tacet::cli

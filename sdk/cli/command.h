@@ -37,21 +37,34 @@ extern const Command kEraseCommand;
 extern const Command kAuditCommand;
 
 // Command-line helpers shared by the commands.
+//
+// Options are "--name VALUE" or "--name=VALUE" and may come before, between or after the
+// positional arguments. A lone "--" ends the options: everything after it is positional, even
+// when it starts with '-' ("--" itself is dropped). Before "--", an argument that starts with '-'
+// is an option unless it is "-" or looks like a negative number ("-33.8688,151.2093", "-.5"), so
+// such values need no "--".
 class Args {
  public:
-  explicit Args(std::vector<std::string> args) : args_(std::move(args)) {}
+  explicit Args(std::vector<std::string> args);
   // Removes "--name" if present.
   bool TakeFlag(std::string_view name);
-  // Removes "--name VALUE"; false with a message on stderr if the value is missing.
+  // Removes "--name VALUE" or "--name=VALUE". False with a message on stderr naming the option
+  // when the value is missing, when the separate VALUE starts with "--" (an option name, not a
+  // value: write "--name=--VALUE" to mean it) or when the option is given more than once.
   bool TakeOption(std::string_view name, std::string* value);
-  // The remaining arguments; any left starting with "--" is an unknown option.
+  // The remaining arguments in order, the options not taken yet included.
   const std::vector<std::string>& rest() const { return args_; }
-  // Prints "unknown option" for a leftover "--x" and returns false.
+  // Prints "unknown option" for a leftover option (before "--") and returns false.
   bool NoUnknownOptions() const;
 
  private:
   std::vector<std::string> args_;
+  size_t options_end_ = 0;  // args_[options_end_...] came after "--": positional only
 };
+
+// True for an argument that looks like a negative number ("-1", "-33.8688,151.2093", "-.5"):
+// a value, not an option.
+bool IsNegativeNumber(std::string_view arg);
 
 // Prints "tacetctl: <status>" to stderr and returns kExitFailure.
 int Fail(const Status& status);
@@ -59,8 +72,9 @@ int Fail(const Status& status);
 int UsageError(const Command& command, std::string_view problem);
 
 StatusOr<Bytes> ReadFile(const std::string& path, size_t max_bytes);
-// Writes with the given mode (0600 for private keys), replacing any existing file; an existing
-// file loses every permission bit that `mode` does not have before anything is written.
+// Writes `bytes` to a new file created with `mode` (0600 for private keys; reduced by the umask)
+// and renamed over `path` only once complete (output_file.h): a failed write leaves an existing
+// file as it was, and a symbolic link, directory or device at `path` is refused.
 Status WriteFile(const std::string& path, ByteView bytes, unsigned mode = 0644);
 
 }  // namespace tacet::cli

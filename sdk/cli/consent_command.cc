@@ -102,6 +102,25 @@ int Show(Args args) {
   return kExitOk;
 }
 
+// The precision a "location[:LEVEL]" SUBJECT asks for. A grant names the level it allows; a deny
+// of "location" with or without a known level takes every location access away (kNone). False
+// for an unknown level or a grant without one: the caller reports a usage error and records
+// nothing.
+bool ParseLocationDecision(const std::string& text, bool grant, LocationPrecision* precision) {
+  const bool has_level = text.size() > 8;  // "location:..." rather than "location"
+  const std::string level = has_level ? text.substr(9) : "";
+  if (has_level && level != "none" && level != "approximate" && level != "precise") return false;
+  if (!grant) {
+    *precision = LocationPrecision::kNone;
+    return true;
+  }
+  if (!has_level) return false;
+  *precision = level == "precise"       ? LocationPrecision::kPrecise
+               : level == "approximate" ? LocationPrecision::kApproximate
+                                        : LocationPrecision::kNone;
+  return true;
+}
+
 int Decide(Args args, bool grant) {
   int code = kExitOk;
   auto session = OpenSession(args, Access::kWrite, &code);
@@ -115,14 +134,12 @@ int Decide(Args args, bool grant) {
   Status status;
   std::string subject = text;
   if (text == "location" || text.rfind("location:", 0) == 0) {
-    const std::string level = text == "location" ? "" : text.substr(9);
     LocationPrecision precision = LocationPrecision::kNone;
-    if (grant && level == "approximate") {
-      precision = LocationPrecision::kApproximate;
-    } else if (grant && level == "precise") {
-      precision = LocationPrecision::kPrecise;
-    } else if (grant && level != "none") {
-      return UsageError(kConsentCommand, "grant location:<none|approximate|precise>, not '" + text + "'");
+    if (!ParseLocationDecision(text, grant, &precision)) {
+      return UsageError(kConsentCommand,
+                        grant ? "grant location:<none|approximate|precise>, not '" + text + "'"
+                              : "deny location (or location:<none|approximate|precise>), not '" +
+                                    text + "'");
     }
     status = ledger.SetLocationPrecision(precision, DecisionSource::kUser);
     subject = "location";

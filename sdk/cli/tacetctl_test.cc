@@ -1,5 +1,6 @@
 // Runs the tacetctl binary on good and bad policy files and checks exit codes and messages.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -161,6 +162,30 @@ TEST_F(TacetctlTest, KeygenPrivateKeyIsOwnerOnlyEvenOverAnExistingFile) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_THAT(std::string(ByteView(tacet::testing::ReadFileOrDie(priv)).AsStringView()),
               HasSubstr("PRIVATE KEY"));
+}
+
+// Keys, signatures and compiled policies are written beside their destination and renamed into
+// place: a symbolic link there is refused (never followed into the file it points to), and so is
+// a directory.
+TEST_F(TacetctlTest, OutputsDoNotFollowSymbolicLinks) {
+  const std::string precious = dir_.File("precious.txt");
+  tacet::testing::WriteFileOrDie(precious, ByteView::FromString("keep me"));
+  const std::string link = dir_.File("link.pem");
+  ASSERT_EQ(::symlink(precious.c_str(), link.c_str()), 0);
+  Result r = Tacetctl("policy keygen --out-private " + link + " --out-public " + dir_.File("p.pem"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("it is a symbolic link"));
+  r = Tacetctl("policy compile " + std::string(TACET_POLICY_JSON) + " " + link);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("it is a symbolic link"));
+  EXPECT_EQ(std::string(ByteView(tacet::testing::ReadFileOrDie(precious)).AsStringView()),
+            "keep me");
+  struct stat st {};
+  ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  r = Tacetctl("policy compile " + std::string(TACET_POLICY_JSON) + " " + dir_.path());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("it is a directory"));
 }
 
 TEST_F(TacetctlTest, KeygenSignAndVerifyTheSignature) {

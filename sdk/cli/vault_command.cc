@@ -1,23 +1,19 @@
 // tacetctl profile | export | report | erase | audit: the user's personal data in a device
 // database and its key store, through the real vault, consent ledger and audit log.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "base/time_format.h"
+#include "base/utf8.h"
 #include "agent/capture_records.h"
 #include "agent/device_schema.h"
 #include "audit/audit_log.h"
 #include "command.h"
 #include "device_session.h"
 #include "consent/consent_ledger.h"
+#include "output_file.h"
 #include "crypto/drbg.h"
 #include "policy/policy.h"
 #include "posix/file_key_store.h"
@@ -84,9 +80,10 @@ bool SplitField(const std::string& text, std::string* category, std::string* fie
   return true;
 }
 
-// A value as a terminal line: text as it is, binary (raw audio) as its size.
+// A value as a terminal line: text with its bidirectional controls shown as visible markers (so
+// a value cannot reorder what the terminal displays around it), binary (raw audio) as its size.
 std::string Printable(const std::string& field, const std::string& value) {
-  if (vault::IsTextKind(vault::KindOfField(field))) return value;
+  if (vault::IsTextKind(vault::KindOfField(field))) return ShowBidiControls(value);
   return "(" + std::to_string(value.size()) + " bytes of " +
          vault::FieldKindName(vault::KindOfField(field)) + ")";
 }
@@ -200,34 +197,27 @@ int RunProfile(const std::vector<std::string>& all) {
   return ProfileHistory(cmd, *session, args.rest());
 }
 
-// Creates (or truncates) `path` with mode 0600 — it will hold personal data — for writing.
-StatusOr<std::FILE*> CreatePrivateFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return UnavailableError("cannot create '" + path + "': " + std::strerror(errno));
-  if (::fchmod(fd, 0600) != 0) {
-    const std::string error = std::strerror(errno);
-    ::close(fd);
-    return UnavailableError("cannot restrict the permissions of '" + path + "': " + error);
+// What an export or a report must never overwrite: the database and key store this command
+// was given. Read from a copy of `args`, before OpenSession takes the options, so a refused
+// destination is refused before anything is opened or created.
+ProtectedPaths PathsToProtect(const Args& args) {
+  Args copy = args;
+  ProtectedPaths paths;
+  if (!copy.TakeOption("--db", &paths.database) ||
+      !copy.TakeOption("--keystore", &paths.key_store_dir)) {
+    return {};  // a usage error, reported by OpenSession
   }
-  std::FILE* file = ::fdopen(fd, "wb");
-  if (file == nullptr) {
-    ::close(fd);
-    return UnavailableError("cannot open '" + path + "' for writing");
-  }
-  return file;
+  return paths;
 }
 
-// Runs `write` into a new private file at `path`; on any failure the partial file is removed.
+// Runs `write` into a new private file (mode 0600: it holds personal data) that replaces `path`
+// only once complete (output_file.h).
 template <typename WriteFn>
-Status WritePrivateFile(const std::string& path, WriteFn write) {
-  TACET_ASSIGN_OR_RETURN(std::FILE * file, CreatePrivateFile(path));
-  vault::FileSink sink(file);
-  Status status = write(sink);
-  if (std::fclose(file) != 0 && status.ok()) {
-    status = UnavailableError("writing '" + path + "' failed: " + std::strerror(errno));
-  }
-  if (!status.ok()) ::unlink(path.c_str());
-  return status;
+Status WritePrivateFile(const std::string& path, const ProtectedPaths& protect, WriteFn write) {
+  return WriteOutputFile(path, protect, 0600, [&](std::FILE* file) {
+    vault::FileSink sink(file);
+    return write(sink);
+  });
 }
 
 int RunExport(const std::vector<std::string>& all) {
@@ -236,6 +226,8 @@ int RunExport(const std::vector<std::string>& all) {
   std::string out;
   if (!args.TakeOption("--out", &out)) return kExitUsage;
   if (out.empty()) return UsageError(cmd, "--out FILE is required");
+  const ProtectedPaths protect = PathsToProtect(args);
+  if (Status s = CheckOutputPath(out, protect); !s.ok()) return Fail(s);
   int code = kExitOk;
   auto session = OpenDeviceSession(cmd, args, Access::kWrite, &code);
   if (session == nullptr) return code;
@@ -248,7 +240,7 @@ int RunExport(const std::vector<std::string>& all) {
   agent::AccessLogExportSection access_log(*session->db);
   sources.access_log = &access_log;
   vault::ExportSummary summary;
-  const Status status = WritePrivateFile(out, [&](vault::ByteSink& sink) -> Status {
+  const Status status = WritePrivateFile(out, protect, [&](vault::ByteSink& sink) -> Status {
     TACET_ASSIGN_OR_RETURN(summary, vault::WriteExport(sources, *session->db, sink));
     return OkStatus();
   });
@@ -265,6 +257,8 @@ int RunReport(const std::vector<std::string>& all) {
   std::string out;
   if (!args.TakeOption("--html", &out)) return kExitUsage;
   if (out.empty()) return UsageError(cmd, "--html FILE is required");
+  const ProtectedPaths protect = PathsToProtect(args);
+  if (Status s = CheckOutputPath(out, protect); !s.ok()) return Fail(s);
   int code = kExitOk;
   auto session = OpenDeviceSession(cmd, args, Access::kWrite, &code);
   if (session == nullptr) return code;
@@ -278,7 +272,7 @@ int RunReport(const std::vector<std::string>& all) {
   if (!captures.ok()) return Fail(captures.status());
   sources.captures = &*captures;
   report::ReportSummary summary;
-  const Status status = WritePrivateFile(out, [&](vault::ByteSink& sink) -> Status {
+  const Status status = WritePrivateFile(out, protect, [&](vault::ByteSink& sink) -> Status {
     TACET_ASSIGN_OR_RETURN(summary, report::WritePrivacyReport(sources, *session->db, sink));
     return OkStatus();
   });

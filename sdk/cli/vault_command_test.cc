@@ -1,11 +1,14 @@
 // Drives the real tacetctl binary against a device database and a key store directory:
 // `tacetctl profile | export | erase | audit | report`.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -74,6 +77,33 @@ class VaultCommandTest : public ::testing::Test {
     auto db = store::Database::Open(Db(), options);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     ASSERT_TRUE((*db)->Exec(sql).ok()) << sql;
+  }
+
+  // tacetctl with the options spelled out by the caller (no --db / --keystore appended), run in
+  // `cwd`.
+  CommandResult TacetctlIn(const std::string& cwd, const std::string& args) {
+    return tacet::testing::RunCommand("cd " + ShellQuote(cwd) + " && " +
+                                      ShellQuote(TACETCTL_PATH) + " " + args);
+  }
+  std::string Keys() const { return dir_.File("keys"); }
+  CommandResult Consent(const std::string& args) {
+    return tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " consent " + args + " --db " +
+                                      ShellQuote(Db()));
+  }
+
+  // Every file in `folder` (not recursive) → its contents.
+  static std::map<std::string, std::string> Snapshot(const std::string& folder) {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+      if (!entry.is_regular_file()) continue;
+      const Bytes bytes = tacet::testing::ReadFileOrDie(entry.path().string());
+      files[entry.path().filename().string()] = std::string(bytes.begin(), bytes.end());
+    }
+    return files;
+  }
+  static std::string Contents(const std::string& path) {
+    const Bytes bytes = tacet::testing::ReadFileOrDie(path);
+    return std::string(bytes.begin(), bytes.end());
   }
 
   tacet::testing::TempDir dir_;  // database and key store
@@ -210,6 +240,244 @@ TEST_F(VaultCommandTest, ConsentFromTheLedgerDecidesWhatMayBeStored) {
   r = Tacetctl("profile set location.precise_location 52.517339,13.388861");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("precise location is not granted"));
+}
+
+// `export --out` and `report --html` never replace the database, its companion files or
+// anything in the key store, however the path is spelled; nothing is lost.
+TEST_F(VaultCommandTest, ExportAndReportRefuseTheDatabaseAndTheKeyStore) {
+  ASSERT_EQ(Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName)).exit_code, 0);
+  ASSERT_EQ(Tacetctl(std::string("profile set contact.email_address ") + kEmail1).exit_code, 0);
+  const auto keys_before = Snapshot(Keys());
+  ASSERT_TRUE(keys_before.count("vault_kek")) << "the key-encryption key is where we expect it";
+  const struct {
+    std::string path;
+    const char* why;
+  } refused[] = {
+      {Db(), "it is the database"},
+      {dir_.File("keys/../device.db"), "it is the database"},
+      {Db() + "-wal", "it is the database's wal file"},
+      {Db() + "-shm", "it is the database's shm file"},
+      {Db() + "-journal", "it is the database's journal file"},
+      {dir_.File("keys/vault_kek"), "it is inside the key store"},
+      {dir_.File("keys/a-new-file.json"), "it is inside the key store"},
+      {Keys(), "it is a directory"},
+  };
+  for (const auto& r : refused) {
+    for (const char* command : {"export --out ", "report --html "}) {
+      const CommandResult result = Tacetctl(command + ShellQuote(r.path));
+      EXPECT_EQ(result.exit_code, 1) << command << r.path << ": " << result.output;
+      EXPECT_THAT(result.output, HasSubstr("refusing to write '" + r.path + "': " + r.why))
+          << command << r.path;
+    }
+  }
+  // Every key byte-identical, nothing added to the key store, every value still readable.
+  EXPECT_EQ(Snapshot(Keys()), keys_before);
+  const CommandResult get = Tacetctl("profile get");
+  ASSERT_EQ(get.exit_code, 0) << get.output;
+  EXPECT_THAT(get.output, HasSubstr(kName));
+  EXPECT_THAT(get.output, HasSubstr(kEmail1));
+  EXPECT_THAT(get.output, HasSubstr("2 values\n"));
+  EXPECT_EQ(Tacetctl("audit verify").exit_code, 0);
+}
+
+// A symbolic link at the destination is not followed: the file it points to keeps its bytes.
+TEST_F(VaultCommandTest, ExportDoesNotFollowASymbolicLink) {
+  ASSERT_EQ(Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName)).exit_code, 0);
+  const std::string target = out_.File("target.txt");
+  tacet::testing::WriteFileOrDie(target, ByteView::FromString("someone else's file"));
+  const std::string link = out_.File("export.json");
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  for (const char* command : {"export --out ", "report --html "}) {
+    const CommandResult r = Tacetctl(command + ShellQuote(link));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("it is a symbolic link"));
+  }
+  EXPECT_EQ(Contents(target), "someone else's file");
+  struct stat st {};
+  ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  // A link to the key-encryption key is refused the same way.
+  const std::string kek_link = out_.File("kek.json");
+  ASSERT_EQ(::symlink(dir_.File("keys/vault_kek").c_str(), kek_link.c_str()), 0);
+  const auto keys_before = Snapshot(Keys());
+  EXPECT_EQ(Tacetctl("export --out " + ShellQuote(kek_link)).exit_code, 1);
+  EXPECT_EQ(Snapshot(Keys()), keys_before);
+}
+
+// An export that fails part-way (a stored value fails authentication) leaves the file that was at
+// the destination byte-for-byte as it was, and no temporary file behind.
+TEST_F(VaultCommandTest, AFailedExportLeavesTheExistingFileUntouched) {
+  ASSERT_EQ(Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName)).exit_code, 0);
+  const std::string json = out_.File("export.json");
+  const std::string html = out_.File("report.html");
+  ASSERT_EQ(Tacetctl("export --out " + ShellQuote(json)).exit_code, 0);
+  ASSERT_EQ(Tacetctl("report --html " + ShellQuote(html)).exit_code, 0);
+  const auto before = Snapshot(out_.path());
+  ASSERT_EQ(before.size(), 2u);
+
+  Sql("UPDATE vault_records SET ciphertext = zeroblob(length(ciphertext))");
+  CommandResult r = Tacetctl("export --out " + ShellQuote(json));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  r = Tacetctl("report --html " + ShellQuote(html));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(Snapshot(out_.path()), before) << "same files, same bytes, no temporary file left";
+}
+
+// Exports and reports are created 0600 and replace an existing file with a new 0600 one.
+TEST_F(VaultCommandTest, OutputsAndTheDatabaseAreOwnerOnly) {
+  ASSERT_EQ(Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName)).exit_code, 0);
+  const std::string json = out_.File("export.json");
+  tacet::testing::WriteFileOrDie(json, ByteView::FromString("old"));
+  ASSERT_EQ(::chmod(json.c_str(), 0644), 0);
+  const std::string html = out_.File("report.html");
+  ASSERT_EQ(Tacetctl("export --out " + ShellQuote(json)).exit_code, 0);
+  ASSERT_EQ(Tacetctl("report --html " + ShellQuote(html)).exit_code, 0);
+  for (const std::string& path : {json, html, Db()}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << path;
+  }
+  EXPECT_THAT(Contents(json), HasSubstr(kName));
+}
+
+// Values that start with '-' (a southern or western coordinate) are values, not options; after
+// "--" everything is a value. An option's value that is itself an option is a usage error.
+TEST_F(VaultCommandTest, ValuesThatStartWithADash) {
+  for (const char* subject : {"category:location", "purpose:location_features",
+                              "location:approximate"}) {
+    ASSERT_EQ(Consent(std::string("grant ") + subject).exit_code, 0) << subject;
+  }
+  CommandResult r = Tacetctl("profile set location.approximate_location -33.87,151.21");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = Tacetctl("profile set location.approximate_location -33.87,-70.65");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string options = " --db " + ShellQuote(Db()) + " --keystore " + ShellQuote(Keys());
+  r = TacetctlIn(out_.path(), "profile set" + options + " -- usage.search_queries --help me");
+  // One value too many after "--": a usage error, not an option.
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = TacetctlIn(out_.path(), "profile set" + options + " -- usage.search_queries '--help me'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = Tacetctl("profile get");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("]: -33.87,-70.65\n"));
+  EXPECT_THAT(r.output, HasSubstr("]: --help me\n"));
+  // --name=VALUE works too.
+  r = TacetctlIn(out_.path(), "profile get --db=" + ShellQuote(Db()) + " --keystore=" +
+                                  ShellQuote(Keys()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+
+  // `--db --db FILE`: before, a database called "--db" was made and FILE stored as the value.
+  r = TacetctlIn(out_.path(), "profile set usage.search_queries --db --db " +
+                                  ShellQuote(out_.File("d.db")) + " --keystore " +
+                                  ShellQuote(Keys()));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--db needs a value, not the option '--db'"));
+  EXPECT_FALSE(std::filesystem::exists(out_.File("--db")));
+  EXPECT_FALSE(std::filesystem::exists(out_.File("d.db")));
+  r = TacetctlIn(out_.path(), "profile get --db " + ShellQuote(Db()) + " --keystore --db");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("needs a value"));
+  EXPECT_FALSE(std::filesystem::exists(out_.File("--db")));
+  // An option given twice is not silently resolved either.
+  r = Tacetctl("profile get --db " + ShellQuote(out_.File("other.db")));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--db is given more than once"));
+  // Still an unknown option when it is not a number.
+  r = Tacetctl("profile set usage.search_queries -x");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("unknown option -x"));
+  r = Tacetctl("profile get usage.search_queries");
+  EXPECT_THAT(r.output, HasSubstr("1 values\n")) << "only the value given after --";
+}
+
+// A consent SUBJECT that is not one records nothing.
+TEST_F(VaultCommandTest, UnknownLocationLevelIsAUsageErrorAndRecordsNothing) {
+  for (const char* subject : {"deny location:bogus", "deny location:", "grant location:bogus",
+                              "grant location"}) {
+    const CommandResult r = Consent(subject);
+    EXPECT_EQ(r.exit_code, 2) << subject << ": " << r.output;
+  }
+  EXPECT_THAT(Consent("deny location:bogus").output, HasSubstr("not 'location:bogus'"));
+  CommandResult r = Consent("history");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "0 entries\n");
+  r = Consent("deny location");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("location: none"));
+}
+
+// A device, a directory or a FIFO as --db is refused before SQLite touches it.
+TEST_F(VaultCommandTest, NonRegularDatabasePathsAreRefused) {
+  const bool journal_existed = std::filesystem::exists("/dev/null-journal");
+  const std::string fifo = out_.File("fifo.db");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const struct {
+    std::string path;
+    const char* what;
+  } cases[] = {{"/dev/null", "a character device"}, {out_.path(), "a directory"},
+               {fifo, "a FIFO"}};
+  for (const auto& c : cases) {
+    CommandResult r = tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " consent deny " +
+                                                 "category:location --db " + ShellQuote(c.path));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("database path '" + c.path + "' is " + c.what));
+    r = tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " profile get --db " +
+                                   ShellQuote(c.path) + " --keystore " + ShellQuote(Keys()));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("is " + std::string(c.what)));
+  }
+  if (!journal_existed) {
+    EXPECT_FALSE(std::filesystem::exists("/dev/null-journal"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(fifo + "-journal"));
+  EXPECT_FALSE(std::filesystem::exists(fifo + "-wal"));
+}
+
+// A full card number is refused in every field but its own, whatever separates its digits, and
+// the message never repeats it.
+TEST_F(VaultCommandTest, CardNumbersAreRefused) {
+  ASSERT_EQ(Consent("grant category:payment").exit_code, 0);
+  const struct {
+    const char* field;
+    const char* value;
+  } cases[] = {{"payment.payment_token", "4111_1111_1111_1111"},
+               {"payment.payment_token", "4111--1111--1111--1111"},
+               {"usage.search_queries", "4111 1111 1111 1111"},
+               {"name.full_name", "Ada 4111.1111.1111.1111"},
+               {"contact.postal_address", "4111/1111/1111/1111"}};
+  for (const auto& c : cases) {
+    const CommandResult r =
+        Tacetctl(std::string("profile set ") + c.field + " " + ShellQuote(c.value));
+    EXPECT_EQ(r.exit_code, 1) << c.field << " " << c.value << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(std::string(c.field) + ": "));
+    EXPECT_THAT(r.output, HasSubstr("card number"));
+    EXPECT_THAT(r.output, Not(HasSubstr("1111")));
+  }
+  EXPECT_EQ(Tacetctl("profile get").output, "0 values\n");
+  // Numbers that are not card numbers are kept.
+  for (const char* value : {"call +44 20 7946 0958", "123456789012", "4111 1111 1111 1112"}) {
+    const CommandResult r = Tacetctl(std::string("profile set usage.search_queries ") +
+                                     ShellQuote(value));
+    EXPECT_EQ(r.exit_code, 0) << value << ": " << r.output;
+  }
+}
+
+// Bidirectional controls in a value are printed as visible markers: "Ada" U+202E "exe.gnp" would
+// otherwise display as "Adapng.exe".
+TEST_F(VaultCommandTest, BidiControlsArePrintedVisibly) {
+  const std::string spoof = "Ada\xE2\x80\xAE" "exe.gnp";
+  ASSERT_EQ(Tacetctl("profile set name.full_name " + ShellQuote(spoof)).exit_code, 0);
+  for (const char* command : {"profile get", "profile get name.full_name",
+                              "profile history name.full_name"}) {
+    const CommandResult r = Tacetctl(command);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("Ada\xE2\x9F\xA8U+202E\xE2\x9F\xA9" "exe.gnp")) << command;
+    EXPECT_THAT(r.output, Not(HasSubstr("\xE2\x80\xAE"))) << command;
+  }
+  // The export keeps the value exactly as stored: it is data for a program, not a display.
+  const std::string json = out_.File("e.json");
+  ASSERT_EQ(Tacetctl("export --out " + ShellQuote(json)).exit_code, 0);
+  EXPECT_THAT(Contents(json), HasSubstr(spoof));
 }
 
 TEST_F(VaultCommandTest, UsageErrors) {

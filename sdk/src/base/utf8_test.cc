@@ -40,5 +40,30 @@ TEST(Utf8Test, CountsCodePoints) {
   EXPECT_EQ(Utf8CodePointCount("\xF0\x9F\x8E\xB5\xE2\x82\xAC"), 2u);
 }
 
+TEST(Utf8Test, BidiControlsAreShownAsVisibleMarkers) {
+  // "Ada" RLO "exe.gnp" would display as "Adapng.exe".
+  EXPECT_EQ(ShowBidiControls("Ada\xE2\x80\xAE" "exe.gnp"),
+            "Ada\xE2\x9F\xA8U+202E\xE2\x9F\xA9" "exe.gnp");
+  // Every embedding, override, isolate and mark.
+  for (char32_t c : {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069,
+                     0x200E, 0x200F, 0x061C}) {
+    EXPECT_TRUE(IsBidiControl(c)) << std::hex << static_cast<unsigned>(c);
+  }
+  EXPECT_EQ(ShowBidiControls("\xE2\x81\xA6x\xE2\x81\xA9"),
+            "\xE2\x9F\xA8U+2066\xE2\x9F\xA9x\xE2\x9F\xA8U+2069\xE2\x9F\xA9");
+  EXPECT_EQ(ShowBidiControls("\xE2\x80\x8F\xD8\x9C"),
+            "\xE2\x9F\xA8U+200F\xE2\x9F\xA9\xE2\x9F\xA8U+061C\xE2\x9F\xA9");
+  // Everything else is unchanged: neighbours of the controls, other scripts, right-to-left
+  // letters themselves, malformed and truncated bytes.
+  for (char32_t c : {0x2029, 0x202F, 0x2065, 0x206A, 0x200D, 0x061B}) {
+    EXPECT_FALSE(IsBidiControl(c)) << std::hex << static_cast<unsigned>(c);
+  }
+  for (const char* s : {"", "plain", "Zo\xC3\xAB \xE2\x82\xAC", "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D",
+                        "\xE2\x80\xAF", "\xE2\x80", "\xE2",
+                        "\xFF\xFE"}) {
+    EXPECT_EQ(ShowBidiControls(s), s);
+  }
+}
+
 }  // namespace
 }  // namespace tacet

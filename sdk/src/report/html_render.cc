@@ -28,13 +28,13 @@ body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-app
 main{max-width:1040px;margin:0 auto;padding:32px 24px 48px}
 header h1{margin:0 0 4px;font-size:28px}
 header p{margin:0;color:var(--muted)}
-.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;
+.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(180px,100%),1fr));gap:12px;
 margin:24px 0}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:14px 16px}
 .stat b{display:block;font-size:24px}
 .stat span{color:var(--muted);font-size:13px}
 section{background:var(--card);border:1px solid var(--line);border-radius:14px;
-padding:20px 24px;margin:20px 0}
+padding:20px 24px;margin:20px 0;overflow-x:auto}
 section h2{margin:0 0 4px;font-size:20px}
 section>p.lead{margin:0 0 14px;color:var(--muted)}
 h3{margin:18px 0 6px;font-size:16px}
@@ -44,11 +44,14 @@ h3{margin:18px 0 6px;font-size:16px}
 .cat table{table-layout:fixed}
 .cat th:nth-child(1){width:26%}.cat th:nth-child(2){width:38%}.cat th:nth-child(3){width:22%}
 table{border-collapse:collapse;width:100%;font-size:14px;margin:6px 0}
-th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line)}
+th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line);
+overflow-wrap:anywhere}
 th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;
 letter-spacing:.04em}
 td.value{white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,Menlo,Consolas,
-monospace;font-size:13px}
+monospace;font-size:13px;unicode-bidi:plaintext}
+td.value summary{cursor:pointer}
+td.value .full{margin-top:6px;padding-top:6px;border-top:1px dashed var(--line)}
 .badge{display:inline-block;border-radius:999px;padding:1px 8px;font-size:12px;
 font-weight:600;margin-left:6px}
 .public{background:#fff1d6;color:#8a5a00}
@@ -59,6 +62,9 @@ font-weight:600;margin-left:6px}
 .note{color:var(--muted);font-size:13px}
 svg{display:block;width:100%;height:auto}
 footer{color:var(--muted);font-size:13px;text-align:center;margin-top:28px}
+@media (max-width:600px){main{padding:16px 8px 32px}section{padding:14px 10px}
+th,td{padding:5px 4px}th{letter-spacing:0;font-size:11px}
+.cat table{table-layout:auto}.cat th:nth-child(n){width:auto}}
 )css";
 
 // Appends U+FFFD.
@@ -71,6 +77,18 @@ size_t SequenceLength(unsigned char lead) {
   if (lead >= 0xE0 && lead <= 0xEF) return 3;
   if (lead >= 0xF0 && lead <= 0xF4) return 4;
   return 0;
+}
+
+// The byte length of the first `max` code points of `s` (all of `s` when it has no more). Counts
+// lead bytes, so a cut never splits a UTF-8 sequence.
+size_t CutAfterCodePoints(std::string_view s, size_t max) {
+  size_t count = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+    if (count == max) return i;
+    ++count;
+  }
+  return s.size();
 }
 
 std::string Time(int64_t unix_ms) {
@@ -120,6 +138,16 @@ class Page {
     raw("<").raw(tag);
     if (!cls.empty()) raw(" class=\"").text(cls).raw("\"");
     return raw(">").text(s).raw("</").raw(tag).raw(">");
+  }
+  // <td class="value"> holding `s`; past kMaxShownCharacters code points, the start of it as the
+  // summary of a <details> element that holds the whole value (opened without script).
+  Page& value_cell(std::string_view s) {
+    raw("<td class=\"value\">");
+    const size_t cut = CutAfterCodePoints(s, kMaxShownCharacters);
+    if (cut == s.size()) return text(s).raw("</td>");
+    raw("<details><summary>").text(s.substr(0, cut)).raw("\xE2\x80\xA6 <span class=\"note\">");
+    text("(" + std::to_string(Utf8CodePointCount(s)) + " characters: show all)");
+    return raw("</span></summary><div class=\"full\">").text(s).raw("</div></details></td>");
   }
   Page& badge(std::string_view cls, std::string_view s) {
     return raw("<span class=\"badge ").text(cls).raw("\">").text(s).raw("</span>");
@@ -172,7 +200,7 @@ void Held(Page& p, const ReportData& d) {
           }
         }
         p.raw("</td>");
-        p.el("td", "value", v.text);
+        p.value_cell(v.text);
         p.raw("<td>").text(Time(v.written_unix_ms));
         p.raw("<div class=\"note\">by ").text(v.source);
         if (v.version > 1) p.text(", corrected (version " + std::to_string(v.version) + ")");
@@ -203,7 +231,7 @@ void Public(Page& p, const ReportData& d) {
       if (f.newest.empty()) {
         p.el("td", "empty", "not set");
       } else {
-        p.el("td", "value", f.newest.back().text);
+        p.value_cell(f.newest.back().text);
       }
       p.raw("</tr>");
     }
@@ -321,7 +349,8 @@ void Consent(Page& p, const ReportData& d) {
           "<th>By</th></tr></thead><tbody>");
     for (const ConsentChange& c : d.consent_history) {
       p.raw("<tr><td>").num(c.seq).raw("</td>").el("td", "", Time(c.time_unix_ms))
-          .el("td", "", c.subject).el("td", "", c.state).el("td", "", c.source).raw("</tr>");
+          .el("td", "", c.display_name.empty() ? c.subject : c.display_name)
+          .el("td", "", c.state).el("td", "", Words(c.source)).raw("</tr>");
     }
     p.raw("</tbody></table>");
   }
@@ -374,7 +403,11 @@ void Activity(Page& p, const ReportData& d) {
 
 }  // namespace
 
-std::string HtmlEscape(std::string_view s) {
+std::string HtmlEscape(std::string_view text) {
+  // Markers for the bidirectional controls first: they are plain text, escaped below like the
+  // rest.
+  const std::string shown = ShowBidiControls(text);
+  const std::string_view s = shown;
   std::string out;
   out.reserve(s.size() + s.size() / 8);
   size_t i = 0;

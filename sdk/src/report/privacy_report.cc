@@ -68,6 +68,29 @@ void CollectConsent(consent::ConsentLedger& ledger, ReportData* data,
   data->location_precision = platform::LocationPrecisionName(s.location_precision());
 }
 
+// The ledger's subject keys ("purpose:<id>", "channel:<id>", "category:<id>", "location") → the
+// names the policy gives them, for the history of choices.
+std::map<std::string, std::string, std::less<>> SubjectNames(const fb::Policy& root) {
+  std::map<std::string, std::string, std::less<>> names;
+  auto add = [&](const char* kind, const flatbuffers::String* id,
+                 const flatbuffers::String* display_name) {
+    if (id != nullptr && display_name != nullptr && display_name->size() > 0) {
+      names[std::string(kind) + ":" + id->str()] = display_name->str();
+    }
+  };
+  if (root.purposes() != nullptr) {
+    for (const fb::Purpose* p : *root.purposes()) add("purpose", p->id(), p->display_name());
+  }
+  if (root.channels() != nullptr) {
+    for (const fb::Channel* c : *root.channels()) add("channel", c->id(), c->display_name());
+  }
+  if (root.categories() != nullptr) {
+    for (const fb::Category* c : *root.categories()) add("category", c->id(), c->display_name());
+  }
+  names["location"] = "Location access";
+  return names;
+}
+
 }  // namespace
 
 StatusOr<ReportData> CollectReport(const ReportSources& src) {
@@ -87,13 +110,21 @@ StatusOr<ReportData> CollectReport(const ReportSources& src) {
   std::map<std::string, std::string, std::less<>> category_words;
   if (src.ledger != nullptr) {
     CollectConsent(*src.ledger, &data, &category_words);
+    const std::map<std::string, std::string, std::less<>> names = SubjectNames(root);
     TACET_ASSIGN_OR_RETURN(std::vector<consent::HistoryEntry> history, src.ledger->History());
     for (const consent::HistoryEntry& e : history) {
-      data.consent_history.push_back(
-          {e.seq, e.time_unix_ms, e.subject,
-           e.subject == "location" ? platform::LocationPrecisionName(e.precision)
-                                   : consent::ConsentStateName(e.state),
-           consent::DecisionSourceName(e.source)});
+      ConsentChange change;
+      change.seq = e.seq;
+      change.time_unix_ms = e.time_unix_ms;
+      change.subject = e.subject;
+      // In the words the rest of the page uses: a category is provided or declined.
+      change.state = e.subject == "location" ? platform::LocationPrecisionName(e.precision)
+                     : e.subject.rfind("category:", 0) == 0 ? OptionalCategoryWord(e.state)
+                                                            : consent::ConsentStateName(e.state);
+      change.source = consent::DecisionSourceName(e.source);
+      auto name = names.find(e.subject);
+      if (name != names.end()) change.display_name = name->second;
+      data.consent_history.push_back(std::move(change));
     }
   }
 

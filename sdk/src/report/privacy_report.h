@@ -10,7 +10,10 @@
 // the rest) so the model stays small however big the vault is. The page holds the same facts as
 // the export of the same moment; the export stays the complete, machine-readable copy.
 //
-// Safety of the page. Every piece of text (values, ids, policy strings) is HTML-escaped; the page
+// Safety of the page. Every piece of text (values, ids, policy strings) is HTML-escaped and its
+// Unicode bidirectional controls are shown as visible markers ("⟨U+202E⟩", base/utf8.h), so no
+// value can reorder how the text around it reads; a value longer than kMaxShownCharacters is
+// cut, with the whole of it one click away in a <details> element. The page
 // has no script, loads nothing (inline CSS and SVG only) and carries a Content-Security-Policy
 // that forbids scripts and every external resource, so a hostile value cannot run or phone home.
 #ifndef TACET_REPORT_PRIVACY_REPORT_H_
@@ -31,6 +34,8 @@
 
 namespace tacet::report {
 
+// Characters (code points) of a value shown before it is cut; the rest is behind a <details>.
+inline constexpr size_t kMaxShownCharacters = 200;
 // Values listed per field; older ones are counted, not shown.
 inline constexpr size_t kMaxValuesPerField = 20;
 // Audit entries listed (the newest); the rest are counted.
@@ -101,9 +106,12 @@ struct ConsentItem {
 struct ConsentChange {
   int64_t seq = 0;
   int64_t time_unix_ms = 0;
-  std::string subject;
-  std::string state;               // for "location": the precision
+  std::string subject;             // the ledger's key: "purpose:<id>", "category:<id>", ...
+  std::string state;               // for "location": the precision; for a category: "provided"
+                                   // or "declined"
   std::string source;
+  std::string display_name;        // the policy's name for the subject; empty when it has none
+                                   // (the page then shows `subject`)
 };
 
 struct AuditLine {
@@ -169,7 +177,9 @@ StatusOr<ReportSummary> WritePrivacyReport(const ReportSources& sources, store::
                                            vault::ByteSink& sink);
 
 // `text` with & < > " ' replaced by character references (HTML 5 §13.1.2.6 safe in text and in
-// quoted attribute values). Bytes that are not well-formed UTF-8 become U+FFFD. Pure.
+// quoted attribute values). Bytes that are not well-formed UTF-8 become U+FFFD; C0 controls other
+// than tab and line breaks, and DEL, become U+FFFD; bidirectional controls (IsBidiControl)
+// become visible markers such as "⟨U+202E⟩". Pure.
 std::string HtmlEscape(std::string_view text);
 
 }  // namespace tacet::report

@@ -77,7 +77,7 @@ ReportData HostileModel() {
   d.categories.push_back(c);
   d.consent_available = true;
   d.purposes.push_back({kHostile, kHostile, kHostile, kHostile, kHostile, true});
-  d.consent_history.push_back({1, 1704067200000, kHostile, kHostile, kHostile});
+  d.consent_history.push_back({1, 1704067200000, kHostile, kHostile, kHostile, kHostile});
   d.captures_available = true;
   d.captures.push_back({CaptureKind::kMicrophone, 1704412800000, 1704413100000, kHostile});
   d.disclosures_available = true;
@@ -131,6 +131,66 @@ TEST(RenderHtmlTest, TimelineDrawsCaptureIntervalsOrSaysThereAreNone) {
   d.disclosures_available = false;
   html = RenderHtml(d);
   EXPECT_THAT(html, HasSubstr("No record of sharing yet"));
+}
+
+// "Ada" + U+202E (right-to-left override) + "exe.gnp" displays as "Adapng.exe" when the control
+// reaches the page; every bidirectional control is shown as a visible marker instead.
+TEST(RenderHtmlTest, BidiControlsAreShownNotObeyed) {
+  const std::string spoof = "Ada\xE2\x80\xAE" "exe.gnp";
+  const std::string marker = "Ada\xE2\x9F\xA8U+202E\xE2\x9F\xA9" "exe.gnp";
+  EXPECT_EQ(HtmlEscape(spoof), marker);
+  ReportData d = HostileModel();
+  d.categories[0].fields[0].newest[0].text = spoof;
+  d.categories[0].fields[0].display_name = "Full\xE2\x81\xA7name";  // U+2067 right-to-left isolate
+  d.consent_history[0].display_name = "\xE2\x80\xAB" "Billing";  // U+202B right-to-left embedding
+  d.audit[0].detail = "\xE2\x80\x8F\xD8\x9C";                 // U+200F RLM, U+061C ALM
+  const std::string html = RenderHtml(d);
+  EXPECT_THAT(html, HasSubstr(marker));
+  EXPECT_THAT(html, HasSubstr("Full\xE2\x9F\xA8U+2067\xE2\x9F\xA9name"));
+  EXPECT_THAT(html, HasSubstr("\xE2\x9F\xA8U+202B\xE2\x9F\xA9" "Billing"));
+  EXPECT_THAT(html, HasSubstr("\xE2\x9F\xA8U+200F\xE2\x9F\xA9\xE2\x9F\xA8U+061C\xE2\x9F\xA9"));
+  for (const char* control : {"\xE2\x80\xAE", "\xE2\x81\xA7", "\xE2\x80\xAB", "\xE2\x80\x8F",
+                              "\xD8\x9C"}) {
+    EXPECT_THAT(html, Not(HasSubstr(control)));
+  }
+  ExpectWellFormed(html);
+}
+
+// A very long value shows its first kMaxShownCharacters characters; the whole value is one click
+// away in a <details> element (no script).
+TEST(RenderHtmlTest, LongValuesAreCutWithTheWholeValueBehindDetails) {
+  std::string long_value;
+  for (int i = 0; i < 150; ++i) long_value += "\xC3\xA9" "<" + std::to_string(i % 10);  // 3 code points
+  ASSERT_EQ(long_value.size(), 600u);
+  ReportData d = HostileModel();
+  d.categories[0].fields[0].newest[0].text = long_value;
+  std::string html = RenderHtml(d);
+  const std::string first = HtmlEscape(long_value.substr(0, 200 / 3 * 4 + 3));  // 200 code points
+  EXPECT_THAT(html, HasSubstr("<td class=\"value\"><details><summary>" + first +
+                              "\xE2\x80\xA6 <span class=\"note\">(450 characters: show all)"
+                              "</span></summary><div class=\"full\">" + HtmlEscape(long_value) +
+                              "</div></details></td>"));
+  // The public section's "now" cell too (the field is public in this model).
+  EXPECT_EQ(html.find("<details>", html.find("id=\"public\"")) != std::string::npos, true);
+  ExpectWellFormed(html);
+  // A value of exactly kMaxShownCharacters is shown whole, without a <details>.
+  d.categories[0].fields[0].newest[0].text = std::string(kMaxShownCharacters, 'x');
+  html = RenderHtml(d);
+  EXPECT_THAT(html, HasSubstr("<td class=\"value\">" + std::string(kMaxShownCharacters, 'x') +
+                              "</td>"));
+  EXPECT_THAT(html, Not(HasSubstr("<details>")));
+}
+
+// At a phone's width (420 px) nothing may spill out of a section's card: table cells may break
+// long words, the fixed column widths give way below 600 px, and a section scrolls sideways
+// rather than overflow. (The rules are checked here; the page was not rendered by a browser.)
+TEST(RenderHtmlTest, NarrowScreensKeepTablesInsideTheirCards) {
+  const std::string html = RenderHtml(HostileModel());
+  EXPECT_THAT(html, HasSubstr("border-bottom:1px solid var(--line);\noverflow-wrap:anywhere}"));
+  EXPECT_THAT(html, HasSubstr("margin:20px 0;overflow-x:auto}"));
+  EXPECT_THAT(html, HasSubstr("@media (max-width:600px){"));
+  EXPECT_THAT(html, HasSubstr(".cat table{table-layout:auto}.cat th:nth-child(n){width:auto}}"));
+  EXPECT_THAT(html, HasSubstr("<meta name=\"viewport\" content=\"width=device-width"));
 }
 
 class PrivacyReportTest : public ::testing::Test {
@@ -195,8 +255,14 @@ TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention
   // Retention: location is kept 30 days; written 2024-01-01 00:01, deleted by 2024-01-31.
   EXPECT_THAT(html, HasSubstr("Kept 30 days after each value is written. Next deletion: 2024-01-31."));
   // Consent and its history; the honest empty states of the sections other modules fill.
-  EXPECT_THAT(html, HasSubstr("location_features"));
-  EXPECT_THAT(html, HasSubstr("<td>purpose:voice_features</td><td>granted</td><td>user</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>Features and content based on location</td>"));
+  // The history of choices in the policy's words, as the rest of the page.
+  EXPECT_THAT(html, HasSubstr("<td>Voice features</td><td>granted</td><td>user</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>Billing and purchase information</td><td>provided</td>"
+                              "<td>user</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>Location access</td><td>precise</td><td>user</td>"));
+  EXPECT_THAT(html, Not(HasSubstr("category:billing")));
+  EXPECT_THAT(html, Not(HasSubstr("purpose:voice_features")));
   EXPECT_THAT(html, HasSubstr("No capture records yet"));
   EXPECT_THAT(html, HasSubstr("No record of sharing yet"));
   EXPECT_THAT(html, HasSubstr("<td>correction</td><td>contact.email_address</td>"));

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,6 +44,37 @@ int DiagnoseCantOpen(const std::string& path, bool may_create, int sqlite_errno)
   return sqlite_errno;
 }
 
+// Refuses a path that exists but is not a regular file (a device such as /dev/null, a directory,
+// a FIFO, a socket) before SQLite opens it: SQLite would create "-journal" or "-wal" files beside
+// it, and reading or writing a device is never what was meant. A symbolic link is followed, as
+// SQLite follows it. A path that does not exist, or that cannot be examined, is left to SQLite,
+// which reports it precisely.
+Status CheckRegularFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return OkStatus();
+  if (S_ISREG(st.st_mode)) return OkStatus();
+  const char* what = S_ISDIR(st.st_mode)   ? "a directory"
+                     : S_ISCHR(st.st_mode) ? "a character device"
+                     : S_ISBLK(st.st_mode) ? "a block device"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "not a regular file";
+  return InvalidArgumentError("database path '" + path + "' is " + what +
+                              ", not a regular file; refusing to open it");
+}
+
+// Creates a missing database file as an empty file with mode 0600 before SQLite opens it. SQLite
+// would create it with 0644 (less the umask), and it creates the -wal, -shm and -journal files
+// with the mode of the database file, so this keeps all of them private. An empty file is an
+// empty database to SQLite. Losing a race with another process that creates it first is fine.
+void CreatePrivateFile(const std::string& path) {
+  // EEXIST means someone else made it first. Any other failure (a missing folder, no
+  // permission, a read-only file system) is left to SQLite's own attempt, whose error
+  // DiagnoseCantOpen explains.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
+
 }  // namespace
 
 Database::Database(std::string path, sqlite3* db, bool read_only, bool in_memory)
@@ -77,6 +109,12 @@ StatusOr<std::unique_ptr<Database>> Database::OpenImpl(const std::string& path,
   if (options.busy_timeout_ms < 0) {
     return InvalidArgumentError("busy_timeout_ms must not be negative, got " +
                                 std::to_string(options.busy_timeout_ms));
+  }
+  if (!in_memory) {
+    TACET_RETURN_IF_ERROR(CheckRegularFile(path));
+    if (!options.read_only && options.create_if_missing) {
+      CreatePrivateFile(path);
+    }
   }
   // No SQLITE_OPEN_URI: `path` is always a plain file name.
   int flags = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_PRIVATECACHE;

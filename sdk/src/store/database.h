@@ -71,6 +71,11 @@ class Database {
  public:
   // Opens (and, with create_if_missing, creates) the database file at `path` — a plain path, not
   // a URI — checks that it is Tacet's, configures the connection and applies `options.schema`.
+  // A path that exists but is not a regular file (a device such as /dev/null, a directory, a
+  // FIFO) is refused with kInvalidArgument naming it, before SQLite opens it or creates anything
+  // beside it. A database file Open creates has mode 0600 (less the umask), and so have the
+  // -wal, -shm and -journal files SQLite creates beside it (SQLite gives them the database
+  // file's mode); an existing file keeps its mode.
   // The caller owns the returned Database. Errors as in the header comment; additionally
   // kInvalidArgument for an empty path or ":memory:" (use OpenInMemory), kPermissionDenied when
   // a read-write open finds the file or its file system read-only, kFailedPrecondition for a

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -190,6 +191,72 @@ TEST(DatabaseTest, MissingFileWithoutCreateIsNotFoundAndNotCreated) {
   EXPECT_FALSE(Exists(path));
   EXPECT_THAT(Database::Open(dir.File("no/such/dir/x.db"), {}),
               StatusIs(StatusCode::kNotFound, HasSubstr("no/such/dir/x.db")));
+}
+
+// A device, a directory or a FIFO at the database path is refused before SQLite opens it: no
+// "-journal" or "-wal" file appears beside it, and the status names the path and what it is.
+TEST(DatabaseTest, NonRegularFilesAreRefusedBeforeSqliteTouchesThem) {
+  const bool journal_existed = Exists("/dev/null-journal");
+  const bool wal_existed = Exists("/dev/null-wal");
+  EXPECT_THAT(Database::Open("/dev/null", {}),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("'/dev/null'"), HasSubstr("a character device"))));
+  EXPECT_THAT(Database::Open("/dev/null", ReadOnly(nullptr)),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'/dev/null'")));
+  if (!journal_existed) {
+    EXPECT_FALSE(Exists("/dev/null-journal"));
+  }
+  if (!wal_existed) {
+    EXPECT_FALSE(Exists("/dev/null-wal"));
+  }
+
+  TempDir dir;
+  const std::string folder = dir.File("folder.db");
+  ASSERT_TRUE(fs::create_directory(folder));
+  EXPECT_THAT(Database::Open(folder, {}),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("'" + folder + "'"), HasSubstr("a directory"))));
+  const std::string fifo = dir.File("fifo.db");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  EXPECT_THAT(Database::Open(fifo, {}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("a FIFO")));
+  // A symbolic link to a device is the device.
+  const std::string link = dir.File("link.db");
+  fs::create_symlink("/dev/null", link);
+  EXPECT_THAT(Database::Open(link, {}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("a character device")));
+  for (const std::string& base : {folder, fifo, link}) {
+    for (const char* suffix : {"-journal", "-wal", "-shm"}) {
+      EXPECT_FALSE(Exists(base + suffix)) << base + suffix;
+    }
+  }
+  fs::remove(link);  // before TempDir's clean-up walks the folder
+}
+
+// A new database and the -wal and -shm files SQLite makes beside it are private to their owner
+// (they hold the device's encrypted personal data and its metadata), whatever the umask allows.
+TEST(DatabaseTest, NewDatabaseAndItsCompanionFilesAreMode0600) {
+  TempDir dir;
+  const std::string path = dir.File("private.db");
+  const mode_t old_umask = ::umask(022);
+  {
+    auto db = OpenOrDie(path);
+    ASSERT_NE(db, nullptr);
+    ASSERT_OK(db->Exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('x')"));
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      struct stat st {};
+      ASSERT_EQ(::stat((path + suffix).c_str(), &st), 0) << suffix;
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << path + suffix;
+    }
+  }
+  ::umask(old_umask);
+  // An existing database keeps the mode its owner gave it.
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  auto db = OpenOrDie(path);
+  ASSERT_NE(db, nullptr);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
 }
 
 TEST(DatabaseTest, RejectsEmptyAndMagicPaths) {

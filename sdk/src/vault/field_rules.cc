@@ -1,6 +1,7 @@
 #include "vault/field_rules.h"
 
 #include <string>
+#include <vector>
 
 #include "base/utf8.h"
 
@@ -42,6 +43,15 @@ Status Invalid(std::string_view category, std::string_view field, const std::str
   return InvalidArgumentError(std::string(category) + "." + std::string(field) + ": " + why);
 }
 
+// A full card number is never stored, in any field but the card's last four (whose own check
+// refuses one too).
+Status CheckNoCardNumber(std::string_view category, std::string_view field, std::string_view v) {
+  if (!ContainsCardNumber(v)) return OkStatus();
+  return Invalid(category, field,
+                 "contains what looks like a full payment card number (13 to 19 digits that pass "
+                 "the Luhn check); card numbers are not stored");
+}
+
 // Text: valid UTF-8, within [1, max] code points, and no control characters other than tab and
 // (when multiline) line breaks.
 Status CheckText(std::string_view category, std::string_view field, std::string_view value,
@@ -61,7 +71,7 @@ Status CheckText(std::string_view category, std::string_view field, std::string_
       if (!allowed) return Invalid(category, field, "contains a control character");
     }
   }
-  return OkStatus();
+  return CheckNoCardNumber(category, field, value);
 }
 
 // RFC 5322 §3.2.3 atext (ASCII letters, digits and the listed specials).
@@ -115,7 +125,7 @@ Status CheckEmail(std::string_view category, std::string_view field, std::string
     return Invalid(category, field, "is not an e-mail address (invalid local part)");
   }
   if (!IsDomain(domain)) return Invalid(category, field, "is not an e-mail address (invalid domain)");
-  return OkStatus();
+  return CheckNoCardNumber(category, field, v);
 }
 
 Status CheckPhone(std::string_view category, std::string_view field, std::string_view v) {
@@ -241,42 +251,52 @@ FieldKind KindOfField(std::string_view field_id) {
 bool IsTextKind(FieldKind kind) { return kind != FieldKind::kAudio; }
 
 bool ContainsCardNumber(std::string_view text) {
-  // Each run of digits joined by single spaces or dashes is one candidate; only a run of 13 to 19
-  // digits can be a card number (ISO/IEC 7812-1 §4.2: PAN length).
-  size_t i = 0;
-  while (i < text.size()) {
+  // The text as groups of digits. Consecutive groups are joined when only separators (anything
+  // that is neither a digit nor an ASCII letter: spaces, '-', '_', '.', '/', ...) stand between
+  // them; a letter ends the chain. Within a chain, every run of consecutive whole groups holding
+  // 13 to 19 digits (ISO/IEC 7812-1 §4.2: PAN length) is a candidate, so a card number is found
+  // whatever separates its groups and whatever numbers stand next to it.
+  struct Group {
+    size_t begin, end;  // [begin, end) in `text`
+    bool joined;        // joined to the previous group by separators only
+  };
+  std::vector<Group> groups;
+  bool letter_since_last_group = true;
+  for (size_t i = 0; i < text.size();) {
+    if (IsAlpha(text[i])) letter_since_last_group = true;
     if (!IsDigit(text[i])) {
       ++i;
       continue;
     }
-    char digits[19];
-    size_t n = 0;
     size_t j = i;
-    while (j < text.size()) {
-      if (IsDigit(text[j])) {
-        if (n < sizeof(digits)) digits[n] = text[j];
-        ++n;
-        ++j;
-      } else if ((text[j] == ' ' || text[j] == '-') && j + 1 < text.size() && IsDigit(text[j + 1])) {
-        ++j;
-      } else {
-        break;
-      }
-    }
-    if (n >= 13 && n <= 19) {
-      // Luhn: from the rightmost digit, double every second digit, subtract 9 above 9.
+    while (j < text.size() && IsDigit(text[j])) ++j;
+    groups.push_back({i, j, !letter_since_last_group});
+    letter_since_last_group = false;
+    i = j;
+  }
+  for (size_t first = 0; first < groups.size(); ++first) {
+    size_t n = 0;
+    for (size_t last = first; last < groups.size(); ++last) {
+      if (last > first && !groups[last].joined) break;
+      n += groups[last].end - groups[last].begin;
+      if (n > 19) break;
+      if (n < 13) continue;
+      // Luhn (ISO/IEC 7812-1 Annex B): from the rightmost digit, double every second digit and
+      // subtract 9 from a result above 9; the sum is a multiple of 10.
       int sum = 0;
-      for (size_t k = 0; k < n; ++k) {
-        int d = digits[n - 1 - k] - '0';
-        if (k % 2 == 1) {
-          d *= 2;
-          if (d > 9) d -= 9;
+      size_t k = 0;
+      for (size_t g = last + 1; g-- > first;) {
+        for (size_t c = groups[g].end; c-- > groups[g].begin; ++k) {
+          int d = text[c] - '0';
+          if (k % 2 == 1) {
+            d *= 2;
+            if (d > 9) d -= 9;
+          }
+          sum += d;
         }
-        sum += d;
       }
       if (sum % 10 == 0) return true;
     }
-    i = j;
   }
   return false;
 }
@@ -325,13 +345,13 @@ Status ValidateValue(std::string_view category, std::string_view field, FieldKin
         }
         return OkStatus();
       }
-      TACET_RETURN_IF_ERROR(CheckText(category, field, value, 200, /*multiline=*/false));
+      // Precision first: a precise coordinate written as text is that, whatever its digits.
       if (HasPreciseNumber(value)) {
         return Invalid(category, field,
                        "holds a number with more than 2 decimals; an approximate location is a "
                        "place name or 'lat,lon' with at most 2 decimals");
       }
-      return OkStatus();
+      return CheckText(category, field, value, 200, /*multiline=*/false);
     }
   }
   return Invalid(category, field, "has an unknown kind");

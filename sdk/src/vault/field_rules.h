@@ -40,8 +40,19 @@ bool IsTextKind(FieldKind kind);
 Status ValidateValue(std::string_view category, std::string_view field, FieldKind kind,
                      std::string_view value);
 
-// True when `text` contains a run of exactly 13 to 19 digits (single spaces or dashes between
-// digits allowed) that passes the Luhn check (ISO/IEC 7812-1 Annex B): what a full card number looks like.
+// True when `text` contains 13 to 19 digits that pass the Luhn check (ISO/IEC 7812-1 Annex B),
+// written as one run or as consecutive groups of digits with any separators between them (any
+// characters that are neither digits nor ASCII letters: "4111 1111 1111 1111",
+// "4111--1111--1111--1111", "4111_1111_1111_1111", "4111.1111.1111.1111"): what a full card
+// number looks like. Groups are never split: a card number glued to more digits
+// ("94111111111111111") is not found. About one in ten 13-to-19-digit numbers passes the Luhn
+// check by chance, so text holding such a run of numbers (a long phone number, a date and time
+// with seconds written with separators) can be refused too.
+//
+// ValidateValue refuses such a value in every text field (names, free text, addresses, search
+// queries, e-mail addresses, place names, payment tokens and last-four fields) except two whose
+// shape is checked exactly and whose digits are not a card number by construction: E.164 phone
+// numbers ("+" then up to 15 digits) and precise "lat,lon" coordinates.
 bool ContainsCardNumber(std::string_view text);
 
 }  // namespace tacet::vault

@@ -80,6 +80,58 @@ TEST(FieldRulesTest, CardNumbersAreRecognisedWithLuhn) {
   EXPECT_FALSE(ContainsCardNumber("Visa 4242"));
 }
 
+TEST(FieldRulesTest, CardNumbersWithAnySeparatorsAreRecognised) {
+  for (const char* card : {"4111_1111_1111_1111", "4111--1111--1111--1111", "4111.1111.1111.1111",
+                           "4111 / 1111 / 1111 / 1111", "4111\xE2\x80\x93" "1111\xE2\x80\x93"
+                           "1111\xE2\x80\x93" "1111",  // en dashes
+                           "4111\xC2\xA0" "1111\xC2\xA0" "1111\xC2\xA0" "1111",  // no-break spaces
+                           "3782 822463 10005",  // Amex grouping
+                           // Next to other numbers: every run of whole groups is a candidate.
+                           "order 12, card 4111 1111 1111 1111, 12/25"}) {
+    EXPECT_TRUE(ContainsCardNumber(card)) << card;
+  }
+  // A letter ends the chain; Luhn-invalid and too-short numbers are not cards.
+  EXPECT_FALSE(ContainsCardNumber("4111 1111 x 1111 1111"));
+  EXPECT_FALSE(ContainsCardNumber("4111 1111 1111 1112"));
+  EXPECT_FALSE(ContainsCardNumber("1234 5678 9012"));
+  EXPECT_FALSE(ContainsCardNumber("+44 20 7946 0958"));
+}
+
+TEST(FieldRulesTest, CardNumbersAreRefusedInEveryFieldButTheirOwn) {
+  const struct {
+    FieldKind kind;
+    const char* value;
+  } cases[] = {
+      {FieldKind::kPaymentToken, "4111_1111_1111_1111"},
+      {FieldKind::kPaymentToken, "4111--1111--1111--1111"},
+      {FieldKind::kName, "Ada 4111 1111 1111 1111"},
+      {FieldKind::kText, "my card is 4111-1111-1111-1111 thanks"},  // e.g. a search query
+      {FieldKind::kPostalAddress, "1 Main St\n4111.1111.1111.1111"},
+      {FieldKind::kEmail, "4111111111111111@example.org"},
+      {FieldKind::kApproximateLocation, "Berlin 4111 1111 1111 1111"},
+      {FieldKind::kPaymentLastFour, "Visa 4111_1111_1111_1111"},
+  };
+  for (const auto& c : cases) {
+    const Status s = Check(c.kind, c.value);
+    EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument, HasSubstr("card number")))
+        << FieldKindName(c.kind) << ": " << c.value;
+    EXPECT_THAT(s.message(), HasSubstr("cat.fld: "));
+    EXPECT_THAT(s.message(), Not(HasSubstr("1111"))) << "never echoes the number";
+  }
+  // Numbers that are not card numbers still pass.
+  EXPECT_OK(Check(FieldKind::kText, "call +44 20 7946 0958"));           // a phone number
+  EXPECT_OK(Check(FieldKind::kText, "ticket 123456789012"));             // 12 digits
+  EXPECT_OK(Check(FieldKind::kText, "4111 1111 1111 1112"));             // fails Luhn
+  EXPECT_OK(Check(FieldKind::kName, "Ada Lovelace"));
+  EXPECT_OK(Check(FieldKind::kPostalAddress, "221B Baker Street\nLondon NW1 6XE"));
+  EXPECT_OK(Check(FieldKind::kPaymentToken, "tok_1N3xYz2eZvKYlo2C"));
+  // Exact shapes whose digits are not a card by construction, even when they pass Luhn: an
+  // E.164 number (4930123456778) and a coordinate pair (525173391338846).
+  EXPECT_OK(Check(FieldKind::kPhoneE164, "+4930123456778"));
+  EXPECT_OK(Check(FieldKind::kPreciseLocation, "52.517339,13.388846"));
+  EXPECT_OK(Check(FieldKind::kPreciseLocation, "-33.8688,151.2093"));
+}
+
 TEST(FieldRulesTest, PaymentHoldsTokensAndLastFourOnly) {
   EXPECT_OK(Check(FieldKind::kPaymentToken, "tok_1N3xYz2eZvKYlo2C"));
   EXPECT_THAT(Check(FieldKind::kPaymentToken, "4242424242424242"),
