@@ -81,6 +81,11 @@ std::unique_ptr<DeviceSession> OpenDeviceSession(const Command& command, Args& a
   const bool may_create = access == Access::kWrite;
 
   // Nothing is created before these checks pass.
+  const Status regular = store::CheckDatabasePath(db_path);
+  if (!regular.ok()) return fail(regular);
+  if (!Exists(ParentDir(db_path))) {
+    return fail(NotFoundError("the folder of the database '" + db_path + "' does not exist"));
+  }
   const bool db_exists = Exists(db_path);
   if (!db_exists && !may_create) {
     return fail(NotFoundError("no device database at '" + db_path +

@@ -78,7 +78,9 @@ Status CheckDatabase(const std::string& destination, const Destination& d, const
   const std::string canonical = Canonical(database);
   if (!canonical.empty() && canonical != database) bases.push_back(canonical);
   for (const std::string& base : bases) {
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    // ".lock" is the device lock (platform/posix/device_lock.h): replacing it would let a second
+    // owner in.
+    for (const char* suffix : {"", "-wal", "-shm", "-journal", ".lock"}) {
       const std::string name = base + suffix;
       const std::string what = *suffix == '\0' ? "the database '" + database + "'"
                                                : "the database's " + std::string(suffix + 1) +

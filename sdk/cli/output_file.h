@@ -11,7 +11,8 @@
 // Refused before anything is written, with a message saying why:
 //   - a destination that is a symbolic link (it is not followed), a directory or any other
 //     non-regular file (a device, a FIFO, a socket);
-//   - the database the command works on, its "-wal", "-shm" and "-journal" companions, compared
+//   - the database the command works on, its "-wal", "-shm" and "-journal" companions and its
+//     device lock "<database>.lock", compared
 //     by device and inode for the files that exist and by resolved path for those that do not
 //     exist yet (both under the path given and under the path its symbolic links resolve to);
 //   - anything inside the key store directory, at any depth, compared by resolved path and by

@@ -88,7 +88,7 @@ class VaultCommandTest : public ::testing::Test {
   std::string Keys() const { return dir_.File("keys"); }
   CommandResult Consent(const std::string& args) {
     return tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " consent " + args + " --db " +
-                                      ShellQuote(Db()));
+                                      ShellQuote(Db()) + " --keystore " + ShellQuote(Keys()));
   }
 
   // Every file in `folder` (not recursive) → its contents.

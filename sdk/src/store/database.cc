@@ -49,7 +49,9 @@ int DiagnoseCantOpen(const std::string& path, bool may_create, int sqlite_errno)
 // it, and reading or writing a device is never what was meant. A symbolic link is followed, as
 // SQLite follows it. A path that does not exist, or that cannot be examined, is left to SQLite,
 // which reports it precisely.
-Status CheckRegularFile(const std::string& path) {
+}  // namespace
+
+Status CheckDatabasePath(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return OkStatus();
   if (S_ISREG(st.st_mode)) return OkStatus();
@@ -62,6 +64,8 @@ Status CheckRegularFile(const std::string& path) {
   return InvalidArgumentError("database path '" + path + "' is " + what +
                               ", not a regular file; refusing to open it");
 }
+
+namespace {
 
 // Creates a missing database file as an empty file with mode 0600 before SQLite opens it. SQLite
 // would create it with 0644 (less the umask), and it creates the -wal, -shm and -journal files
@@ -111,7 +115,7 @@ StatusOr<std::unique_ptr<Database>> Database::OpenImpl(const std::string& path,
                                 std::to_string(options.busy_timeout_ms));
   }
   if (!in_memory) {
-    TACET_RETURN_IF_ERROR(CheckRegularFile(path));
+    TACET_RETURN_IF_ERROR(CheckDatabasePath(path));
     if (!options.read_only && options.create_if_missing) {
       CreatePrivateFile(path);
     }

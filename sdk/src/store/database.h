@@ -46,6 +46,12 @@ struct sqlite3;
 
 namespace tacet::store {
 
+// Refuses (kInvalidArgument naming what it is) a database path that exists but is not a regular
+// file — a device such as /dev/null, a directory, a FIFO, a socket — before anything opens it.
+// A path that does not exist is OK (Open decides whether to create it). Database::Open calls it;
+// callers that check a device folder before opening anything call it first too.
+Status CheckDatabasePath(const std::string& path);
+
 // PRAGMA application_id of every Tacet database: 'TACT'.
 inline constexpr int32_t kApplicationId = 0x54414354;
 
