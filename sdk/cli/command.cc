@@ -79,6 +79,21 @@ bool Args::TakeOption(std::string_view name, std::string* value) {
   return true;
 }
 
+bool Args::PeekOption(std::string_view name, std::string* value) const {
+  const std::string with_equals = std::string(name) + "=";
+  for (size_t i = 0; i < options_end_; ++i) {
+    if (args_[i] == name && i + 1 < options_end_) {
+      *value = args_[i + 1];
+      return true;
+    }
+    if (args_[i].rfind(with_equals, 0) == 0) {
+      *value = args_[i].substr(with_equals.size());
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Args::NoUnknownOptions() const {
   for (size_t i = 0; i < options_end_; ++i) {
     const std::string& arg = args_[i];

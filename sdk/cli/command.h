@@ -52,6 +52,9 @@ class Args {
   // when the value is missing, when the separate VALUE starts with "--" (an option name, not a
   // value: write "--name=--VALUE" to mean it) or when the option is given more than once.
   bool TakeOption(std::string_view name, std::string* value);
+  // The value of the first "--name VALUE" or "--name=VALUE" (before "--"), leaving it in place
+  // and printing nothing; false when there is none.
+  bool PeekOption(std::string_view name, std::string* value) const;
   // The remaining arguments in order, the options not taken yet included.
   const std::vector<std::string>& rest() const { return args_; }
   // Prints "unknown option" for a leftover option (before "--") and returns false.

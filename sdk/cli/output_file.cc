@@ -100,10 +100,11 @@ Status CheckKeyStore(const std::string& destination, const Destination& d,
   if (key_store_dir.empty()) return OkStatus();
   const std::string why = "it is inside the key store '" + key_store_dir + "'";
   const std::string canonical = Canonical(key_store_dir);
-  if (!canonical.empty() &&
-      (d.resolved == canonical ||
-       d.resolved.compare(0, canonical.size() + 1, canonical == "/" ? "/" : canonical + "/") == 0)) {
-    return Refuse(destination, why);
+  if (!canonical.empty()) {
+    const std::string inside = canonical == "/" ? "/" : canonical + "/";
+    if (d.resolved == canonical || d.resolved.compare(0, inside.size(), inside) == 0) {
+      return Refuse(destination, why);
+    }
   }
   struct stat keys {};
   if (::stat(key_store_dir.c_str(), &keys) != 0) return OkStatus();  // not there: nothing inside

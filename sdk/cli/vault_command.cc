@@ -198,15 +198,12 @@ int RunProfile(const std::vector<std::string>& all) {
 }
 
 // What an export or a report must never overwrite: the database and key store this command
-// was given. Read from a copy of `args`, before OpenSession takes the options, so a refused
+// was given. Read (not taken) from `args` before OpenSession takes the options, so a refused
 // destination is refused before anything is opened or created.
 ProtectedPaths PathsToProtect(const Args& args) {
-  Args copy = args;
   ProtectedPaths paths;
-  if (!copy.TakeOption("--db", &paths.database) ||
-      !copy.TakeOption("--keystore", &paths.key_store_dir)) {
-    return {};  // a usage error, reported by OpenSession
-  }
+  args.PeekOption("--db", &paths.database);
+  args.PeekOption("--keystore", &paths.key_store_dir);
   return paths;
 }
 
