@@ -37,6 +37,36 @@ Status CheckText(const char* what, std::string_view s, size_t max) {
 
 std::string SeqName(int64_t seq) { return "entry " + std::to_string(seq); }
 
+// Checks the anchor row against the newest entry (`last_seq` 0 for an empty log, `last_hash` its
+// stored or recomputed hash). kDataLoss (message without the "audit: " prefix, which callers add
+// with their context) when entries exist without a head, when a head exists without entries, when
+// the head fails authentication under `key`, or when it records another seq or hash.
+Status CheckAnchor(store::Database& db, ByteView key, int64_t last_seq, ByteView last_hash) {
+  TACET_ASSIGN_OR_RETURN(auto head, db.Prepare("SELECT seq, hash, mac FROM audit_head WHERE id = 1"));
+  TACET_ASSIGN_OR_RETURN(bool row, head.Step());
+  if (!row) {
+    if (last_seq == 0) return OkStatus();
+    return DataLossError("the head anchor is missing but the log has " + std::to_string(last_seq) +
+                         " entries (entries or the anchor were removed outside the log)");
+  }
+  const int64_t head_seq = head.ColumnInt64(0);
+  const Bytes head_hash = head.ColumnBlob(1);
+  const Bytes head_mac = head.ColumnBlob(2);
+  const std::array<uint8_t, 32> mac = HeadMac(key, head_seq, head_hash);
+  if (!crypto::ConstantTimeEquals(mac, head_mac)) {
+    return DataLossError("the head anchor fails authentication");
+  }
+  if (head_seq != last_seq) {
+    return DataLossError("the log ends at entry " + std::to_string(last_seq) +
+                         " but the anchor records entry " + std::to_string(head_seq) +
+                         " (entries removed or added outside the log)");
+  }
+  if (!crypto::ConstantTimeEquals(head_hash, last_hash)) {
+    return DataLossError(SeqName(last_seq) + " differs from the anchored head");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 const char* AuditKindName(AuditKind kind) {
@@ -93,39 +123,49 @@ std::array<uint8_t, 32> ChainHash(ByteView prev, int64_t seq, int64_t time_unix_
 
 StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(store::Database& db, platform::Clock& clock,
                                                    platform::KeyStore& keys, crypto::Drbg& drbg) {
-  StatusOr<Bytes> stored = keys.Get(kAuditHeadKeyName);
-  crypto::SecretBytes key;
-  if (stored.ok()) {
-    Bytes& raw = stored.value();
-    key = crypto::SecretBytes(raw);
-    crypto::SecureZero(raw.data(), raw.size());
-    if (key.size() != kHeadKeySize) {
-      return DataLossError("audit: the anchor key '" + std::string(kAuditHeadKeyName) + "' has " +
-                           std::to_string(key.size()) + " bytes, expected 32");
+  // The key may be created only for a new log: for one with entries or a head, a missing key is
+  // a loss to report (a new key would make the old head fail, or worse, a re-made head pass).
+  int64_t entries = 0;
+  int64_t heads = 0;
+  {
+    TACET_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT (SELECT count(*) FROM audit_entries), "
+                                              "(SELECT count(*) FROM audit_head)"));
+    TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) {
+      entries = q.ColumnInt64(0);
+      heads = q.ColumnInt64(1);
     }
-  } else if (stored.status().code() == StatusCode::kNotFound) {
-    TACET_ASSIGN_OR_RETURN(auto head, db.Prepare("SELECT count(*) FROM audit_head"));
-    TACET_ASSIGN_OR_RETURN(bool row, head.Step());
-    if (row && head.ColumnInt64(0) != 0) {
-      return DataLossError("audit: the log has an anchored head but the anchor key '" +
+  }
+  StatusOr<Bytes> stored = NotFoundError("");
+  if (entries == 0 && heads == 0) {
+    stored = platform::GetOrCreateSecret(keys, kAuditHeadKeyName, [&]() -> StatusOr<Bytes> {
+      Bytes fresh(kHeadKeySize);
+      TACET_RETURN_IF_ERROR(drbg.Generate(fresh.data(), fresh.size()));
+      return fresh;
+    });
+  } else {
+    stored = keys.Get(kAuditHeadKeyName);
+    if (!stored.ok() && stored.status().code() == StatusCode::kNotFound) {
+      return DataLossError("audit: the log has " + std::to_string(entries) + " entries and " +
+                           (heads != 0 ? "an anchored head" : "no head") + " but the anchor key '" +
                            std::string(kAuditHeadKeyName) + "' is missing from the key store");
     }
-    key = crypto::SecretBytes(kHeadKeySize);
-    TACET_RETURN_IF_ERROR(drbg.Generate(key.data(), key.size()));
-    TACET_RETURN_IF_ERROR(keys.Put(kAuditHeadKeyName, key.view()));
-  } else {
-    return stored.status().WithContext("audit: reading the anchor key");
   }
+  if (!stored.ok()) return stored.status().WithContext("audit: reading the anchor key");
+  Bytes& raw = stored.value();
+  crypto::SecretBytes key(raw);
+  crypto::SecureZero(raw.data(), raw.size());
+  TACET_RETURN_IF_ERROR(platform::CheckKeyMaterial(kAuditHeadKeyName, key.view(), kHeadKeySize));
   return std::unique_ptr<AuditLog>(new AuditLog(db, clock, std::move(key)));
 }
 
 // HMAC-SHA-256(key, "tacet-audit-head-v1" || u64be(seq) || hash) (RFC 2104).
-std::array<uint8_t, 32> AuditLog::HeadMac(int64_t seq, ByteView hash) const {
+std::array<uint8_t, 32> HeadMac(ByteView key, int64_t seq, ByteView hash) {
   Bytes msg;
   tacet::Append(msg, ByteView::FromString(kHeadLabel));
   AppendU64Be(msg, static_cast<uint64_t>(seq));
   tacet::Append(msg, hash);
-  return crypto::HmacSha256(key_.view(), msg);
+  return crypto::HmacSha256(key, msg);
 }
 
 Status AuditLog::Append(AuditKind kind, std::string_view subject, std::string_view detail) {
@@ -161,6 +201,10 @@ Status AuditLog::AppendInTransaction(store::Transaction& /*txn*/, AuditKind kind
       std::copy(h.begin(), h.end(), prev_hash.begin());
     }
   }
+  // Continue only from an anchored tail: a missing or stale head is reported, never re-made (a
+  // new head over a cut chain would make the cut verify).
+  TACET_RETURN_IF_ERROR(CheckAnchor(db_, key_.view(), prev_seq, prev_hash)
+                            .WithContext("audit: refusing to append"));
   const int64_t seq = prev_seq + 1;
   const int64_t now = clock_.NowUnixMillis();
   const std::array<uint8_t, 32> hash = ChainHash(prev_hash, seq, now, kind, subject, detail);
@@ -176,7 +220,7 @@ Status AuditLog::AppendInTransaction(store::Transaction& /*txn*/, AuditKind kind
   TACET_RETURN_IF_ERROR(insert.BindBlob(6, hash));
   TACET_RETURN_IF_ERROR(insert.Step().status());
 
-  std::array<uint8_t, 32> mac = HeadMac(seq, hash);
+  std::array<uint8_t, 32> mac = HeadMac(key_.view(), seq, hash);
   TACET_ASSIGN_OR_RETURN(auto head,
                          db_.Prepare("INSERT INTO audit_head(id, seq, hash, mac) VALUES (1, ?1, ?2, "
                                      "?3) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, "
@@ -240,30 +284,7 @@ Status AuditLog::Verify() {
     return OkStatus();
   }));
   const int64_t last = expected - 1;
-
-  TACET_ASSIGN_OR_RETURN(auto head, db_.Prepare("SELECT seq, hash, mac FROM audit_head WHERE id = 1"));
-  TACET_ASSIGN_OR_RETURN(bool row, head.Step());
-  if (!row) {
-    if (last == 0) return OkStatus();
-    return DataLossError("audit: the head anchor is missing but the log has " +
-                         std::to_string(last) + " entries");
-  }
-  const int64_t head_seq = head.ColumnInt64(0);
-  const Bytes head_hash = head.ColumnBlob(1);
-  const Bytes head_mac = head.ColumnBlob(2);
-  const std::array<uint8_t, 32> mac = HeadMac(head_seq, head_hash);
-  if (!crypto::ConstantTimeEquals(mac, head_mac)) {
-    return DataLossError("audit: the head anchor fails authentication");
-  }
-  if (head_seq != last) {
-    return DataLossError("audit: the log ends at entry " + std::to_string(last) +
-                         " but the anchor records entry " + std::to_string(head_seq) +
-                         " (entries removed or added outside the log)");
-  }
-  if (!crypto::ConstantTimeEquals(head_hash, prev)) {
-    return DataLossError("audit: " + SeqName(last) + " differs from the anchored head");
-  }
-  return OkStatus();
+  return CheckAnchor(db_, key_.view(), last, prev).WithContext("audit");
 }
 
 }  // namespace tacet::audit

@@ -10,7 +10,10 @@
 // recomputed by someone who can write the database). The newest (seq, hash) is therefore kept in
 // `audit_head` with an HMAC-SHA-256 (RFC 2104) under a key held in the platform KeyStore
 // ("audit_head_mac"): whoever can write the SQLite file but not the key store cannot truncate or
-// rewrite the log without Verify() noticing.
+// rewrite the log without Verify() noticing. The head is never re-made from the entries: every
+// append first checks that the head authenticates and names the newest entry, and refuses
+// (kDataLoss, writing nothing) when it is missing or stale while entries exist, so a cut tail
+// cannot be made to look whole by the next ordinary write.
 //
 // What goes in. Subjects and details name fields, record ids, categories and counts — NEVER a
 // personal value: the log is kept in clear and outlives the data it talks about (an erasure entry
@@ -72,9 +75,12 @@ std::vector<store::Migration> AuditMigrations();
 class AuditLog {
  public:
   // `db` must have been opened with a schema that includes AuditMigrations(). Reads the anchor
-  // key from `keys`, creating it (32 bytes from `drbg`) when the log is new. Keeps non-owning
-  // references to db and clock, which must outlive the AuditLog; the key is copied (and wiped on
-  // destruction). kDataLoss when the log has entries but the key is gone.
+  // key from `keys`, creating it (32 bytes from `drbg`) only when the log is new (no entry and no
+  // head); creation is idempotent across processes (GetOrCreateSecret: every opener of a new log
+  // ends up with the one key in the store). Keeps non-owning references to db and clock, which
+  // must outlive the AuditLog; the key is copied (and wiped on destruction). kDataLoss when the log
+  // has entries or a head but the key is gone, and when the key is not 32 bytes or is all zeros
+  // (a wiped key would let anyone forge the head).
   static StatusOr<std::unique_ptr<AuditLog>> Open(store::Database& db, platform::Clock& clock,
                                                   platform::KeyStore& keys, crypto::Drbg& drbg);
 
@@ -86,6 +92,12 @@ class AuditLog {
   Status Append(AuditKind kind, std::string_view subject, std::string_view detail);
   // Appends inside the caller's open transaction `txn` on the same Database, so that a change and
   // the entry describing it commit (or roll back) together. The caller commits.
+  // Before writing, checks the anchor against the newest entry: kDataLoss, naming what is wrong
+  // and writing nothing, when entries exist but the head is missing, when the head fails
+  // authentication, when it records another entry than the newest (seq or hash), and when there
+  // is a head but no entry. The caller's change then fails with it (an erasure, purge, correction
+  // or export is refused rather than recorded on a log whose loss would be hidden). Only the tail
+  // is checked here; Verify() checks the whole chain.
   Status AppendInTransaction(store::Transaction& txn, AuditKind kind, std::string_view subject,
                              std::string_view detail);
 
@@ -104,7 +116,6 @@ class AuditLog {
  private:
   AuditLog(store::Database& db, platform::Clock& clock, crypto::SecretBytes key)
       : db_(db), clock_(clock), key_(std::move(key)) {}
-  std::array<uint8_t, 32> HeadMac(int64_t seq, ByteView hash) const;
 
   store::Database& db_;
   platform::Clock& clock_;
@@ -115,6 +126,11 @@ class AuditLog {
 std::array<uint8_t, 32> ChainHash(ByteView prev, int64_t seq, int64_t time_unix_ms,
                                   AuditKind kind, std::string_view subject,
                                   std::string_view detail);
+
+// The head anchor's MAC: HMAC-SHA-256(key, "tacet-audit-head-v1" || u64be(seq) || hash)
+// (RFC 2104), for the newest entry's seq and hash. Exposed for tests and outside verifiers
+// (tests/fixtures/formats/audit.json has known answers).
+std::array<uint8_t, 32> HeadMac(ByteView key, int64_t seq, ByteView hash);
 
 }  // namespace tacet::audit
 

@@ -8,12 +8,15 @@
 #include <vector>
 
 #include "emulator/emulated_device.h"
+#include "emulator/memory_key_store.h"
 #include "store/database.h"
+#include "store/transaction.h"
 #include "testing/status_matchers.h"
 
 namespace tacet::audit {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 class AuditLogTest : public ::testing::Test {
@@ -203,6 +206,165 @@ TEST_F(AuditLogTest, LostAnchorKeyIsReportedOnOpen) {
   ASSERT_OK(device_.key_store().Delete(kAuditHeadKeyName));
   EXPECT_THAT(AuditLog::Open(*db_, device_.clock(), device_.key_store(), *drbg_),
               StatusIs(StatusCode::kDataLoss, HasSubstr("anchor key")));
+}
+
+// Item 2/7: a wiped (all-zero) anchor key must not be used: with it anyone can compute the head's
+// MAC. Open refuses it, naming the key, for a new log and for one with entries. (Before, a 32-byte
+// zero key was accepted.)
+TEST_F(AuditLogTest, AllZeroAnchorKeyIsRefused) {
+  log_.reset();
+  ASSERT_OK(device_.key_store().Delete(kAuditHeadKeyName));
+  ASSERT_OK(device_.key_store().Put(kAuditHeadKeyName, Bytes(32, 0)));
+  EXPECT_THAT(AuditLog::Open(*db_, device_.clock(), device_.key_store(), *drbg_),
+              StatusIs(StatusCode::kDataLoss, AllOf(HasSubstr("audit_head_mac"),
+                                                    HasSubstr("all zeros"))));
+}
+
+TEST_F(AuditLogTest, AllZeroAnchorKeyIsRefusedForALogWithEntries) {
+  AppendSome(2);
+  log_.reset();
+  ASSERT_OK(device_.key_store().Delete(kAuditHeadKeyName));
+  ASSERT_OK(device_.key_store().Put(kAuditHeadKeyName, Bytes(32, 0)));
+  EXPECT_THAT(AuditLog::Open(*db_, device_.clock(), device_.key_store(), *drbg_),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("audit_head_mac")));
+}
+
+TEST_F(AuditLogTest, AnchorKeyOfTheWrongLengthIsRefused) {
+  log_.reset();
+  ASSERT_OK(device_.key_store().Delete(kAuditHeadKeyName));
+  ASSERT_OK(device_.key_store().Put(kAuditHeadKeyName, Bytes(16, 0x5a)));
+  EXPECT_THAT(AuditLog::Open(*db_, device_.clock(), device_.key_store(), *drbg_),
+              StatusIs(StatusCode::kDataLoss, AllOf(HasSubstr("audit_head_mac"),
+                                                    HasSubstr("16 bytes"))));
+}
+
+// A log with entries but neither head nor key is not new: no key is made for it. (Before, only
+// the head was looked at, so deleting the head and the key made Open create a fresh key.)
+TEST_F(AuditLogTest, LogWithEntriesButNoHeadAndNoKeyIsDataLoss) {
+  AppendSome(2);
+  log_.reset();
+  Exec("DELETE FROM audit_head");
+  ASSERT_OK(device_.key_store().Delete(kAuditHeadKeyName));
+  EXPECT_THAT(AuditLog::Open(*db_, device_.clock(), device_.key_store(), *drbg_),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("anchor key")));
+  EXPECT_THAT(device_.key_store().Get(kAuditHeadKeyName), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_F(AuditLogTest, HeadWithoutEntriesAndNoKeyIsDataLoss) {
+  AppendSome(2);
+  log_.reset();
+  Exec("DELETE FROM audit_entries");
+  ASSERT_OK(device_.key_store().Delete(kAuditHeadKeyName));
+  EXPECT_THAT(AuditLog::Open(*db_, device_.clock(), device_.key_store(), *drbg_),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("anchor key")));
+}
+
+// Another process stores the anchor key between our Get (not found) and our Put: Open reads the
+// winner's key back and uses it, instead of failing with kAlreadyExists (as before).
+class LosesTheFirstRace final : public platform::KeyStore {
+ public:
+  explicit LosesTheFirstRace(Bytes winner) : winner_(std::move(winner)) {}
+  Status Put(std::string_view name, ByteView secret) override { return inner_.Put(name, secret); }
+  StatusOr<Bytes> Get(std::string_view name) override {
+    StatusOr<Bytes> got = inner_.Get(name);
+    if (!raced_ && !got.ok() && got.status().code() == StatusCode::kNotFound) {
+      raced_ = true;
+      EXPECT_OK(inner_.Put(name, winner_));  // the other process wins meanwhile
+    }
+    return got;
+  }
+  Status Delete(std::string_view name) override { return inner_.Delete(name); }
+
+ private:
+  platform::MemoryKeyStore inner_;
+  Bytes winner_;
+  bool raced_ = false;
+};
+
+TEST_F(AuditLogTest, KeyCreatedByAnotherProcessMeanwhileIsUsed) {
+  schema_ = store::Schema{"audit", AuditMigrations()};
+  ASSERT_OK_AND_ASSIGN(auto db, store::Database::OpenInMemory({.schema = &schema_}));
+  const Bytes winner(32, 0x42);
+  LosesTheFirstRace keys(winner);
+  ASSERT_OK_AND_ASSIGN(auto log, AuditLog::Open(*db, device_.clock(), keys, *drbg_));
+  ASSERT_OK(log->Append(AuditKind::kExport, "everything", "records=0"));
+  ASSERT_OK_AND_ASSIGN(auto head, db->Prepare("SELECT seq, hash, mac FROM audit_head"));
+  ASSERT_OK_AND_ASSIGN(bool row, head.Step());
+  ASSERT_TRUE(row);
+  const auto mac = HeadMac(winner, head.ColumnInt64(0), head.ColumnBlob(1));
+  EXPECT_EQ(Bytes(mac.begin(), mac.end()), head.ColumnBlob(2));
+  ASSERT_OK_AND_ASSIGN(Bytes stored, keys.Get(kAuditHeadKeyName));
+  EXPECT_EQ(stored, winner);
+}
+
+// Item 8: deleting the tail and the head, then making an ordinary write, must not re-anchor the
+// cut chain. (Before, the append wrote a fresh head over entry 2 and Verify then passed.)
+TEST_F(AuditLogTest, AppendAfterTailAndHeadWereDeletedIsRefused) {
+  AppendSome(3);
+  Exec("DELETE FROM audit_entries WHERE seq = 3; DELETE FROM audit_head;");
+  EXPECT_THAT(log_->Append(AuditKind::kExport, "everything", "records=0"),
+              StatusIs(StatusCode::kDataLoss,
+                       AllOf(HasSubstr("refusing to append"), HasSubstr("head anchor is missing"))));
+  ASSERT_OK_AND_ASSIGN(int64_t count, log_->Count());
+  EXPECT_EQ(count, 2);  // nothing written
+  EXPECT_THAT(log_->Verify(), StatusIs(StatusCode::kDataLoss, HasSubstr("head anchor is missing")));
+}
+
+TEST_F(AuditLogTest, AppendAfterTheTailWasCutIsRefused) {
+  AppendSome(3);
+  Exec("DELETE FROM audit_entries WHERE seq = 3");
+  EXPECT_THAT(log_->Append(AuditKind::kExport, "everything", "records=0"),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("ends at entry 2 but the anchor records "
+                                                        "entry 3")));
+  ASSERT_OK_AND_ASSIGN(int64_t count, log_->Count());
+  EXPECT_EQ(count, 2);
+  EXPECT_THAT(log_->Verify(), StatusIs(StatusCode::kDataLoss));
+}
+
+TEST_F(AuditLogTest, AppendOverAForgedHeadIsRefused) {
+  AppendSome(2);
+  Exec("UPDATE audit_head SET mac = zeroblob(32)");
+  EXPECT_THAT(log_->Append(AuditKind::kExport, "everything", "records=0"),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("head anchor fails authentication")));
+  ASSERT_OK_AND_ASSIGN(int64_t count, log_->Count());
+  EXPECT_EQ(count, 2);
+}
+
+TEST_F(AuditLogTest, AppendOverAReplacedNewestEntryIsRefused) {
+  AppendSome(2);
+  // The newest entry replaced by a well-formed one with another hash: seq matches, hash does not.
+  Exec("UPDATE audit_entries SET hash = zeroblob(32) WHERE seq = 2");
+  EXPECT_THAT(log_->Append(AuditKind::kExport, "everything", "records=0"),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("entry 2 differs from the anchored head")));
+}
+
+TEST_F(AuditLogTest, AppendWithAHeadButNoEntriesIsRefused) {
+  AppendSome(2);
+  Exec("DELETE FROM audit_entries");
+  EXPECT_THAT(log_->Append(AuditKind::kExport, "everything", "records=0"),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("ends at entry 0 but the anchor records "
+                                                        "entry 2")));
+  ASSERT_OK_AND_ASSIGN(int64_t count, log_->Count());
+  EXPECT_EQ(count, 0);
+}
+
+// What the refusal means for callers that append in their own transaction (erasure, purge,
+// correction, export): their change fails with it and rolls back, so nothing is deleted.
+TEST_F(AuditLogTest, RefusedAppendRollsBackTheCallersChange) {
+  AppendSome(3);
+  Exec("CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('still here');");
+  Exec("DELETE FROM audit_entries WHERE seq = 3; DELETE FROM audit_head;");
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store::Transaction::Begin(*db_, store::Durability::kCritical));
+    ASSERT_OK(db_->Exec("DELETE FROM kept"));  // the caller's erasure
+    ASSERT_THAT(log_->AppendInTransaction(txn, AuditKind::kErasure, "category test", "records=1"),
+                StatusIs(StatusCode::kDataLoss));
+    // The caller returns the error without committing; the transaction rolls back.
+  }
+  ASSERT_OK_AND_ASSIGN(auto q, db_->Prepare("SELECT count(*) FROM kept"));
+  ASSERT_OK_AND_ASSIGN(bool row, q.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(q.ColumnInt64(0), 1);
 }
 
 }  // namespace
