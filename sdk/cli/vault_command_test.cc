@@ -418,7 +418,8 @@ TEST_F(VaultCommandTest, NonRegularDatabasePathsAreRefused) {
                {fifo, "a FIFO"}};
   for (const auto& c : cases) {
     CommandResult r = tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " consent deny " +
-                                                 "category:location --db " + ShellQuote(c.path));
+                                                 "category:location --db " + ShellQuote(c.path) +
+                                                 " --keystore " + ShellQuote(Keys()));
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_THAT(r.output, HasSubstr("database path '" + c.path + "' is " + c.what));
     r = tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " profile get --db " +
