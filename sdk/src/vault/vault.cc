@@ -894,6 +894,12 @@ StatusOr<ErasureResult> Vault::EraseCategories(const std::vector<std::string>& c
         TACET_RETURN_IF_ERROR(intent.Reset());
       }
     }
+    if (everything) {
+      // Nothing is left to protect: the head starts again from the empty set, also when it had
+      // been damaged (the one way back to a vault that verifies).
+      TACET_ASSIGN_OR_RETURN(bool left, HoldsRows(*deps_.db));
+      if (!left) head = Head{true, true, 0, {}};
+    }
     const std::string subject = everything ? "everything" : "category " + categories.front();
     TACET_RETURN_IF_ERROR(deps_.audit->AppendInTransaction(
         txn, audit::AuditKind::kErasure, subject,

@@ -43,7 +43,7 @@
 // purge updates the head in its own transaction. Verify() checks every row against it, each
 // record's versions for gaps, and the versions against the audit log's corrections. A head that
 // does not authenticate, or that is missing while the vault holds rows, is never re-made: writes
-// go on (the user's data comes first) and Verify reports it until the vault is erased entirely.
+// go on (the user's data comes first) and Verify reports it until EraseAll empties the vault.
 // See docs/vault.md for exactly what is and is not detected.
 //
 // Keys. A data key is destroyed only by an erasure: the erasure's transaction records an intent

@@ -499,6 +499,10 @@ TEST_F(VaultSafetyTest, EditedOrDeletedHeadIsReportedAndNeverRemade) {
   h_.Reopen();
   EXPECT_EQ(QueryInt(db(), "SELECT count(*) FROM vault_head"), 0);
   EXPECT_THAT(vault().Verify(), StatusIs(StatusCode::kDataLoss, HasSubstr("no integrity head")));
+  // Erasing everything is the way back: nothing is left to protect.
+  ASSERT_OK(db().Exec("INSERT INTO vault_head VALUES (1, 5, zeroblob(32), zeroblob(32))"));
+  ASSERT_OK(vault().EraseAll().status());
+  EXPECT_OK(vault().Verify());
 }
 
 TEST_F(VaultSafetyTest, HonestUseVerifiesThroughCorrectionsErasurePurgeAndReopen) {
