@@ -314,6 +314,8 @@ int RunAudit(const std::vector<std::string>& all) {
   if (!args.rest().empty()) return UsageError(cmd, "verify takes no arguments");
   const Status verified = session->audit->Verify();
   if (!verified.ok()) return Fail(verified);
+  const Status vault_verified = session->vault->Verify();  // rows, history, head, audit cross-check
+  if (!vault_verified.ok()) return Fail(vault_verified);
   auto count = session->audit->Count();
   if (!count.ok()) return Fail(count.status());
   std::printf("ok: %lld audit entries, chain and anchor agree\n", static_cast<long long>(*count));

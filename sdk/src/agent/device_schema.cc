@@ -24,6 +24,7 @@ constexpr Step kDeviceSteps[] = {
     {vault::VaultMigrations, 1},      // device v3
     {gate::GateMigrations, 1},        // device v4
     {DeviceMigrations, 1},            // device v5
+    {vault::VaultMigrations, 2},      // device v6
 };
 
 store::Schema* Build() {

@@ -7,22 +7,52 @@
 //   TACET_ASSIGN_OR_RETURN(auto trail, vault->History("contact", "email_address"));
 //
 // Records. A record is one value of one policy field (category and field ids come from the
-// policy). Single-valued fields (a name, an e-mail address) are written with Set, which corrects
-// the field's record if there is one; log-like fields (listening history, location history,
-// voice commands) get one record per entry with Add.
+// policy). A field is single-valued or log-like (IsSingleValued): log-like fields — listening
+// history, search queries, interaction events, device information, purchases, voice commands and
+// recordings, precise and approximate location, contest entries, surveys, form submissions, the
+// follow graph, recently played artists, public playlists — get one record per entry (Add, or Set,
+// which adds an entry for them). Every other field (a name, an e-mail address, a plan, a payment
+// token, ...) holds one value: Set corrects the field's record if there is one, else adds it, in
+// one BEGIN IMMEDIATE transaction; the record carries `single = 1` and a partial UNIQUE index on
+// (category, field) WHERE single = 1 makes a second one impossible, so two processes setting the
+// field at once leave one record whose history holds the other value. Add on a single-valued field
+// that already has its record is kAlreadyExists (use Set or Correct).
 //
 // Encryption. Each value is sealed with AES-256-GCM (NIST SP 800-38D) under its category's data
-// key (key_ring.h) with a fresh random 96-bit nonce from the Drbg, and associated data
-//   "tacet-vault-record-v1" || u64be(record id) || u32be(len) || category || u32be(len) || field
-//   || u64be(version)
-// so a ciphertext moved to another record, field, category or version fails to open (kDataLoss).
-// No value is ever bound to SQL in clear: the database, its WAL and its journal hold only
-// ciphertext, ids, field names, times and sources.
+// key (key_ring.h) with a fresh random 96-bit nonce from the Drbg, and associated data (format 2)
+//   "tacet-vault-record-v2" || u64be(record id) || u32be(len) || category || u32be(len) || field
+//   || u64be(version) || u64be(written_unix_ms) || u32be(len) || source name
+// so a ciphertext moved to another record, field, category or version, or a row whose written time
+// or source was changed, fails to open (kDataLoss). Databases written before format 2 hold format-1
+// values (the same without the last two items, label "...-v1"); the first read-write Open re-seals
+// every one of them under format 2 in one transaction, and from then on (the vault has a head, see
+// Integrity) a format-1 row is refused. No value is ever bound to SQL in clear: the database, its
+// WAL and its journal hold only ciphertext, ids, field names, times and sources.
 //
 // History. A correction moves the previous ciphertext, unchanged (its associated data already
-// names its version), into vault_history with the time it was written, the time it was replaced
-// and the source that wrote it, then seals the new value under version + 1 — in one transaction
-// with the audit entry, so a correction is either complete or absent.
+// names its version, written time and source), into vault_history with the time it was replaced,
+// then seals the new value under version + 1 — in one transaction with the audit entry, so a
+// correction is either complete or absent. Each record keeps `version_floor`, its oldest version
+// still held (raised only by a retention purge), so its history is exactly versions
+// floor .. version - 1.
+//
+// Integrity. Every row (current version or past version) has a digest HMAC-SHA-256(integrity key,
+// its id, category, field, version, times, source, single flag, nonce and SHA-256 of its
+// ciphertext); `vault_head` keeps the number of rows and their digests' sum modulo 2^256, with an
+// HMAC (integrity key derived from the KEK, key_ring.h). Every write, correction, erasure and
+// purge updates the head in its own transaction. Verify() checks every row against it, each
+// record's versions for gaps, and the versions against the audit log's corrections. A head that
+// does not authenticate, or that is missing while the vault holds rows, is never re-made: writes
+// go on (the user's data comes first) and Verify reports it until EraseAll empties the vault.
+// See docs/vault.md for exactly what is and is not detected.
+//
+// Keys. A data key is destroyed only by an erasure: the erasure's transaction records an intent
+// per category (vault_erasure_intents) with the deleted rows and the audit entry; after the commit
+// the key is destroyed and the intent cleared; Open (and the next write to the category) finishes
+// an intent a crash left behind. Nothing else deletes a data key — in particular a category without
+// rows keeps its key (a key made for a first write whose transaction then failed stays, unused
+// until the next write of the category, which uses it). The KEK is made only for a vault that holds
+// nothing at all; a vault with data whose KEK is missing is kDataLoss.
 //
 // Consent. A write is refused (kPermissionDenied, saying why) when no purpose that uses the
 // category is allowed — purposes whose legal basis is a legal obligation, or a legitimate interest
@@ -36,6 +66,7 @@
 #ifndef TACET_VAULT_VAULT_H_
 #define TACET_VAULT_VAULT_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -136,22 +167,36 @@ struct VaultDeps {
 // The vault's tables, versions numbered from 1 within the module.
 std::vector<store::Migration> VaultMigrations();
 
+// Whether Set keeps one value for `field_id` (see "Records" above); false for log-like fields.
+bool IsSingleValued(std::string_view field_id);
+
+// The associated data of a record version under format 2 (see "Encryption" above), exposed for
+// the known-answer test and outside verifiers.
+Bytes RecordAssociatedData(int64_t id, std::string_view category, std::string_view field,
+                           int64_t version, int64_t written_unix_ms, std::string_view source);
+
 class Vault {
  public:
-  // Checks `deps` (kInvalidArgument naming a missing one), opens the key ring (creating the KEK on
-  // first use) and destroys any data key left behind by an erasure that was interrupted after its
-  // rows were deleted.
+  // Checks `deps` (kInvalidArgument naming a missing one) and opens the key ring (creating the
+  // KEK only when the vault holds nothing: no record, past version, pending erasure or head;
+  // kDataLoss when it holds data and the KEK is missing). On a read-write database it then
+  // finishes any erasure a crash interrupted (destroys the keys its intents name, clears them) and
+  // upgrades a vault written before format 2 (re-seals every row, marks each single-valued
+  // field's newest record, makes the head) in one transaction. Deletes no other key, ever.
   static StatusOr<std::unique_ptr<Vault>> Open(const VaultDeps& deps);
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
 
   // Adds a new record to `category`.`field`. Errors: kNotFound for a category or field the policy
   // does not have; kInvalidArgument (naming the field) for a value that fails validation;
-  // kPermissionDenied (with the reason) when consent does not allow storing it. On any error
-  // nothing is written. Returns the record id.
+  // kPermissionDenied (with the reason) when consent does not allow storing it; kAlreadyExists
+  // for a single-valued field that already has its record. On any error nothing is written.
+  // Returns the record id.
   StatusOr<int64_t> Add(std::string_view category, std::string_view field, std::string_view value,
                         ChangeSource source);
-  // Writes the field's single value: corrects its newest record if there is one, else adds one.
+  // A single-valued field: writes its one value, correcting its record (kept in history) if there
+  // is one, else adding it — read and write in one BEGIN IMMEDIATE transaction. A log-like field:
+  // adds an entry, as Add. Returns the record id.
   StatusOr<int64_t> Set(std::string_view category, std::string_view field, std::string_view value,
                         ChangeSource source);
   // Replaces record `id`'s value, keeping the old one in its history; audited as a correction.
@@ -174,9 +219,10 @@ class Vault {
       const std::function<Status(std::string_view category, std::string_view field,
                                  const HistoryEntry&)>& fn);
 
-  // Erases `category`: rows deleted (secure_delete zeroes them), audit entry, all in one critical
-  // transaction; then the wrapped data key is destroyed, the WAL checkpointed with TRUNCATE and
-  // the erasure listener told. kNotFound for a category the policy does not have.
+  // Erases `category`: rows deleted (secure_delete zeroes them), audit entry, erasure intent and
+  // head, all in one critical transaction; then the wrapped data key is destroyed and the intent
+  // cleared, the WAL checkpointed with TRUNCATE and the erasure listener told. kNotFound for a
+  // category the policy does not have.
   StatusOr<ErasureResult> Erase(std::string_view category);
   // Erases every category of the policy (and any row of a category it no longer has).
   StatusOr<ErasureResult> EraseAll();
@@ -190,6 +236,14 @@ class Vault {
   // kNotFound for an unknown category.
   StatusOr<int64_t> ExpiresAt(std::string_view category, int64_t written_unix_ms) const;
 
+  // Checks the whole vault, reading a consistent snapshot: every row decrypts under its
+  // associated data; each record's history is exactly versions floor .. version - 1; each record's
+  // version is the one the audit log's last correction of it names (1 when none), and a record the
+  // log corrected is missing only after an erasure or a purge of its category; the rows' count and
+  // digest sum match the head, whose MAC authenticates. OK, or kDataLoss naming the first record,
+  // version or field that does not fit (never a value). Writes nothing.
+  Status Verify();
+
   const policy::Policy& policy() const { return *deps_.policy; }
 
  private:
@@ -197,19 +251,31 @@ class Vault {
       : deps_(deps), keys_(std::move(keys)) {}
 
   struct Target;
+  struct Row;
+  struct Head;
   StatusOr<Target> Resolve(std::string_view category, std::string_view field) const;
   Status CheckConsent(const Target& target) const;
-  StatusOr<Bytes> SealValue(const Target& target, int64_t id, int64_t version,
-                            std::string_view value, Bytes* nonce);
-  StatusOr<std::string> OpenValue(std::string_view category, std::string_view field, int64_t id,
-                                  int64_t version, ByteView nonce, ByteView ciphertext);
-  StatusOr<int64_t> Insert(const Target& target, std::string_view value, ChangeSource source);
+  // The data key a write in the open transaction seals under (see "Keys" above).
+  StatusOr<crypto::Aead*> DataKeyForWrite(std::string_view category, int64_t id);
+  StatusOr<std::string> OpenRow(const Row& row);
+  std::array<uint8_t, 32> RowDigest(const Row& row) const;
+  StatusOr<Head> LoadHead();
+  Status StoreHead(const Head& head);
+  // Inside the caller's open write transaction.
+  StatusOr<int64_t> InsertLocked(Head& head, const Target& target, std::string_view value,
+                                 ChangeSource source, bool single);
+  Status CorrectLocked(store::Transaction& txn, Head& head, int64_t id, std::string_view value,
+                       ChangeSource source);
   StatusOr<ErasureResult> EraseCategories(const std::vector<std::string>& categories,
                                           bool everything);
-  Status DestroyOrphanKeys();
+  // Destroys the keys of the pending erasure intents (all, or only `category`'s) and clears them,
+  // in a transaction of its own.
+  Status FinishErasures(const std::string* category);
+  Status UpgradeToFormat2();
 
   VaultDeps deps_;
   std::unique_ptr<KeyRing> keys_;
+  bool format1_allowed_ = false;  // no head when opened: a vault not yet upgraded
 };
 
 }  // namespace tacet::vault

@@ -51,6 +51,51 @@ class RecordingErasureListener final : public ErasureListener {
   std::vector<Call> calls;
 };
 
+// A vault on its own connection to a database file (a second process, or another file), with
+// its own consent ledger, audit log and Drbg, on the given key store and clock.
+class VaultConnection {
+ public:
+  static StatusOr<std::unique_ptr<VaultConnection>> Open(
+      const std::string& path, std::shared_ptr<const policy::Policy> policy,
+      platform::Clock& clock, platform::KeyStore& keys, platform::EntropySource& entropy) {
+    std::unique_ptr<VaultConnection> c(new VaultConnection());
+    TACET_ASSIGN_OR_RETURN(c->drbg_, crypto::Drbg::Create(entropy, "vault connection"));
+    TACET_ASSIGN_OR_RETURN(c->db_, store::Database::Open(path, {.schema = &VaultTestSchema()}));
+    TACET_ASSIGN_OR_RETURN(c->ledger_, consent::ConsentLedger::Open(*c->db_, policy, clock));
+    c->view_ = std::make_unique<LedgerConsentView>(*c->ledger_);
+    TACET_ASSIGN_OR_RETURN(c->audit_, audit::AuditLog::Open(*c->db_, clock, keys, *c->drbg_));
+    VaultDeps deps;
+    deps.db = c->db_.get();
+    deps.policy = policy;
+    deps.consent = c->view_.get();
+    deps.keys = &keys;
+    deps.clock = &clock;
+    deps.drbg = c->drbg_.get();
+    deps.audit = c->audit_.get();
+    TACET_ASSIGN_OR_RETURN(c->vault_, Vault::Open(deps));
+    return c;
+  }
+  ~VaultConnection() {
+    vault_.reset();
+    audit_.reset();
+    view_.reset();
+    ledger_.reset();
+    db_.reset();
+  }
+  Vault& vault() { return *vault_; }
+  store::Database& db() { return *db_; }
+  consent::ConsentLedger& ledger() { return *ledger_; }
+
+ private:
+  VaultConnection() = default;
+  std::unique_ptr<crypto::Drbg> drbg_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<consent::ConsentLedger> ledger_;
+  std::unique_ptr<LedgerConsentView> view_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<Vault> vault_;
+};
+
 class VaultHarness {
  public:
   VaultHarness() {
@@ -114,7 +159,16 @@ class VaultHarness {
             .ok());
   }
 
+  // Another connection to `path` (default: this harness's file) with `keys` (default: the
+  // device's key store), the device's clock and entropy.
+  StatusOr<std::unique_ptr<VaultConnection>> Connect(const std::string& path = "",
+                                                     platform::KeyStore* keys = nullptr) {
+    return VaultConnection::Open(path.empty() ? this->path() : path, policy_, device_.clock(),
+                                 keys != nullptr ? *keys : device_.key_store(), device_.entropy());
+  }
+
   std::string path() const { return dir_.File("device.db"); }
+  std::string File(const std::string& name) const { return dir_.File(name); }
   Vault& vault() { return *vault_; }
   store::Database& db() { return *db_; }
   consent::ConsentLedger& ledger() { return *ledger_; }
