@@ -126,5 +126,36 @@ TEST_F(DeviceSessionTest, AnOlderCopyOfTheDatabaseIsRefused) {
   EXPECT_THAT(r.output, HasSubstr("replaced by an earlier copy"));
 }
 
+// Issue 8 item 13: in a folder that cannot be written, reading commands work (shared lock,
+// read-only database, nothing created) and writing commands fail clearly. The folder is made
+// read-only with a read-only bind mount in a private mount namespace (root, as CI runs).
+TEST_F(DeviceSessionTest, ReadingCommandsWorkInAReadOnlyFolder) {
+  MakeDevice();
+  const CommandResult probe = tacet::testing::RunCommand(
+      "unshare -m sh -c 'mount --bind " + ShellQuote(dir_.path()) + " " + ShellQuote(dir_.path()) +
+      " && mount -o remount,bind,ro " + ShellQuote(dir_.path()) + "' 2>&1");
+  if (probe.exit_code != 0) GTEST_SKIP() << "cannot make a read-only bind mount here: " << probe.output;
+  auto in_read_only_folder = [&](const std::string& args) {
+    const std::string tacetctl = ShellQuote(TACETCTL_PATH) + " " + args + " --db " +
+                                 ShellQuote(Db()) + " --keystore " + ShellQuote(Keys());
+    return tacet::testing::RunCommand(
+        "unshare -m sh -c " +
+        ShellQuote("mount --bind " + ShellQuote(dir_.path()) + " " + ShellQuote(dir_.path()) +
+                   " && mount -o remount,bind,ro " + ShellQuote(dir_.path()) + " && " + tacetctl));
+  };
+  CommandResult r = in_read_only_folder("profile get");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("ada@example.org"));
+  for (const char* read : {"consent show", "consent verify", "audit verify",
+                           "profile history contact.email_address"}) {
+    r = in_read_only_folder(read);
+    EXPECT_EQ(r.exit_code, 0) << read << ": " << r.output;
+  }
+  r = in_read_only_folder("profile set contact.email_address eve@example.org");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Read-only file system"));
+  ExpectEveryValueReadable();
+}
+
 }  // namespace
 }  // namespace tacet::cli

@@ -67,6 +67,44 @@ Status CheckDatabasePath(const std::string& path) {
 
 namespace {
 
+// A WAL database in a folder nobody can write (a read-only mount, a folder of another user) whose
+// "-shm" file is gone (SQLite removes it at the last clean close) cannot be opened even read-only:
+// SQLite wants to create the -shm. Nobody can be writing such a database, since a writer would
+// need that -shm, so it is safe to read it as immutable. True in that case; kFailedPrecondition
+// when a non-empty "-wal" is left there too (committed transactions SQLite could not replay
+// without writing: reading the file alone would show an older state).
+StatusOr<bool> NeedsImmutableOpen(const std::string& path) {
+  struct stat st {};
+  if (::stat((path + "-shm").c_str(), &st) == 0) return false;
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK) == 0) return false;
+  if (::stat((path + "-wal").c_str(), &st) == 0 && st.st_size > 0) {
+    return FailedPreconditionError(
+        path + " has an unfinished write-ahead log in a folder that cannot be written; open it "
+               "once where it can be written (or copy the folder) to read it");
+  }
+  return true;
+}
+
+// "file:<path>?immutable=1", with every byte outside [A-Za-z0-9/._-] percent-encoded.
+std::string ImmutableUri(const std::string& path) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '/' || c == '.' || c == '_' || c == '-';
+    if (plain) {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 0xf];
+    }
+  }
+  return uri + "?immutable=1";
+}
+
 // Creates a missing database file as an empty file with mode 0600 before SQLite opens it. SQLite
 // would create it with 0644 (less the umask), and it creates the -wal, -shm and -journal files
 // with the mode of the database file, so this keeps all of them private. An empty file is an
@@ -120,8 +158,16 @@ StatusOr<std::unique_ptr<Database>> Database::OpenImpl(const std::string& path,
       CreatePrivateFile(path);
     }
   }
-  // No SQLITE_OPEN_URI: `path` is always a plain file name.
+  // `path` is always a plain file name; a URI is built here only for the immutable case below.
   int flags = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_PRIVATECACHE;
+  std::string open_name = path;
+  if (options.read_only && !in_memory) {
+    TACET_ASSIGN_OR_RETURN(bool immutable, NeedsImmutableOpen(path));
+    if (immutable) {
+      open_name = ImmutableUri(path);
+      flags |= SQLITE_OPEN_URI;
+    }
+  }
   if (options.read_only) {
     flags |= SQLITE_OPEN_READONLY;
   } else {
@@ -129,7 +175,7 @@ StatusOr<std::unique_ptr<Database>> Database::OpenImpl(const std::string& path,
     if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
   }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(open_name.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     int sys_errno = raw ? sqlite3_system_errno(raw) : 0;
     if ((rc & 0xff) == SQLITE_CANTOPEN && !in_memory) {
