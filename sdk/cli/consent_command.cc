@@ -9,8 +9,11 @@
 #include "agent/device_schema.h"
 #include "consent/consent_ledger.h"
 #include "consent/feature_availability.h"
+#include "crypto/drbg.h"
 #include "policy/policy.h"
+#include "posix/file_key_store.h"
 #include "posix/posix_clock.h"
+#include "posix/posix_entropy.h"
 #include "store/database.h"
 
 namespace tacet::cli {
@@ -24,19 +27,22 @@ using consent::LocationPrecision;
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  tacetctl consent show --db FILE [--policy FILE]\n"
+    "  tacetctl consent show --db FILE --keystore DIR [--policy FILE]\n"
     "                               every purpose, channel, optional category, the location\n"
     "                               precision and the features they leave available\n"
-    "  tacetctl consent grant SUBJECT --db FILE [--policy FILE]\n"
-    "  tacetctl consent deny SUBJECT --db FILE [--policy FILE]\n"
+    "  tacetctl consent grant SUBJECT --db FILE --keystore DIR [--policy FILE]\n"
+    "  tacetctl consent deny SUBJECT --db FILE --keystore DIR [--policy FILE]\n"
     "                               record the user's decision; SUBJECT is purpose:<id>,\n"
     "                               channel:<id>, category:<id> or location:<none|approximate|precise>\n"
-    "  tacetctl consent history [SUBJECT] --db FILE [--policy FILE]\n"
+    "  tacetctl consent history [SUBJECT] --db FILE --keystore DIR [--policy FILE]\n"
     "                               the hash-chained history (optionally of one subject)\n"
-    "  tacetctl consent receipt SEQ --db FILE [--policy FILE]\n"
+    "  tacetctl consent receipt SEQ --db FILE --keystore DIR [--policy FILE]\n"
     "                               the JSON consent receipt of history entry SEQ\n"
-    "  tacetctl consent verify --db FILE [--policy FILE]\n"
-    "                               recompute the chain; exit 1 naming the first bad entry\n"
+    "  tacetctl consent verify --db FILE --keystore DIR [--policy FILE]\n"
+    "                               recompute the chain and check its keyed head; exit 1 naming\n"
+    "                               the first bad entry\n"
+    "DIR for --keystore is the device's key store (the one `profile` uses): it holds the key of\n"
+    "the history's keyed head.\n"
     "FILE for --policy is a compiled policy (.bin); default: the policy built into Tacet.\n"
     "Opening the database under a policy it has not seen applies that update first.\n"
     "exit status: 0 ok, 1 check failed or refused, 2 usage error\n";
@@ -44,20 +50,24 @@ constexpr char kUsage[] =
 // What a subcommand works on; owns everything the ledger refers to.
 struct Session {
   platform::PosixClock clock;
+  platform::PosixEntropy entropy;
+  std::unique_ptr<crypto::Drbg> drbg;
+  std::unique_ptr<platform::FileKeyStore> keys;
   std::unique_ptr<store::Database> db;
   std::unique_ptr<ConsentLedger> ledger;
 };
 
-// Takes --db and --policy from `args` and opens the ledger. On failure prints the reason and
+// Takes --db, --keystore and --policy from `args` and opens the ledger. On failure prints the reason and
 // returns the exit code through `exit_code`.
 std::unique_ptr<Session> OpenSession(Args& args, int* exit_code) {
-  std::string db_path, policy_path;
-  if (!args.TakeOption("--db", &db_path) || !args.TakeOption("--policy", &policy_path)) {
+  std::string db_path, keystore_dir, policy_path;
+  if (!args.TakeOption("--db", &db_path) || !args.TakeOption("--keystore", &keystore_dir) ||
+      !args.TakeOption("--policy", &policy_path)) {
     *exit_code = kExitUsage;
     return nullptr;
   }
-  if (db_path.empty()) {
-    *exit_code = UsageError(kConsentCommand, "--db FILE is required");
+  if (db_path.empty() || keystore_dir.empty()) {
+    *exit_code = UsageError(kConsentCommand, "--db FILE and --keystore DIR are required");
     return nullptr;
   }
   if (!args.NoUnknownOptions()) {
@@ -71,6 +81,18 @@ std::unique_ptr<Session> OpenSession(Args& args, int* exit_code) {
     return nullptr;
   }
   auto session = std::make_unique<Session>();
+  auto drbg = crypto::Drbg::Create(session->entropy, "tacetctl consent");
+  if (!drbg.ok()) {
+    *exit_code = Fail(drbg.status());
+    return nullptr;
+  }
+  session->drbg = *std::move(drbg);
+  auto keys = platform::FileKeyStore::Open(keystore_dir);
+  if (!keys.ok()) {
+    *exit_code = Fail(keys.status());
+    return nullptr;
+  }
+  session->keys = *std::move(keys);
   store::OpenOptions options;
   options.schema = &agent::DeviceSchema();
   auto db = store::Database::Open(db_path, options);
@@ -79,7 +101,8 @@ std::unique_ptr<Session> OpenSession(Args& args, int* exit_code) {
     return nullptr;
   }
   session->db = *std::move(db);
-  auto ledger = ConsentLedger::Open(*session->db, *policy, session->clock);
+  auto ledger = ConsentLedger::Open(*session->db, *policy, session->clock, *session->keys,
+                                   *session->drbg);
   if (!ledger.ok()) {
     *exit_code = Fail(ledger.status());
     return nullptr;

@@ -124,7 +124,7 @@ std::unique_ptr<Session> OpenSession(const Command& command, Args& args, int* ex
   auto db = store::Database::Open(db_path, options);
   if (!db.ok()) return fail(db.status());
   s->db = *std::move(db);
-  auto ledger = consent::ConsentLedger::Open(*s->db, *policy, s->clock);
+  auto ledger = consent::ConsentLedger::Open(*s->db, *policy, s->clock, *s->keys, *s->drbg);
   if (!ledger.ok()) return fail(ledger.status());
   s->ledger = *std::move(ledger);
   s->view = std::make_unique<vault::LedgerConsentView>(*s->ledger);

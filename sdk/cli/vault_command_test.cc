@@ -200,7 +200,8 @@ TEST_F(VaultCommandTest, ConsentFromTheLedgerDecidesWhatMayBeStored) {
   for (const char* subject : {"category:location", "purpose:location_features",
                               "location:approximate"}) {
     r = tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " consent grant " + subject +
-                                   " --db " + ShellQuote(Db()));
+                                   " --db " + ShellQuote(Db()) + " --keystore " +
+                                   ShellQuote(dir_.File("keys")));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   r = Tacetctl("profile set location.approximate_location Berlin");

@@ -22,6 +22,7 @@ constexpr Step kDeviceSteps[] = {
     {audit::AuditMigrations, 1},      // device v2
     {vault::VaultMigrations, 1},      // device v3
     {gate::GateMigrations, 1},        // device v4
+    {consent::ConsentMigrations, 2},  // device v5
 };
 
 store::Schema* Build() {

@@ -29,7 +29,9 @@ Result Tacetctl(const std::string& args) {
 
 class ConsentCommandTest : public ::testing::Test {
  protected:
-  std::string Db() const { return " --db '" + dir_.File("device.db") + "'"; }
+  std::string Db() const {
+    return " --db '" + dir_.File("device.db") + "' --keystore '" + dir_.File("keys") + "'";
+  }
   void Tamper(const std::string& sql) {
     store::OpenOptions options;
     options.schema = &agent::DeviceSchema();  // the schema tacetctl opens the file with
@@ -117,7 +119,11 @@ TEST_F(ConsentCommandTest, RefusalsAndUsageErrors) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   r = Tacetctl("show");
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("--db FILE is required"));
+  EXPECT_THAT(r.output, HasSubstr("--db FILE and --keystore DIR are required"));
+  // The key store holds the history head's key: no ledger without it.
+  r = Tacetctl("show --db '" + dir_.File("device.db") + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--keystore DIR are required"));
   r = Tacetctl("show --frobnicate" + Db());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   r = Tacetctl("receipt 0" + Db());

@@ -77,7 +77,8 @@ class VaultHarness {
     auto db = store::Database::Open(path(), {.schema = &VaultTestSchema()});
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
-    auto ledger = consent::ConsentLedger::Open(*db_, policy_, device_.clock());
+    auto ledger = consent::ConsentLedger::Open(*db_, policy_, device_.clock(),
+                                               device_.key_store(), *drbg_);
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     ledger_ = std::move(ledger).value();
     view_ = std::make_unique<LedgerConsentView>(*ledger_);
