@@ -264,7 +264,8 @@ int Verify(Args args) {
   if (!verified.ok()) return Fail(verified);
   auto history = session->ledger->History();
   if (!history.ok()) return Fail(history.status());
-  std::printf("ok: %zu history entries, chain and current state agree\n", history->size());
+  std::printf("ok: %zu history entries, chain, current state and keyed head agree\n",
+              history->size());
   return kExitOk;
 }
 

@@ -13,8 +13,9 @@
 // snapshot is published only after the commit succeeded, so a failed write leaves the database
 // and the published snapshot as they were. Several ledgers (threads with their own connections,
 // or processes) may write one database: each write takes the chain's head and the stored
-// decisions from the database inside its BEGIN IMMEDIATE transaction, never from memory. There is no "pending" state: until a Set call has committed,
-// the subject keeps its previous state (kUnknown for a consent-based purpose nobody decided).
+// decisions from the database inside its BEGIN IMMEDIATE transaction, never from memory. There
+// is no "pending" state: until a Set call has committed, the subject keeps its previous state
+// (kUnknown for a consent-based purpose nobody decided).
 // Formats, initial states and the memory bound are in docs/consent.md.
 #ifndef TACET_CONSENT_CONSENT_LEDGER_H_
 #define TACET_CONSENT_CONSENT_LEDGER_H_
