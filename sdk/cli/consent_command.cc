@@ -10,8 +10,11 @@
 #include "agent/device_schema.h"
 #include "consent/consent_ledger.h"
 #include "consent/feature_availability.h"
+#include "crypto/drbg.h"
 #include "policy/policy.h"
+#include "posix/file_key_store.h"
 #include "posix/posix_clock.h"
+#include "posix/posix_entropy.h"
 #include "store/database.h"
 
 namespace tacet::cli {
@@ -37,8 +40,10 @@ constexpr char kUsage[] =
     "  tacetctl consent receipt SEQ --db FILE --keystore DIR [--policy FILE]\n"
     "                               the JSON consent receipt of history entry SEQ\n"
     "  tacetctl consent verify --db FILE --keystore DIR [--policy FILE]\n"
-    "                               recompute the chain; exit 1 naming the first bad entry\n"
-    "DIR for --keystore is the device's key store (the history's keyed head needs it).\n"
+    "                               recompute the chain and check its keyed head; exit 1 naming\n"
+    "                               the first bad entry\n"
+    "DIR for --keystore is the device's key store (the one `profile` uses): it holds the key of\n"
+    "the history's keyed head.\n"
     "FILE for --policy is a compiled policy (.bin); default: the policy built into Tacet.\n"
     "Opening the database under a policy it has not seen applies that update first.\n"
     "exit status: 0 ok, 1 check failed or refused, 2 usage error\n";
@@ -219,7 +224,8 @@ int Verify(Args args) {
   if (!verified.ok()) return Fail(verified);
   auto history = session->ledger->History();
   if (!history.ok()) return Fail(history.status());
-  std::printf("ok: %zu history entries, chain and current state agree\n", history->size());
+  std::printf("ok: %zu history entries, chain, current state and keyed head agree\n",
+              history->size());
   return kExitOk;
 }
 

@@ -144,7 +144,7 @@ std::unique_ptr<DeviceSession> OpenDeviceSession(const Command& command, Args& a
     if (!advanced.ok()) return fail(advanced);
   }
 
-  auto ledger = consent::ConsentLedger::Open(*s->db, *policy, s->clock);
+  auto ledger = consent::ConsentLedger::Open(*s->db, *policy, s->clock, *s->keys, *s->drbg);
   if (!ledger.ok()) return fail(ledger.status());
   s->ledger = *std::move(ledger);
   s->view = std::make_unique<vault::LedgerConsentView>(*s->ledger);

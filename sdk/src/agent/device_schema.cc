@@ -25,6 +25,7 @@ constexpr Step kDeviceSteps[] = {
     {gate::GateMigrations, 1},        // device v4
     {DeviceMigrations, 1},            // device v5
     {vault::VaultMigrations, 2},      // device v6
+    {consent::ConsentMigrations, 2},  // device v7
 };
 
 store::Schema* Build() {

@@ -5,8 +5,12 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 
 #include "consent/consent_ledger.h"
+#include "crypto/crypto_test_util.h"
+#include "posix/file_key_store.h"
 #include "emulator/virtual_clock.h"
 #include "policy/policy.h"
 #include "store/database.h"
@@ -26,7 +30,17 @@ void BM_GateDecision(benchmark::State& state) {
     state.SkipWithError("cannot open the database or the policy");
     return;
   }
-  auto ledger = ConsentLedger::Open(**db, *policy, clock);
+  // The ledger's head key lives in a key store; a scratch one, removed at the end.
+  std::string dir = std::filesystem::temp_directory_path() / "tacet-consent-bench-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  auto keys = platform::FileKeyStore::Open(dir + "/keys");
+  StatusOr<std::unique_ptr<ConsentLedger>> ledger = keys.status();
+  if (keys.ok()) ledger = ConsentLedger::Open(**db, *policy, clock, **keys, crypto::testing::TestDrbg());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   if (!ledger.ok() ||
       !(*ledger)->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser).ok() ||
       !(*ledger)->SetCategoryProvided("voice", true, DecisionSource::kUser).ok()) {

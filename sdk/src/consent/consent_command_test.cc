@@ -117,6 +117,22 @@ TEST_F(ConsentCommandTest, GrantDenyHistoryReceiptVerify) {
   EXPECT_THAT(r.output, HasSubstr("data loss: consent history: entry 2 does not match its hash"));
 }
 
+// The keyed head: a history whose head was deleted fails `verify`, and no write re-anchors it.
+TEST_F(ConsentCommandTest, VerifyChecksTheKeyedHead) {
+  ASSERT_EQ(Tacetctl("grant purpose:advertising" + Db()).exit_code, 0);
+  ASSERT_EQ(Tacetctl("deny purpose:advertising" + Db()).exit_code, 0);
+  Result r = Tacetctl("verify" + Db());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("ok: 2 history entries, chain, current state and keyed head agree"));
+  Tamper("DELETE FROM consent_head");
+  r = Tacetctl("verify" + Db());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("the keyed head is missing but the history has 2 entries"));
+  r = Tacetctl("grant purpose:advertising" + Db());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(Tacetctl("verify" + Db()).exit_code, 1);
+}
+
 TEST_F(ConsentCommandTest, RefusalsAndUsageErrors) {
   Result r = Tacetctl("grant purpose:no_such" + Db());
   EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -132,6 +148,10 @@ TEST_F(ConsentCommandTest, RefusalsAndUsageErrors) {
   r = Tacetctl("show");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--db FILE and --keystore DIR are required"));
+  // The key store holds the history head's key: no ledger without it.
+  r = Tacetctl("show --db '" + dir_.File("device.db") + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--keystore DIR are required"));
   r = Tacetctl("show --frobnicate" + Db());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   r = Tacetctl("receipt 0" + Db());

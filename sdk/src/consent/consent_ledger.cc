@@ -2,11 +2,14 @@
 #include "consent/consent_ledger.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
 #include <utility>
 
 #include "base/bytes.h"
 #include "consent/internal/json_writer.h"
+#include "crypto/hmac.h"
 #include "crypto/secure.h"
 #include "crypto/sha256.h"
 #include "store/transaction.h"
@@ -45,6 +48,24 @@ CREATE TABLE consent_policy (
   policy BLOB NOT NULL
 );
 )sql";
+
+// Step 2: the keyed head, and the marker that asks the first Open after the upgrade to anchor a
+// history written before there was a head (SQL cannot compute the MAC; the ledger does).
+constexpr char kCreateHead[] = R"sql(
+CREATE TABLE consent_head (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  seq        INTEGER NOT NULL,
+  entry_hash BLOB NOT NULL,
+  mac        BLOB NOT NULL
+);
+CREATE TABLE consent_anchor_pending (
+  id INTEGER PRIMARY KEY CHECK (id = 1)
+);
+INSERT INTO consent_anchor_pending (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM consent_history);
+)sql";
+
+constexpr char kHeadLabel[] = "tacet-consent-head-v1";
+constexpr uint8_t kAnchoredFlag[] = {1};
 
 // Columns shared by consent_state and consent_history, in this order.
 constexpr char kEntryColumns[] =
@@ -141,6 +162,8 @@ std::string PolicyName(const policy::Policy& policy) {
 std::vector<store::Migration> ConsentMigrations() {
   return {
       {1, "consent: current state, hash-chained history, last reconciled policy", kCreateTables},
+      {2, "consent: keyed head of the history (anchor pending for an existing history)",
+       kCreateHead},
   };
 }
 
@@ -160,6 +183,14 @@ Hash ComputeEntryHash(const HistoryEntry& e) {
   AppendLengthPrefixed(m, e.policy_hash);
   m.push_back(static_cast<uint8_t>(e.source));
   return crypto::Sha256(m);
+}
+
+Hash ComputeHeadMac(ByteView key, int64_t seq, const Hash& entry_hash) {
+  Bytes m;
+  Append(m, ByteView::FromString(kHeadLabel));
+  AppendU64Be(m, static_cast<uint64_t>(seq));
+  Append(m, entry_hash);
+  return crypto::HmacSha256(key, m);
 }
 
 StatusOr<std::string> ReceiptJson(const HistoryEntry& e) {
@@ -220,65 +251,216 @@ struct ConsentLedger::Change {
   DecisionSource source = DecisionSource::kUser;
 };
 
+// What one transaction writes.
+struct ConsentLedger::Plan {
+  std::vector<Change> changes;
+  bool record_policy = false;  // store the committed policy as the last reconciled one
+};
+
+// The newest history entry: seq 0 and the zero hash when the history is empty.
+struct ConsentLedger::ChainEnd {
+  int64_t seq = 0;
+  Hash hash{};
+};
+
 ConsentLedger::ConsentLedger(store::Database& db, platform::Clock& clock) : db_(db), clock_(clock) {}
 
 ConsentLedger::~ConsentLedger() = default;
 
 StatusOr<std::unique_ptr<ConsentLedger>> ConsentLedger::Open(
-    store::Database& db, std::shared_ptr<const policy::Policy> policy, platform::Clock& clock) {
+    store::Database& db, std::shared_ptr<const policy::Policy> policy, platform::Clock& clock,
+    platform::KeyStore& keys, crypto::Drbg& drbg) {
   if (policy == nullptr) return InvalidArgumentError("consent: ledger opened without a policy");
   std::unique_ptr<ConsentLedger> ledger(new ConsentLedger(db, clock));
   std::unique_lock<std::mutex> lock(ledger->write_mu_);
-  TACET_RETURN_IF_ERROR(ledger->LoadChainTailLocked());
+  TACET_RETURN_IF_ERROR(ledger->OpenHeadLocked(keys, drbg));
 
-  // Which policy did the stored decisions last get reconciled with?
-  std::shared_ptr<const policy::Policy> recorded;
-  {
-    TACET_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT policy FROM consent_policy WHERE id = 1"));
-    TACET_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row) {
-      auto loaded = policy::Policy::Load(st.ColumnBlob(0));
-      if (!loaded.ok()) {
-        return DataLossError("consent: the recorded policy no longer loads: " +
-                             loaded.status().message());
-      }
-      recorded = *std::move(loaded);
-    }
-  }
-
-  SnapshotBuilder builder(policy);
-  std::vector<std::string> stored;
-  TACET_RETURN_IF_ERROR(ledger->LoadRowsLocked(builder, &stored));
-  std::vector<Change> changes;
-  const bool policy_changed = recorded == nullptr || recorded->hash() != policy->hash();
-  if (recorded != nullptr && policy_changed) {
-    // An update the previous run accepted but never applied to the ledger.
-    ledger->PlanPolicyUpdate(policy::DiffPolicies(*recorded, *policy), stored, builder, changes);
-  }
-  if (policy_changed) {
-    TACET_ASSIGN_OR_RETURN(const ConsentSnapshot* s,
-                           ledger->CommitLocked(changes, *policy, true, std::move(builder)));
+  // Which policy did the stored decisions last get reconciled with? Read here to avoid a write
+  // transaction on every open; the transaction reads it again.
+  TACET_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Policy> recorded,
+                         ledger->ReadRecordedPolicyLocked());
+  if (recorded == nullptr || recorded->hash() != policy->hash()) {
+    ConsentLedger* self = ledger.get();
+    const policy::Policy& target = *policy;
+    TACET_ASSIGN_OR_RETURN(
+        const ConsentSnapshot* s,
+        ledger->CommitLocked(policy, [self, &target](SnapshotBuilder& builder,
+                                                     const std::vector<std::string>& stored,
+                                                     Plan& plan) -> Status {
+          TACET_ASSIGN_OR_RETURN(auto now_recorded, self->ReadRecordedPolicyLocked());
+          if (now_recorded != nullptr && now_recorded->hash() == target.hash()) {
+            return OkStatus();  // another connection reconciled it meanwhile
+          }
+          if (now_recorded != nullptr) {
+            // An update the previous run accepted but never applied to the ledger.
+            self->PlanPolicyUpdate(policy::DiffPolicies(*now_recorded, target), stored, builder,
+                                   plan.changes);
+          }
+          plan.record_policy = true;
+          return OkStatus();
+        }));
     (void)s;  // no listener can be registered yet
   } else {
+    SnapshotBuilder builder(policy);
+    TACET_RETURN_IF_ERROR(ledger->LoadRowsLocked(builder, nullptr));
     ledger->Publish(builder.Build(++ledger->generation_));
   }
   lock.unlock();
   return ledger;
 }
 
-Status ConsentLedger::LoadChainTailLocked() {
+Status ConsentLedger::OpenHeadLocked(platform::KeyStore& keys, crypto::Drbg& drbg) {
+  TACET_ASSIGN_OR_RETURN(ChainEnd end, ReadChainEndLocked());
+  bool has_head = false, pending = false;
+  {
+    TACET_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT (SELECT count(*) FROM consent_head), "
+                                                "(SELECT count(*) FROM consent_anchor_pending)"));
+    TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+    has_head = row && st.ColumnInt64(0) != 0;
+    pending = row && st.ColumnInt64(1) != 0;
+  }
+  bool anchored_before = false;
+  {
+    StatusOr<Bytes> flag = keys.Get(kConsentAnchoredFlagName);
+    if (flag.ok()) {
+      anchored_before = true;
+    } else if (flag.status().code() != StatusCode::kNotFound) {
+      return flag.status().WithContext("consent: reading the key-store flag '" +
+                                       std::string(kConsentAnchoredFlagName) + "'");
+    }
+  }
+  // A key may be made for a new, empty history, or to anchor the history the upgrade marked, but
+  // never for a history (or head) that should already have one: that key was lost.
+  const bool may_create = (end.seq == 0 && !has_head) || (pending && !has_head && !anchored_before);
+  StatusOr<Bytes> raw = platform::GetOrCreateSecret(
+      keys, kConsentHeadKeyName, [&]() -> StatusOr<Bytes> {
+        if (!may_create) {
+          return DataLossError(
+              "consent: the history has " + std::to_string(end.seq) + " entries" +
+              (has_head ? " and a keyed head" : "") + " but the head key '" +
+              kConsentHeadKeyName +
+              "' is missing from the key store (deleted, or not this database's key store)");
+        }
+        Bytes fresh(kConsentHeadKeySize);
+        TACET_RETURN_IF_ERROR(drbg.Generate(fresh.data(), fresh.size()));
+        return fresh;
+      });
+  if (!raw.ok()) return raw.status();
+  head_key_ = crypto::SecretBytes(*raw);
+  crypto::SecureZero(raw->data(), raw->size());
+  TACET_RETURN_IF_ERROR(platform::CheckKeyMaterial(
+      "the consent head key '" + std::string(kConsentHeadKeyName) + "'", head_key_.view(),
+      kConsentHeadKeySize));
+
+  if (pending) {
+    if (anchored_before) {
+      return DataLossError(
+          "consent: the database asks for its history to be anchored (a marker only the upgrade "
+          "to the keyed head writes), but this key store anchored a consent history before: the "
+          "head was removed and the marker forged, or the database is not this key store's");
+    }
+    TACET_RETURN_IF_ERROR(AnchorPendingLocked());
+  }
+  if (!anchored_before) {
+    Status put = keys.Put(kConsentAnchoredFlagName, ByteView(kAnchoredFlag, sizeof kAnchoredFlag));
+    if (!put.ok() && put.code() != StatusCode::kAlreadyExists) {
+      return put.WithContext("consent: writing the key-store flag '" +
+                             std::string(kConsentAnchoredFlagName) + "'");
+    }
+  }
+  return OkStatus();
+}
+
+// Anchors the history an upgrade left without a head: verifies the whole chain, then writes the
+// head of its last entry and removes the marker, in one transaction. Another process may have
+// done it meanwhile (the marker is gone): then nothing is left to do.
+Status ConsentLedger::AnchorPendingLocked() {
+  TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kCritical));
+  TACET_ASSIGN_OR_RETURN(auto marker, db_.Prepare("SELECT 1 FROM consent_anchor_pending"));
+  TACET_ASSIGN_OR_RETURN(bool still_pending, marker.Step());
+  TACET_RETURN_IF_ERROR(marker.Reset());
+  if (!still_pending) return txn.Commit();
+  StatusOr<ChainEnd> end = VerifyRowsLocked();
+  if (!end.ok()) {
+    return DataLossError("consent: cannot anchor the history written before the keyed head: " +
+                         end.status().message());
+  }
+  TACET_ASSIGN_OR_RETURN(auto existing, db_.Prepare("SELECT count(*) FROM consent_head"));
+  TACET_ASSIGN_OR_RETURN(bool counted, existing.Step());
+  if (counted && existing.ColumnInt64(0) != 0) {
+    // The upgrade never leaves a head next to the marker; whatever put one there, it must hold
+    // and is never replaced.
+    TACET_RETURN_IF_ERROR(CheckHeadLocked(*end));
+  } else if (end->seq > 0) {
+    TACET_ASSIGN_OR_RETURN(auto head, db_.Prepare("INSERT INTO consent_head (id, seq, "
+                                                  "entry_hash, mac) VALUES (1, ?1, ?2, ?3)"));
+    TACET_RETURN_IF_ERROR(head.Bind(1, end->seq));
+    TACET_RETURN_IF_ERROR(head.BindBlob(2, end->hash));
+    TACET_RETURN_IF_ERROR(head.BindBlob(3, ComputeHeadMac(head_key_.view(), end->seq, end->hash)));
+    TACET_RETURN_IF_ERROR(head.Step().status());
+  }
+  TACET_RETURN_IF_ERROR(db_.Exec("DELETE FROM consent_anchor_pending"));
+  return txn.Commit();
+}
+
+StatusOr<ConsentLedger::ChainEnd> ConsentLedger::ReadChainEndLocked() {
   TACET_ASSIGN_OR_RETURN(
       auto st, db_.Prepare("SELECT seq, entry_hash FROM consent_history ORDER BY seq DESC LIMIT 1"));
   TACET_ASSIGN_OR_RETURN(bool row, st.Step());
-  last_seq_ = 0;
-  last_hash_.fill(0);
-  if (!row) return OkStatus();
-  last_seq_ = st.ColumnInt64(0);
-  if (!ToHash(st.ColumnBlob(1), &last_hash_)) {
-    return DataLossError("consent history: entry " + std::to_string(last_seq_) +
+  ChainEnd end;
+  if (!row) return end;
+  end.seq = st.ColumnInt64(0);
+  if (!ToHash(st.ColumnBlob(1), &end.hash)) {
+    return DataLossError("consent history: entry " + std::to_string(end.seq) +
                          " has an entry hash that is not 32 bytes");
   }
+  return end;
+}
+
+Status ConsentLedger::CheckHeadLocked(const ChainEnd& end) {
+  TACET_ASSIGN_OR_RETURN(auto st,
+                         db_.Prepare("SELECT seq, entry_hash, mac FROM consent_head WHERE id = 1"));
+  TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) {
+    if (end.seq == 0) return OkStatus();
+    return DataLossError("consent history: the keyed head is missing but the history has " +
+                         std::to_string(end.seq) +
+                         " entries (the head was deleted, or the history was written outside the "
+                         "ledger)");
+  }
+  const int64_t head_seq = st.ColumnInt64(0);
+  Hash head_hash{}, head_mac{};
+  if (!ToHash(st.ColumnBlob(1), &head_hash) || !ToHash(st.ColumnBlob(2), &head_mac)) {
+    return DataLossError("consent history: the keyed head is malformed (hash or MAC not 32 bytes)");
+  }
+  if (!crypto::ConstantTimeEquals(ComputeHeadMac(head_key_.view(), head_seq, head_hash),
+                                  head_mac)) {
+    return DataLossError(
+        "consent history: the keyed head fails authentication (edited, or made without the "
+        "head key)");
+  }
+  if (head_seq != end.seq) {
+    return DataLossError("consent history: the history ends at entry " + std::to_string(end.seq) +
+                         " but the keyed head records entry " + std::to_string(head_seq) +
+                         " (entries removed or added outside the ledger)");
+  }
+  if (!crypto::ConstantTimeEquals(head_hash, end.hash)) {
+    return DataLossError("consent history: entry " + std::to_string(end.seq) +
+                         " differs from the keyed head (the chain was rewritten)");
+  }
   return OkStatus();
+}
+
+StatusOr<std::shared_ptr<const policy::Policy>> ConsentLedger::ReadRecordedPolicyLocked() {
+  TACET_ASSIGN_OR_RETURN(auto st, db_.Prepare("SELECT policy FROM consent_policy WHERE id = 1"));
+  TACET_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::shared_ptr<const policy::Policy>();
+  auto loaded = policy::Policy::Load(st.ColumnBlob(0));
+  if (!loaded.ok()) {
+    return DataLossError("consent: the recorded policy no longer loads: " +
+                         loaded.status().message());
+  }
+  return *std::move(loaded);
 }
 
 Status ConsentLedger::LoadRowsLocked(SnapshotBuilder& builder, std::vector<std::string>* subjects) {
@@ -331,15 +513,44 @@ void ConsentLedger::PlanPolicyUpdate(const policy::PolicyDiff& diff,
   }
 }
 
-StatusOr<const ConsentSnapshot*> ConsentLedger::CommitLocked(const std::vector<Change>& changes,
-                                                             const policy::Policy& policy,
-                                                             bool record_policy,
-                                                             SnapshotBuilder builder) {
+StatusOr<const ConsentSnapshot*> ConsentLedger::CommitLocked(
+    std::shared_ptr<const policy::Policy> policy, const Planner& planner) {
+  Status busy;
+  for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
+    if (attempt > 0) {
+      // Another connection held the write lock past the busy timeout: pause, then try again.
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 << (attempt - 1)));
+    }
+    StatusOr<std::unique_ptr<const ConsentSnapshot>> built = TryCommitLocked(policy, planner);
+    if (built.ok()) {
+      // Durable: only now does anything in memory change.
+      ++generation_;
+      Publish(*std::move(built));
+      return current_.load(std::memory_order_relaxed);
+    }
+    if (built.status().code() != StatusCode::kUnavailable) return built.status();
+    busy = built.status();
+  }
+  return busy.WithContext("consent: the database stayed busy for " +
+                          std::to_string(kMaxWriteAttempts) + " attempts");
+}
+
+StatusOr<std::unique_ptr<const ConsentSnapshot>> ConsentLedger::TryCommitLocked(
+    const std::shared_ptr<const policy::Policy>& policy, const Planner& planner) {
+  TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kCritical));
+  // The chain's end and the decisions as the database holds them now, under the write lock:
+  // another connection may have written since this ledger last looked.
+  TACET_ASSIGN_OR_RETURN(ChainEnd end, ReadChainEndLocked());
+  TACET_RETURN_IF_ERROR(CheckHeadLocked(end));
+  const ConsentSnapshot* current = current_.load(std::memory_order_relaxed);
+  SnapshotBuilder builder(policy, current != nullptr ? current->index_ : nullptr);
+  std::vector<std::string> stored;
+  TACET_RETURN_IF_ERROR(LoadRowsLocked(builder, &stored));
+  Plan plan;
+  TACET_RETURN_IF_ERROR(planner(builder, stored, plan));
+
   const int64_t now = clock_.NowUnixMillis();
-  int64_t seq = last_seq_;
-  Hash prev = last_hash_;
-  {
-    TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kCritical));
+  if (!plan.changes.empty()) {
     TACET_ASSIGN_OR_RETURN(
         auto insert_history,
         db_.Prepare(std::string("INSERT INTO consent_history (") + kEntryColumns +
@@ -348,20 +559,20 @@ StatusOr<const ConsentSnapshot*> ConsentLedger::CommitLocked(const std::vector<C
         auto upsert_state,
         db_.Prepare(std::string("INSERT OR REPLACE INTO consent_state (") + kEntryColumns +
                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-    for (const Change& change : changes) {
+    for (const Change& change : plan.changes) {
       HistoryEntry e;
-      e.seq = ++seq;
+      e.seq = ++end.seq;
       e.subject = change.subject;
       e.state = change.state;
       e.precision = change.precision;
       e.time_unix_ms = now;
-      e.policy_id = std::string(policy.id());
-      e.policy_version = policy.version();
-      e.policy_hash = policy.hash();
+      e.policy_id = std::string(policy->id());
+      e.policy_version = policy->version();
+      e.policy_hash = policy->hash();
       e.source = change.source;
-      e.prev_hash = prev;
+      e.prev_hash = end.hash;
       e.entry_hash = ComputeEntryHash(e);
-      prev = e.entry_hash;
+      end.hash = e.entry_hash;
 
       TACET_RETURN_IF_ERROR(BindEntryColumns(insert_history, e));
       TACET_RETURN_IF_ERROR(insert_history.BindBlob(10, e.prev_hash));
@@ -372,20 +583,22 @@ StatusOr<const ConsentSnapshot*> ConsentLedger::CommitLocked(const std::vector<C
       TACET_RETURN_IF_ERROR(upsert_state.Step().status());
       TACET_RETURN_IF_ERROR(upsert_state.Reset());
     }
-    if (record_policy) {
-      TACET_ASSIGN_OR_RETURN(
-          auto record,
-          db_.Prepare("INSERT OR REPLACE INTO consent_policy (id, policy) VALUES (1, ?1)"));
-      TACET_RETURN_IF_ERROR(record.BindBlob(1, policy.bytes()));
-      TACET_RETURN_IF_ERROR(record.Step().status());
-    }
-    TACET_RETURN_IF_ERROR(txn.Commit());
+    TACET_ASSIGN_OR_RETURN(auto head, db_.Prepare("INSERT OR REPLACE INTO consent_head (id, seq, "
+                                                  "entry_hash, mac) VALUES (1, ?1, ?2, ?3)"));
+    TACET_RETURN_IF_ERROR(head.Bind(1, end.seq));
+    TACET_RETURN_IF_ERROR(head.BindBlob(2, end.hash));
+    TACET_RETURN_IF_ERROR(head.BindBlob(3, ComputeHeadMac(head_key_.view(), end.seq, end.hash)));
+    TACET_RETURN_IF_ERROR(head.Step().status());
   }
-  // Durable: only now does anything in memory change.
-  last_seq_ = seq;
-  last_hash_ = prev;
-  Publish(builder.Build(++generation_));
-  return current_.load(std::memory_order_relaxed);
+  if (plan.record_policy) {
+    TACET_ASSIGN_OR_RETURN(
+        auto record,
+        db_.Prepare("INSERT OR REPLACE INTO consent_policy (id, policy) VALUES (1, ?1)"));
+    TACET_RETURN_IF_ERROR(record.BindBlob(1, policy->bytes()));
+    TACET_RETURN_IF_ERROR(record.Step().status());
+  }
+  TACET_RETURN_IF_ERROR(txn.Commit());
+  return builder.Build(generation_ + 1);
 }
 
 void ConsentLedger::Publish(std::unique_ptr<const ConsentSnapshot> snapshot) {
@@ -405,25 +618,31 @@ void ConsentLedger::Notify(const ConsentSnapshot* snapshot) {
 }
 
 Status ConsentLedger::SetLocked(Change change, std::unique_lock<std::mutex>& lock) {
-  const ConsentSnapshot& current = *current_.load(std::memory_order_relaxed);
-  SnapshotBuilder builder(current);
   TACET_ASSIGN_OR_RETURN(auto subject, ParseSubjectKey(change.subject));
-  switch (subject.kind) {
-    case SubjectKind::kPurpose:
-      builder.SetPurpose(current.PurposeIndex(subject.id), change.state, change.source);
-      break;
-    case SubjectKind::kChannel:
-      builder.SetChannel(current.ChannelIndex(subject.id), change.state, change.source);
-      break;
-    case SubjectKind::kCategory:
-      builder.SetCategory(current.CategoryIndex(subject.id), change.state, change.source);
-      break;
-    case SubjectKind::kLocation:
-      builder.SetLocation(change.precision, change.source);
-      break;
-  }
-  TACET_ASSIGN_OR_RETURN(const ConsentSnapshot* published,
-                         CommitLocked({change}, current.policy(), false, std::move(builder)));
+  const ConsentSnapshot& current = *current_.load(std::memory_order_relaxed);
+  // The change goes on top of the decisions the database holds inside the transaction.
+  const Planner apply = [&change, &subject](SnapshotBuilder& builder,
+                                            const std::vector<std::string>& /*stored*/,
+                                            Plan& plan) -> Status {
+    const ConsentSnapshot& view = builder.view();
+    switch (subject.kind) {
+      case SubjectKind::kPurpose:
+        builder.SetPurpose(view.PurposeIndex(subject.id), change.state, change.source);
+        break;
+      case SubjectKind::kChannel:
+        builder.SetChannel(view.ChannelIndex(subject.id), change.state, change.source);
+        break;
+      case SubjectKind::kCategory:
+        builder.SetCategory(view.CategoryIndex(subject.id), change.state, change.source);
+        break;
+      case SubjectKind::kLocation:
+        builder.SetLocation(change.precision, change.source);
+        break;
+    }
+    plan.changes.push_back(change);
+    return OkStatus();
+  };
+  TACET_ASSIGN_OR_RETURN(const ConsentSnapshot* published, CommitLocked(current.policy_, apply));
   lock.unlock();
   Notify(published);
   return OkStatus();
@@ -521,13 +740,19 @@ Status ConsentLedger::ApplyPolicyUpdate(std::shared_ptr<const policy::Policy> ne
         std::to_string(current.policy().version()) + " to v" +
         std::to_string(new_policy->version()));
   }
-  SnapshotBuilder builder(new_policy);
-  std::vector<std::string> stored;
-  TACET_RETURN_IF_ERROR(LoadRowsLocked(builder, &stored));
-  std::vector<Change> changes;
-  PlanPolicyUpdate(diff, stored, builder, changes);
-  TACET_ASSIGN_OR_RETURN(const ConsentSnapshot* published,
-                         CommitLocked(changes, *new_policy, true, std::move(builder)));
+  const policy::Policy& target = *new_policy;
+  const Planner reopen = [this, &diff, &target](SnapshotBuilder& builder,
+                                                const std::vector<std::string>& stored,
+                                                Plan& plan) -> Status {
+    TACET_ASSIGN_OR_RETURN(auto recorded, ReadRecordedPolicyLocked());
+    // Another connection applied this very update already: re-opening the purposes again would
+    // throw away what the user decided since.
+    if (recorded != nullptr && recorded->hash() == target.hash()) return OkStatus();
+    PlanPolicyUpdate(diff, stored, builder, plan.changes);
+    plan.record_policy = true;
+    return OkStatus();
+  };
+  TACET_ASSIGN_OR_RETURN(const ConsentSnapshot* published, CommitLocked(new_policy, reopen));
   lock.unlock();
   Notify(published);
   return OkStatus();
@@ -552,6 +777,17 @@ size_t ConsentLedger::retained_snapshots() const {
 
 Status ConsentLedger::Verify() {
   std::lock_guard<std::mutex> lock(write_mu_);
+  // One read transaction: the chain and the head are compared in the same snapshot of the file,
+  // even while other connections append.
+  TACET_RETURN_IF_ERROR(db_.Exec("BEGIN"));
+  StatusOr<ChainEnd> end = VerifyRowsLocked();
+  Status result = end.ok() ? CheckHeadLocked(*end) : end.status();
+  Status ended = db_.Exec("COMMIT");
+  if (!ended.ok()) (void)db_.Exec("ROLLBACK");
+  return result.ok() ? ended : result;
+}
+
+StatusOr<ConsentLedger::ChainEnd> ConsentLedger::VerifyRowsLocked() {
   TACET_ASSIGN_OR_RETURN(auto st,
                          db_.Prepare(std::string("SELECT ") + kEntryColumns +
                                      ", prev_hash, entry_hash FROM consent_history ORDER BY seq"));
@@ -613,7 +849,10 @@ Status ConsentLedger::Verify() {
       }
     }
   }
-  return OkStatus();
+  ChainEnd end;
+  end.seq = expected_seq - 1;
+  end.hash = prev;
+  return end;
 }
 
 StatusOr<std::vector<HistoryEntry>> ConsentLedger::History(std::string_view subject) {

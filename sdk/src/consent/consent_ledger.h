@@ -1,17 +1,21 @@
 // tacet::consent::ConsentLedger: the user's consent decisions, kept in the device database,
 // published to the capture gates as immutable snapshots.
 //
-//   TACET_ASSIGN_OR_RETURN(auto ledger, ConsentLedger::Open(db, policy, clock));
+//   TACET_ASSIGN_OR_RETURN(auto ledger, ConsentLedger::Open(db, policy, clock, keys, drbg));
 //   TACET_RETURN_IF_ERROR(ledger->SetPurpose("voice_features", ConsentState::kGranted,
 //                                            DecisionSource::kUser));
 //   const ConsentSnapshot& s = ledger->snapshot();          // lock-free, allocation-free
 //   if (s.Allows(s.PurposeIndex("voice_features"), s.CategoryIndex("voice"))) { ... }
 //
 // Every change is one Durability::kCritical transaction that updates the current state
-// (consent_state) and appends a hash-chained entry to consent_history; the new snapshot is
-// published only after the commit succeeded, so a failed write leaves the database and the
-// published snapshot as they were. There is no "pending" state: until a Set call has committed,
-// the subject keeps its previous state (kUnknown for a consent-based purpose nobody decided).
+// (consent_state), appends a hash-chained entry to consent_history and moves the keyed head
+// (consent_head: the last entry's seq and hash with an HMAC under a key-store key); the new
+// snapshot is published only after the commit succeeded, so a failed write leaves the database
+// and the published snapshot as they were. Several ledgers (threads with their own connections,
+// or processes) may write one database: each write takes the chain's head and the stored
+// decisions from the database inside its BEGIN IMMEDIATE transaction, never from memory. There
+// is no "pending" state: until a Set call has committed, the subject keeps its previous state
+// (kUnknown for a consent-based purpose nobody decided).
 // Formats, initial states and the memory bound are in docs/consent.md.
 #ifndef TACET_CONSENT_CONSENT_LEDGER_H_
 #define TACET_CONSENT_CONSENT_LEDGER_H_
@@ -19,6 +23,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,19 +33,31 @@
 #include "base/status.h"
 #include "consent/consent_snapshot.h"
 #include "consent/consent_types.h"
+#include "crypto/drbg.h"
+#include "crypto/secure.h"
 #include "policy/diff.h"
 #include "policy/policy.h"
 #include "store/database.h"
 #include "store/schema.h"
 #include "tacet/platform/clock.h"
+#include "tacet/platform/key_store.h"
 
 namespace tacet::consent {
 
-// The ledger's tables (consent_state, consent_history, consent_policy), versions numbered from 1
-// within the module. The device schema appends them to the other modules' steps.
+// The ledger's tables, versions numbered from 1 within the module; the device schema appends them
+// to the other modules' steps. Step 1: consent_state, consent_history, consent_policy. Step 2:
+// consent_head (the keyed head) and consent_anchor_pending, a marker the step inserts when the
+// history already has entries, so that the first Open after the upgrade anchors that history.
 std::vector<store::Migration> ConsentMigrations();
 
 using Hash = std::array<uint8_t, 32>;
+
+// The key-store name of the head's HMAC key (32 bytes).
+inline constexpr char kConsentHeadKeyName[] = "consent_head_mac";
+// The key-store name of a 1-byte flag written once a ledger with this key store has anchored its
+// history; from then on an anchor-pending marker in the database is refused as forged.
+inline constexpr char kConsentAnchoredFlagName[] = "consent_head_anchored";
+inline constexpr size_t kConsentHeadKeySize = 32;
 
 // One entry of the hash-chained history (docs/consent.md, "History").
 struct HistoryEntry {
@@ -61,6 +78,10 @@ struct HistoryEntry {
 // policy version || policy hash || source), each field in the canonical length-prefixed encoding
 // of docs/consent.md. Uses entry.prev_hash, ignores entry.entry_hash. Pure; thread-safe.
 Hash ComputeEntryHash(const HistoryEntry& entry);
+
+// The head's MAC: HMAC-SHA-256(key, "tacet-consent-head-v1" || u64be(seq) || entry_hash)
+// (RFC 2104; docs/consent.md, "Keyed head"). Pure; thread-safe.
+Hash ComputeHeadMac(ByteView key, int64_t seq, const Hash& entry_hash);
 
 // A consent receipt for one history entry as a JSON object (docs/consent.md, "Receipts"). Pure;
 // thread-safe. kOutOfRange when the time cannot be written in RFC 3339 (before year 0 or after
@@ -85,14 +106,26 @@ class ConsentLedger {
   // saw a different policy (a policy update whose ApplyPolicyUpdate never ran, e.g. after a
   // crash), the update is applied now exactly as ApplyPolicyUpdate would. On first use the policy
   // is recorded (one critical transaction).
-  // Ownership: keeps non-owning pointers to `db` and `clock`, which must outlive the ledger, and
-  // shares `policy` (must not be null). The caller owns the ledger. No other code may write the
-  // consent_* tables while the ledger is open.
-  // Errors: kInvalidArgument for a null policy; kDataLoss when stored rows are malformed; store
-  // errors as in store/database.h.
+  //
+  // The head key: read from `keys` (kConsentHeadKeyName); created (32 bytes from `drbg`, through
+  // GetOrCreateSecret, so concurrent first opens agree on one key) only while the history is
+  // empty and has no head, or to anchor a history the upgrade to step 2 marked as pending (and
+  // only if this key store never anchored before, kConsentAnchoredFlagName). Anchoring verifies
+  // the whole chain first and writes the head of its last entry in one transaction.
+  //
+  // Ownership: keeps non-owning references to `db` and `clock`, which must outlive the ledger,
+  // and shares `policy` (must not be null); `keys` and `drbg` are used during Open only (the key
+  // is copied, and wiped when the ledger is destroyed). The caller owns the ledger. Other ledgers
+  // on other connections (threads, processes) may write the same tables; nothing else may.
+  // Errors: kInvalidArgument for a null policy; kDataLoss when stored rows are malformed, when the
+  // history (or its head) exists but the head key is missing, wrong-sized or all zeros, when an
+  // anchor-pending marker appears after this key store already anchored, or when the chain to be
+  // anchored does not verify; key-store and store errors as they come.
   static StatusOr<std::unique_ptr<ConsentLedger>> Open(store::Database& db,
                                                        std::shared_ptr<const policy::Policy> policy,
-                                                       platform::Clock& clock);
+                                                       platform::Clock& clock,
+                                                       platform::KeyStore& keys,
+                                                       crypto::Drbg& drbg);
   ConsentLedger(const ConsentLedger&) = delete;
   ConsentLedger& operator=(const ConsentLedger&) = delete;
   // Frees every snapshot ever published: no thread may use a snapshot reference afterwards.
@@ -107,10 +140,16 @@ class ConsentLedger {
 
   // Records a decision under the current policy. Each call is one critical transaction and one
   // history entry, then a new snapshot, then the listeners. Thread-safe (writers are serialised).
+  // Inside the transaction the chain's last entry and the head are re-read and checked (MAC, seq,
+  // hash), and the stored decisions re-loaded, so the new snapshot is what the database holds
+  // after the commit, including changes other connections made. When another connection keeps
+  // the database busy past its busy timeout, the write is retried up to kMaxWriteAttempts times
+  // with a growing pause (10, 20, 40, 80 ms) before kUnavailable is returned.
   // Errors: kNotFound when the policy has no such purpose / channel / category;
   // kFailedPrecondition for refusing a non-refusable purpose or declining a non-optional
-  // category; kInvalidArgument for an out-of-range enum value; store errors (then nothing
-  // changed: neither the database nor the published snapshot).
+  // category; kInvalidArgument for an out-of-range enum value; kDataLoss when the head is
+  // missing, stale or fails its MAC (a write never re-anchors such a chain); store errors (then
+  // nothing changed: neither the database nor the published snapshot).
   Status SetPurpose(std::string_view purpose_id, ConsentState state, DecisionSource source);
   Status SetChannel(std::string_view channel_id, ConsentState state, DecisionSource source);
   Status SetCategoryProvided(std::string_view category_id, bool provided, DecisionSource source);
@@ -130,8 +169,10 @@ class ConsentLedger {
   void AddListener(ConsentListener* listener);
   void RemoveListener(ConsentListener* listener);
 
-  // Recomputes the whole hash chain and checks that consent_state agrees with the last history
-  // entry of every subject. kDataLoss naming the first bad entry (seq) or subject. Thread-safe.
+  // Recomputes the whole hash chain, checks that consent_state agrees with the last history entry
+  // of every subject, and checks the keyed head: its MAC, and that it names the last entry (seq
+  // and hash); a missing head while entries exist, or a head over an empty history, is data
+  // loss. kDataLoss naming the first bad entry (seq), subject or the head. Thread-safe.
   Status Verify();
   // The history in seq order; only `subject`'s entries when it is not empty. Thread-safe.
   StatusOr<std::vector<HistoryEntry>> History(std::string_view subject = {});
@@ -143,23 +184,43 @@ class ConsentLedger {
   // bytes per change). Thread-safe.
   size_t retained_snapshots() const;
 
+  // How many times a write tries when the database stays busy.
+  static constexpr int kMaxWriteAttempts = 5;
+
  private:
   struct Change;
+  struct Plan;
+  struct ChainEnd;
+  // Decides, inside the write transaction, what to write: `builder` holds the stored decisions
+  // (just re-loaded) under the policy being committed, `stored` every stored subject key.
+  using Planner = std::function<Status(SnapshotBuilder& builder,
+                                       const std::vector<std::string>& stored, Plan& plan)>;
   ConsentLedger(store::Database& db, platform::Clock& clock);
 
   // Reads consent_state rows for subjects that `builder`'s policy has; `subjects` (optional)
   // receives every stored subject key.
   Status LoadRowsLocked(SnapshotBuilder& builder, std::vector<std::string>* subjects);
-  Status LoadChainTailLocked();
+  // Reads (or creates) the head key and anchors a history the upgrade marked as pending.
+  Status OpenHeadLocked(platform::KeyStore& keys, crypto::Drbg& drbg);
+  Status AnchorPendingLocked();
+  // The last history entry (seq 0 and the zero hash for an empty history).
+  StatusOr<ChainEnd> ReadChainEndLocked();
+  // kDataLoss unless the head exists exactly when `end` is an entry, names it, and its MAC holds.
+  Status CheckHeadLocked(const ChainEnd& end);
+  // Recomputes the chain and the current-state cross-check; returns the chain's end.
+  StatusOr<ChainEnd> VerifyRowsLocked();
+  StatusOr<std::shared_ptr<const policy::Policy>> ReadRecordedPolicyLocked();
   // Computes the re-opened purposes for a policy change into `changes` and `builder` (a builder
   // over the new policy holding the stored decisions).
   void PlanPolicyUpdate(const policy::PolicyDiff& diff, const std::vector<std::string>& stored,
                         SnapshotBuilder& builder, std::vector<Change>& changes);
-  // Writes `changes` (and, when `record_policy`, the policy) in one critical transaction; on
-  // success publishes builder's snapshot and returns it.
-  StatusOr<const ConsentSnapshot*> CommitLocked(const std::vector<Change>& changes,
-                                                const policy::Policy& policy,
-                                                bool record_policy, SnapshotBuilder builder);
+  // One critical transaction under `policy`: re-reads the head and the stored decisions, lets
+  // `planner` decide, writes its changes (history, state, head) and, when it says so, the policy.
+  // Retries on kUnavailable. On success publishes the new snapshot and returns it.
+  StatusOr<const ConsentSnapshot*> CommitLocked(std::shared_ptr<const policy::Policy> policy,
+                                                const Planner& planner);
+  StatusOr<std::unique_ptr<const ConsentSnapshot>> TryCommitLocked(
+      const std::shared_ptr<const policy::Policy>& policy, const Planner& planner);
   Status SetLocked(Change change, std::unique_lock<std::mutex>& lock);
   void Publish(std::unique_ptr<const ConsentSnapshot> snapshot);
   void Notify(const ConsentSnapshot* snapshot);
@@ -167,11 +228,10 @@ class ConsentLedger {
 
   store::Database& db_;
   platform::Clock& clock_;
+  crypto::SecretBytes head_key_;  // set once by Open
 
-  // Guards the database, the chain tail, published_ and generation_.
+  // Guards the database, published_ and generation_.
   mutable std::mutex write_mu_;
-  int64_t last_seq_ = 0;
-  Hash last_hash_{};
   uint64_t generation_ = 0;
   std::vector<std::unique_ptr<const ConsentSnapshot>> published_;
   std::atomic<const ConsentSnapshot*> current_{nullptr};

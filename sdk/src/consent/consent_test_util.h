@@ -8,6 +8,8 @@
 #include <string>
 
 #include "consent/consent_ledger.h"
+#include "crypto/crypto_test_util.h"
+#include "emulator/memory_key_store.h"
 #include "emulator/virtual_clock.h"
 #include "policy/policy.h"
 #include "store/database.h"
@@ -26,7 +28,8 @@ inline std::shared_ptr<const policy::Policy> ShippedPolicy() {
   return policy.ok() ? *policy : nullptr;
 }
 
-// Owns a temporary database file, the Database and the ledger over it.
+// Owns a temporary database file, a key store (which, like the file, survives Reopen), the
+// Database and the ledger over it.
 class LedgerHarness {
  public:
   explicit LedgerHarness(std::shared_ptr<const policy::Policy> policy = ShippedPolicy())
@@ -44,7 +47,7 @@ class LedgerHarness {
     auto db = store::Database::Open(path(), options);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = *std::move(db);
-    auto ledger = ConsentLedger::Open(*db_, policy_, clock_);
+    auto ledger = ConsentLedger::Open(*db_, policy_, clock_, keys_, crypto::testing::TestDrbg());
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     ledger_ = *std::move(ledger);
   }
@@ -57,12 +60,14 @@ class LedgerHarness {
   ConsentLedger& ledger() { return *ledger_; }
   store::Database& db() { return *db_; }
   platform::VirtualClock& clock() { return clock_; }
+  platform::MemoryKeyStore& keys() { return keys_; }
   const std::shared_ptr<const policy::Policy>& policy() const { return policy_; }
   const ConsentSnapshot& snapshot() { return ledger_->snapshot(); }
 
  private:
   tacet::testing::TempDir dir_;
   platform::VirtualClock clock_;
+  platform::MemoryKeyStore keys_;
   std::shared_ptr<const policy::Policy> policy_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<ConsentLedger> ledger_;

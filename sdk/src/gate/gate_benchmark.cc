@@ -3,10 +3,15 @@
 // the OS permission and the mute switch before handing the frame over.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "consent/consent_ledger.h"
+#include "crypto/crypto_test_util.h"
+#include "posix/file_key_store.h"
 #include "emulator/virtual_clock.h"
 #include "gate/voice_gate.h"
 #include "policy/policy.h"
@@ -45,7 +50,17 @@ void BM_VoiceGateFrame(benchmark::State& state) {
   auto policy = policy::Policy::LoadEmbedded();
   if (!ledger_db.ok() || !log_db.ok() || !policy.ok()) return state.SkipWithError("setup");
   platform::VirtualClock clock;
-  auto ledger = consent::ConsentLedger::Open(**ledger_db, *policy, clock);
+  // The ledger's head key lives in a key store; a scratch one, removed at the end.
+  std::string dir = std::filesystem::temp_directory_path() / "tacet-gate-bench-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) return state.SkipWithError("mkdtemp");
+  auto keys = platform::FileKeyStore::Open(dir + "/keys");
+  StatusOr<std::unique_ptr<consent::ConsentLedger>> ledger = keys.status();
+  if (keys.ok()) {
+    ledger = consent::ConsentLedger::Open(**ledger_db, *policy, clock, **keys,
+                                          crypto::testing::TestDrbg());
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   auto log = AccessLog::Open(**log_db);
   if (!ledger.ok() || !log.ok()) return state.SkipWithError("open");
   using consent::ConsentState;

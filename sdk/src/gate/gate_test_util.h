@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "consent/consent_ledger.h"
+#include "crypto/drbg.h"
 #include "emulator/emulated_device.h"
 #include "gate/access_log.h"
 #include "gate/location_gate.h"
@@ -53,6 +54,9 @@ class GateHarness {
     auto policy = policy::Policy::LoadEmbedded();
     EXPECT_OK(policy.status());
     policy_ = *policy;
+    auto drbg = crypto::Drbg::Create(device_.entropy(), "gate test");
+    EXPECT_OK(drbg.status());
+    drbg_ = *std::move(drbg);
     Open();
   }
   ~GateHarness() { Close(); }
@@ -73,7 +77,8 @@ class GateHarness {
     auto log_db = store::Database::Open(path(), options);
     ASSERT_OK(log_db.status());
     log_db_ = *std::move(log_db);
-    auto ledger = consent::ConsentLedger::Open(*ledger_db_, policy_, device_.clock());
+    auto ledger = consent::ConsentLedger::Open(*ledger_db_, policy_, device_.clock(),
+                                               device_.key_store(), *drbg_);
     ASSERT_OK(ledger.status());
     ledger_ = *std::move(ledger);
     auto log = AccessLog::Open(*log_db_);
@@ -139,6 +144,7 @@ class GateHarness {
  private:
   tacet::testing::TempDir dir_;
   platform::EmulatedDevice device_;
+  std::unique_ptr<crypto::Drbg> drbg_;
   std::shared_ptr<const policy::Policy> policy_;
   bool register_permission_listener_ = true;
   std::unique_ptr<store::Database> ledger_db_, log_db_;

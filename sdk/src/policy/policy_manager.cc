@@ -21,6 +21,14 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0;
 }
 
+// The highest version accepted before, or 0 without a key store.
+StatusOr<uint64_t> ReadFloor(platform::KeyStore* keys) {
+  if (keys == nullptr) return uint64_t{0};
+  StatusOr<uint64_t> floor = platform::ReadCounter(*keys, kPolicyVersionFloorName);
+  if (!floor.ok()) return floor.status().WithContext("policy version floor");
+  return floor;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<PolicyManager>> PolicyManager::Create(PolicyManagerOptions options) {
@@ -30,8 +38,22 @@ StatusOr<std::unique_ptr<PolicyManager>> PolicyManager::Create(PolicyManagerOpti
         "the policy update key must be a 65-byte uncompressed P-256 point, got " +
         std::to_string(options.update_public_key.size()) + " bytes");
   }
+  if (options.keys != nullptr && options.state_path.empty()) {
+    return InvalidArgumentError(
+        "a policy manager with a key store (version floor) needs a state_path: an update kept "
+        "only in memory would be refused as a rollback at the next start");
+  }
   TACET_ASSIGN_OR_RETURN(std::shared_ptr<const Policy> active, Policy::LoadEmbedded());
+  TACET_ASSIGN_OR_RETURN(const uint64_t floor, ReadFloor(options.keys));
   PolicyState persisted;
+  if (!options.state_path.empty() && !FileExists(options.state_path) &&
+      active->version() < floor) {
+    return DataLossError("policy state '" + options.state_path + "' is missing, but version " +
+                         std::to_string(floor) +
+                         " was accepted before and the embedded policy is only version " +
+                         std::to_string(active->version()) +
+                         ": refusing to roll back (restore the newest signed update)");
+  }
   if (!options.state_path.empty() && FileExists(options.state_path)) {
     const std::string& path = options.state_path;
     TACET_ASSIGN_OR_RETURN(Bytes bytes, ReadPolicyFile(path, kMaxPolicyBytes + 512));
@@ -44,6 +66,12 @@ StatusOr<std::unique_ptr<PolicyManager>> PolicyManager::Create(PolicyManagerOpti
     StatusOr<std::shared_ptr<const Policy>> stored = Policy::Load(state->policy);
     if (!stored.ok()) {
       return DataLossError("policy state '" + path + "': " + stored.status().message());
+    }
+    if ((*stored)->version() < floor) {
+      return DataLossError("policy state '" + path + "' holds version " +
+                           std::to_string((*stored)->version()) + ", but version " +
+                           std::to_string(floor) +
+                           " was accepted before: the file was replaced by an older signed policy");
     }
     // An app update may ship an embedded policy newer than the last signed update.
     if ((*stored)->version() > active->version()) active = *stored;
@@ -80,6 +108,12 @@ StatusOr<PolicyDiff> PolicyManager::ApplySignedUpdate(ByteView policy_bytes,
                            " is not newer than active version " +
                            std::to_string(current->version()));
   }
+  TACET_ASSIGN_OR_RETURN(const uint64_t floor, ReadFloor(options_.keys));
+  if (next->version() <= floor) {
+    return OutOfRangeError("downgrade: version " + std::to_string(next->version()) +
+                           " is not newer than version " + std::to_string(floor) +
+                           " accepted before on this device");
+  }
   PolicyDiff diff = DiffPolicies(*current, *next);
 
   PolicyState state;
@@ -87,6 +121,12 @@ StatusOr<PolicyDiff> PolicyManager::ApplySignedUpdate(ByteView policy_bytes,
   state.signature = signature_der.ToBytes();
   state.notice_required = notice_required() || diff.controller_changed;
   TACET_RETURN_IF_ERROR(Persist(state));
+  if (options_.keys != nullptr) {
+    // After the file: a floor above the file's version would make the next Create refuse it.
+    Status advanced = platform::AdvanceCounter(*options_.keys, kPolicyVersionFloorName,
+                                               next->version());
+    if (!advanced.ok()) return advanced.WithContext("advancing the policy version floor");
+  }
 
   // Raise the notice before the new controller's policy becomes visible, so no reader sees the
   // new policy without it.

@@ -4,14 +4,27 @@
 //   PolicyManagerOptions options;
 //   options.update_public_key = pinned_key;         // 65-byte SEC 1 P-256 point
 //   options.state_path = data_dir + "/policy.state";
+//   options.keys = &key_store;                      // keeps the version floor (rollback guard)
 //   TACET_ASSIGN_OR_RETURN(auto manager, PolicyManager::Create(std::move(options)));
-//   manager->AddPolicyChangedListener([&](const PolicyDiff& d) { ledger.OnPolicyChanged(d); });
+//   manager->AddPolicyChangedListener([&](const PolicyDiff& diff) {
+//     // The consent ledger re-asks what the update widened. A failure here is repaired by the
+//     // ledger's next Open, which applies a policy it has not reconciled yet.
+//     Status s = ledger->ApplyPolicyUpdate(manager->active(), diff);
+//     if (!s.ok()) logger.Warn(s.ToString());
+//   });
 //   TACET_ASSIGN_OR_RETURN(PolicyDiff diff, manager->ApplySignedUpdate(bytes, signature));
 //
 // An update is applied only if, in this order: its size is within kMaxPolicyBytes, the signature
 // (ECDSA P-256 / SHA-256 over the exact bytes) verifies against the pinned key, the bytes are a
-// valid policy, its version is newer than the active one, and the new state was persisted. On any
-// failure the active policy is untouched.
+// valid policy, its version is newer than the active one and than the version floor, the new
+// state was persisted and the floor advanced to it. On any failure the active policy is untouched.
+//
+// Rollback. The state file lives with the app's files, which an attacker (or a careless backup
+// restore) may replace with an older signed policy: its signature still verifies. With
+// options.keys set, the highest version ever accepted is also kept in the key store, as the
+// monotonic counter kPolicyVersionFloorName (platform::AdvanceCounter), out of reach of whoever can
+// only write the app's files; Create refuses a state file below it, and a missing state file when
+// the embedded policy is below it (docs/policy.md, "Signed updates and rollback").
 #ifndef TACET_POLICY_POLICY_MANAGER_H_
 #define TACET_POLICY_POLICY_MANAGER_H_
 
@@ -27,8 +40,13 @@
 #include "policy/diff.h"
 #include "policy/policy.h"
 #include "policy/policy_state.h"
+#include "tacet/platform/key_store.h"
 
 namespace tacet::policy {
+
+// The key-store counter holding the highest policy version ever accepted (slots "<name>_a" and
+// "<name>_b", see platform::ReadCounter).
+inline constexpr char kPolicyVersionFloorName[] = "policy_version_floor";
 
 struct PolicyManagerOptions {
   // The backend's policy-signing key, pinned in the app: the 65-byte SEC 1 uncompressed P-256
@@ -37,6 +55,11 @@ struct PolicyManagerOptions {
   // Where the last signed update and the notice state persist; empty keeps them in memory only.
   // The directory must exist.
   std::string state_path;
+  // Optional, non-owning: the device key store, which must outlive the manager. When set, the
+  // highest version accepted is kept there (kPolicyVersionFloorName) and guards against rolling
+  // the state file back; requires a state_path. When null, nothing guards against a state file
+  // replaced by an older signed one whose version is above the embedded policy's.
+  platform::KeyStore* keys = nullptr;
 };
 
 class PolicyManager {
@@ -48,8 +71,15 @@ class PolicyManager {
 
   // Starts with the embedded policy, or with the persisted signed update if state_path holds one
   // with a newer version (its signature and contents are checked again). Errors: kInvalidArgument
-  // for a malformed key; kDataLoss when the state file is corrupt or its signature does not verify
-  // (the caller decides whether to delete it); kInternal if the embedded policy is invalid.
+  // for a malformed key, or keys without a state_path; kDataLoss when the state file is corrupt or
+  // its signature does not verify (the caller decides whether to delete it); kInternal if the
+  // embedded policy is invalid. With options.keys: kDataLoss naming both versions when the state
+  // file holds a version below the floor (an older signed policy put in its place), or when the
+  // state file is missing and the embedded policy is below the floor (a deleted state file is a
+  // rollback to the embedded policy too). The caller recovers by putting back the newest signed
+  // update (EncodePolicyState + WriteFileAtomically at state_path, e.g. fetched again from the
+  // backend) or by shipping an app whose embedded policy is at least the floor; never by
+  // starting on the older policy. Key-store errors as they come.
   static StatusOr<std::unique_ptr<PolicyManager>> Create(PolicyManagerOptions options);
 
   PolicyManager(const PolicyManager&) = delete;
@@ -62,8 +92,12 @@ class PolicyManager {
   // Verifies and applies an update; returns what changed (also given to every listener). Errors:
   // kResourceExhausted (too large), kDataLoss (signature does not verify: tampered, or signed by
   // another key), kInvalidArgument (not a valid policy; every problem listed), kOutOfRange
-  // ("downgrade: version 3 is not newer than active version 4"), kUnavailable (state could not be
-  // persisted). Copies what it keeps. Thread-safe; updates are serialised.
+  // ("downgrade: version 3 is not newer than active version 4", or not above the key store's
+  // floor, which another manager on the device may have raised), kUnavailable (state could not be
+  // persisted). With options.keys the floor is advanced after the state file was written; if that
+  // fails the key store's error is returned and the policy is not activated, although the state
+  // file already holds the update (Create would start from it; applying the same update again
+  // completes it). Copies what it keeps. Thread-safe; updates are serialised.
   StatusOr<PolicyDiff> ApplySignedUpdate(ByteView policy_bytes, ByteView signature_der);
 
   // True after an update changed the controller, until AcknowledgeControllerNotice(). While true,

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,11 +13,13 @@
 #include "crypto/ecdsa.h"
 #include "policy/embedded_policy.h"
 #include "policy/policy_test_util.h"
+#include "posix/file_key_store.h"
 #include "testing/test_util.h"
 
 namespace tacet::policy {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -350,6 +353,114 @@ TEST_F(PolicyManagerTest, PersistFailureKeepsTheOldPolicy) {
               StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(manager->active()->version(), 1u);
   EXPECT_FALSE(called);
+}
+
+// ---- the version floor in the key store (issue 8, item 10) ----
+
+class PolicyRollbackTest : public PolicyManagerTest {
+ protected:
+  void SetUp() override {
+    PolicyManagerTest::SetUp();
+    ASSERT_OK_AND_ASSIGN(keys_, platform::FileKeyStore::Open(dir_.File("keys")));
+  }
+  PolicyManagerOptions Guarded(const std::string& state_path) const {
+    PolicyManagerOptions options = Options(state_path);
+    options.keys = keys_.get();
+    return options;
+  }
+  std::unique_ptr<PolicyManager> NewGuarded(const std::string& state_path) {
+    auto manager = PolicyManager::Create(Guarded(state_path));
+    EXPECT_OK(manager);
+    return manager.ok() ? std::move(manager).value() : nullptr;
+  }
+  uint64_t Floor() {
+    auto floor = platform::ReadCounter(*keys_, kPolicyVersionFloorName);
+    EXPECT_OK(floor);
+    return floor.ok() ? *floor : 0;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<platform::FileKeyStore> keys_;
+};
+
+TEST_F(PolicyRollbackTest, AStateFileReplacedByAnOlderSignedPolicyIsRefused) {
+  const std::string state = dir_.File("policy.state");
+  auto manager = NewGuarded(state);
+  ASSERT_NE(manager, nullptr);
+  const SignedPolicy v2 = Sign(*Version(2));
+  ASSERT_OK(manager->ApplySignedUpdate(v2.bytes, v2.signature));
+  const Bytes v2_state = tacet::testing::ReadFileOrDie(state);
+  const SignedPolicy v3 = Sign(*Version(3));
+  ASSERT_OK(manager->ApplySignedUpdate(v3.bytes, v3.signature));
+  EXPECT_EQ(Floor(), 3u);
+  manager.reset();
+
+  // The attacker puts the saved v2 state back: its signature verifies, its version is above the
+  // embedded v1. Without the floor it is what the app would run under.
+  tacet::testing::WriteFileOrDie(state, v2_state);
+  ASSERT_OK_AND_ASSIGN(auto unguarded, PolicyManager::Create(Options(state)));
+  EXPECT_EQ(unguarded->active()->version(), 2u);
+  EXPECT_THAT(PolicyManager::Create(Guarded(state)),
+              StatusIs(StatusCode::kDataLoss,
+                       AllOf(HasSubstr("holds version 2"), HasSubstr("version 3 was accepted"))));
+  // The file is left as it was found (evidence, and the caller's to replace).
+  EXPECT_EQ(tacet::testing::ReadFileOrDie(state), v2_state);
+}
+
+TEST_F(PolicyRollbackTest, ADeletedStateFileIsARollbackToo) {
+  const std::string state = dir_.File("policy.state");
+  {
+    auto manager = NewGuarded(state);
+    ASSERT_NE(manager, nullptr);
+    const SignedPolicy v3 = Sign(*Version(3));
+    ASSERT_OK(manager->ApplySignedUpdate(v3.bytes, v3.signature));
+  }
+  ASSERT_EQ(::unlink(state.c_str()), 0);
+  EXPECT_THAT(PolicyManager::Create(Guarded(state)),
+              StatusIs(StatusCode::kDataLoss,
+                       AllOf(HasSubstr("is missing"), HasSubstr("version 3 was accepted"),
+                             HasSubstr("embedded policy is only version 1"))));
+}
+
+TEST_F(PolicyRollbackTest, AFreshDeviceStartsWithTheEmbeddedPolicy) {
+  auto manager = NewGuarded(dir_.File("policy.state"));
+  ASSERT_NE(manager, nullptr);
+  EXPECT_EQ(manager->active()->version(), 1u);
+  EXPECT_EQ(Floor(), 0u);
+}
+
+TEST_F(PolicyRollbackTest, UpdatesAtOrBelowTheFloorAreRefused) {
+  // Two managers on one device (say, two processes) with one key store: the one that is behind
+  // must not accept what the other already moved past.
+  auto ahead = NewGuarded(dir_.File("a.state"));
+  auto behind = NewGuarded(dir_.File("b.state"));
+  ASSERT_NE(ahead, nullptr);
+  ASSERT_NE(behind, nullptr);
+  const SignedPolicy v5 = Sign(*Version(5));
+  ASSERT_OK(ahead->ApplySignedUpdate(v5.bytes, v5.signature));
+  const SignedPolicy v4 = Sign(*Version(4));
+  EXPECT_THAT(behind->ApplySignedUpdate(v4.bytes, v4.signature),
+              StatusIs(StatusCode::kOutOfRange, HasSubstr("version 5 accepted before")));
+  EXPECT_THAT(behind->ApplySignedUpdate(v5.bytes, v5.signature),
+              StatusIs(StatusCode::kOutOfRange, HasSubstr("version 5 accepted before")));
+  EXPECT_EQ(behind->active()->version(), 1u);
+  const SignedPolicy v6 = Sign(*Version(6));
+  ASSERT_OK(behind->ApplySignedUpdate(v6.bytes, v6.signature));
+  EXPECT_EQ(Floor(), 6u);
+}
+
+TEST_F(PolicyRollbackTest, TheFloorMovesOnlyAfterTheStateWasPersisted) {
+  auto manager = NewGuarded("/nonexistent-dir/policy.state");
+  ASSERT_NE(manager, nullptr);
+  const SignedPolicy v2 = Sign(*Version(2));
+  EXPECT_THAT(manager->ApplySignedUpdate(v2.bytes, v2.signature),
+              StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(Floor(), 0u);
+}
+
+TEST_F(PolicyRollbackTest, AKeyStoreNeedsAStatePath) {
+  EXPECT_THAT(PolicyManager::Create(Guarded("")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("needs a state_path")));
 }
 
 TEST_F(PolicyManagerTest, ReadersSeeWholePoliciesDuringUpdates) {

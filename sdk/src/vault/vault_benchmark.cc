@@ -76,7 +76,7 @@ class BenchVault {
     store::OpenOptions options;
     options.schema = &agent::DeviceSchema();
     TACET_ASSIGN_OR_RETURN(db_, store::Database::Open(dir_ + "/device.db", options));
-    TACET_ASSIGN_OR_RETURN(ledger_, consent::ConsentLedger::Open(*db_, policy, clock_));
+    TACET_ASSIGN_OR_RETURN(ledger_, consent::ConsentLedger::Open(*db_, policy, clock_, *keys_, *drbg_));
     view_ = std::make_unique<LedgerConsentView>(*ledger_);
     TACET_ASSIGN_OR_RETURN(audit_, audit::AuditLog::Open(*db_, clock_, *keys_, *drbg_));
     VaultDeps deps;

@@ -61,7 +61,8 @@ class VaultConnection {
     std::unique_ptr<VaultConnection> c(new VaultConnection());
     TACET_ASSIGN_OR_RETURN(c->drbg_, crypto::Drbg::Create(entropy, "vault connection"));
     TACET_ASSIGN_OR_RETURN(c->db_, store::Database::Open(path, {.schema = &VaultTestSchema()}));
-    TACET_ASSIGN_OR_RETURN(c->ledger_, consent::ConsentLedger::Open(*c->db_, policy, clock));
+    TACET_ASSIGN_OR_RETURN(c->ledger_,
+                           consent::ConsentLedger::Open(*c->db_, policy, clock, keys, *c->drbg_));
     c->view_ = std::make_unique<LedgerConsentView>(*c->ledger_);
     TACET_ASSIGN_OR_RETURN(c->audit_, audit::AuditLog::Open(*c->db_, clock, keys, *c->drbg_));
     VaultDeps deps;
@@ -122,7 +123,8 @@ class VaultHarness {
     auto db = store::Database::Open(path(), {.schema = &VaultTestSchema()});
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
-    auto ledger = consent::ConsentLedger::Open(*db_, policy_, device_.clock());
+    auto ledger = consent::ConsentLedger::Open(*db_, policy_, device_.clock(),
+                                               device_.key_store(), *drbg_);
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     ledger_ = std::move(ledger).value();
     view_ = std::make_unique<LedgerConsentView>(*ledger_);
