@@ -398,6 +398,11 @@ Status Vault::FinishErasures(const std::string* category) {
   TACET_ASSIGN_OR_RETURN(auto clear, deps_.db->Prepare("DELETE FROM vault_erasure_intents WHERE "
                                                        "category = ?1"));
   for (const std::string& c : pending) {
+    // An erasure deletes the category's rows in the transaction that writes its intent, so an
+    // intent beside rows was not written by an erasure (someone edited the database): the key
+    // stays, the intent stays, and Verify reports it. Nothing is destroyed on its say-so.
+    TACET_ASSIGN_OR_RETURN(int64_t held, RowsOfCategory(c, /*except_id=*/0));
+    if (held > 0) continue;
     // Crypto-shredding: without its data key, no leftover copy of the ciphertext can be read.
     TACET_RETURN_IF_ERROR(keys_->Destroy(c));
     TACET_RETURN_IF_ERROR(clear.Bind(1, c));
@@ -468,6 +473,18 @@ Status Vault::CheckConsent(const Target& t) const {
 }
 
 
+StatusOr<int64_t> Vault::RowsOfCategory(std::string_view category, int64_t except_id) {
+  TACET_ASSIGN_OR_RETURN(auto q, deps_.db->Prepare(
+                                     "SELECT (SELECT count(*) FROM vault_records WHERE category = "
+                                     "?1 AND id != ?2) + (SELECT count(*) FROM vault_history h "
+                                     "JOIN vault_records r ON r.id = h.record_id WHERE "
+                                     "r.category = ?1 AND r.id != ?2)"));
+  TACET_RETURN_IF_ERROR(q.Bind(1, category));
+  TACET_RETURN_IF_ERROR(q.Bind(2, except_id));
+  TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? q.ColumnInt64(0) : 0;
+}
+
 StatusOr<crypto::Aead*> Vault::DataKeyForWrite(std::string_view category, int64_t id) {
   // An erasure of this category whose process died before destroying the key: finish it first
   // (inside this write transaction, which no other erasure can interleave with), so the new value
@@ -475,6 +492,13 @@ StatusOr<crypto::Aead*> Vault::DataKeyForWrite(std::string_view category, int64_
   TACET_ASSIGN_OR_RETURN(bool pending, Exists(*deps_.db, "SELECT 1 FROM vault_erasure_intents "
                                                          "WHERE category = ?1", category));
   if (pending) {
+    TACET_ASSIGN_OR_RETURN(int64_t held, RowsOfCategory(category, id));
+    if (held > 0) {
+      return DataLossError("vault: an erasure intent names category '" + std::string(category) +
+                           "', which still holds " + std::to_string(held) +
+                           " records: no erasure wrote it; the data key is kept and nothing "
+                           "was written");
+    }
     TACET_RETURN_IF_ERROR(keys_->Destroy(category));
     TACET_ASSIGN_OR_RETURN(auto clear, deps_.db->Prepare("DELETE FROM vault_erasure_intents "
                                                          "WHERE category = ?1"));
@@ -1199,6 +1223,22 @@ Status Vault::Verify() {
   TACET_RETURN_IF_ERROR(deps_.audit->Verify());
   ReadSnapshot snapshot(*deps_.db);
   TACET_RETURN_IF_ERROR(snapshot.Begin());
+  {
+    // An erasure intent beside rows of its category was not written by an erasure.
+    TACET_ASSIGN_OR_RETURN(auto intents,
+                           deps_.db->Prepare("SELECT category FROM vault_erasure_intents"));
+    while (true) {
+      TACET_ASSIGN_OR_RETURN(bool more, intents.Step());
+      if (!more) break;
+      const std::string category = intents.ColumnText(0);
+      TACET_ASSIGN_OR_RETURN(int64_t held, RowsOfCategory(category, 0));
+      if (held > 0) {
+        return DataLossError("vault: an erasure intent names category '" + category +
+                             "', which still holds " + std::to_string(held) +
+                             " records: it was not written by an erasure");
+      }
+    }
+  }
   TACET_ASSIGN_OR_RETURN(Head head, LoadHead());
   TACET_ASSIGN_OR_RETURN(AuditedVersions audited, ReadAudit(*deps_.audit));
 

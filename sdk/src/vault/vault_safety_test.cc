@@ -157,6 +157,25 @@ TEST_F(VaultSafetyTest, CrashBetweenErasureCommitAndKeyDestructionIsFinishedAtOp
   EXPECT_OK(vault().Verify());
 }
 
+// Someone who can write the database inserts erasure intents for categories that hold data. An
+// erasure deletes the rows in the transaction that writes its intent, so such an intent is not
+// an erasure's: no key is destroyed on its say-so (found by review: every open used to shred).
+TEST_F(VaultSafetyTest, ForgedErasureIntentBesideRowsDestroysNoKey) {
+  ASSERT_OK_AND_ASSIGN(int64_t name, vault().Set("name", "full_name", "Ada", ChangeSource::kUser));
+  ASSERT_OK(vault().Add("usage", "search_queries", "q1", ChangeSource::kApp).status());
+  ASSERT_OK(db().Exec("INSERT INTO vault_erasure_intents (category) VALUES ('name'), ('usage')"));
+  h_.Reopen();
+  ASSERT_OK(h_.device().key_store().Get("vault_dek_name").status());
+  ASSERT_OK(h_.device().key_store().Get("vault_dek_usage").status());
+  ASSERT_OK_AND_ASSIGN(Record r, vault().Get(name));
+  EXPECT_EQ(r.value, "Ada");
+  // A write to such a category is refused rather than shredding the key under its rows.
+  EXPECT_THAT(vault().Add("usage", "search_queries", "q2", ChangeSource::kApp),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("no erasure wrote it")));
+  ASSERT_OK(h_.device().key_store().Get("vault_dek_usage").status());
+  EXPECT_THAT(vault().Verify(), StatusIs(StatusCode::kDataLoss, HasSubstr("erasure intent")));
+}
+
 // A connection opened before the crash does not reopen: its next write to the category finishes
 // the erasure first, so the new value is sealed under a new key, never the one to be destroyed.
 TEST_F(VaultSafetyTest, PendingErasureIsFinishedByTheNextWriteOfItsCategory) {
