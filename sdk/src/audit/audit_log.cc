@@ -202,9 +202,13 @@ Status AuditLog::AppendInTransaction(store::Transaction& /*txn*/, AuditKind kind
     }
   }
   // Continue only from an anchored tail: a missing or stale head is reported, never re-made (a
-  // new head over a cut chain would make the cut verify).
-  TACET_RETURN_IF_ERROR(CheckAnchor(db_, key_.view(), prev_seq, prev_hash)
-                            .WithContext("audit: refusing to append"));
+  // new head over a cut chain would make the cut verify). Destruction is the exception: an
+  // erasure or a retention purge must not be blocked by someone who deleted the head (the data
+  // they were to destroy would be kept), so their entry is chained on and the head left as it
+  // is, still stale, for Verify to keep reporting.
+  const Status anchored = CheckAnchor(db_, key_.view(), prev_seq, prev_hash);
+  const bool destroys = kind == AuditKind::kErasure || kind == AuditKind::kRetentionPurge;
+  if (!anchored.ok() && !destroys) return anchored.WithContext("audit: refusing to append");
   const int64_t seq = prev_seq + 1;
   const int64_t now = clock_.NowUnixMillis();
   const std::array<uint8_t, 32> hash = ChainHash(prev_hash, seq, now, kind, subject, detail);
@@ -219,6 +223,7 @@ Status AuditLog::AppendInTransaction(store::Transaction& /*txn*/, AuditKind kind
   TACET_RETURN_IF_ERROR(insert.Bind(5, detail));
   TACET_RETURN_IF_ERROR(insert.BindBlob(6, hash));
   TACET_RETURN_IF_ERROR(insert.Step().status());
+  if (!anchored.ok()) return OkStatus();  // the head stays stale: never re-anchored here
 
   std::array<uint8_t, 32> mac = HeadMac(key_.view(), seq, hash);
   TACET_ASSIGN_OR_RETURN(auto head,

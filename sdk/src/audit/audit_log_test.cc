@@ -356,8 +356,8 @@ TEST_F(AuditLogTest, RefusedAppendRollsBackTheCallersChange) {
   Exec("DELETE FROM audit_entries WHERE seq = 3; DELETE FROM audit_head;");
   {
     ASSERT_OK_AND_ASSIGN(auto txn, store::Transaction::Begin(*db_, store::Durability::kCritical));
-    ASSERT_OK(db_->Exec("DELETE FROM kept"));  // the caller's erasure
-    ASSERT_THAT(log_->AppendInTransaction(txn, AuditKind::kErasure, "category test", "records=1"),
+    ASSERT_OK(db_->Exec("DELETE FROM kept"));  // the caller's correction
+    ASSERT_THAT(log_->AppendInTransaction(txn, AuditKind::kCorrection, "contact.email", "v1 -> v2"),
                 StatusIs(StatusCode::kDataLoss));
     // The caller returns the error without committing; the transaction rolls back.
   }
@@ -365,6 +365,28 @@ TEST_F(AuditLogTest, RefusedAppendRollsBackTheCallersChange) {
   ASSERT_OK_AND_ASSIGN(bool row, q.Step());
   ASSERT_TRUE(row);
   EXPECT_EQ(q.ColumnInt64(0), 1);
+}
+
+// Someone who can write the database deletes the head: that must not keep an erasure or a
+// retention purge from destroying what it must (found by review). Their entries are chained on,
+// the head is not re-made, and Verify keeps reporting the damage.
+TEST_F(AuditLogTest, ADeletedHeadDoesNotBlockErasureOrPurgeAndIsNeverRemade) {
+  AppendSome(3);
+  Exec("DELETE FROM audit_head;");
+  for (AuditKind kind : {AuditKind::kErasure, AuditKind::kRetentionPurge}) {
+    ASSERT_OK_AND_ASSIGN(auto txn, store::Transaction::Begin(*db_, store::Durability::kCritical));
+    ASSERT_OK(log_->AppendInTransaction(txn, kind, "category test", "records=1"));
+    ASSERT_OK(txn.Commit());
+  }
+  EXPECT_EQ(*log_->Count(), 5);
+  ASSERT_OK_AND_ASSIGN(auto head, db_->Prepare("SELECT count(*) FROM audit_head"));
+  ASSERT_OK_AND_ASSIGN(bool row, head.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(head.ColumnInt64(0), 0) << "the head was re-made";
+  EXPECT_THAT(log_->Verify(), StatusIs(StatusCode::kDataLoss, HasSubstr("anchor is missing")));
+  // Everything else is still refused.
+  EXPECT_THAT(log_->Append(AuditKind::kExport, "everything", "x"),
+              StatusIs(StatusCode::kDataLoss));
 }
 
 }  // namespace
