@@ -156,17 +156,50 @@ TEST_F(ConsentHeadTest, ADeletedHeadIsDataLossAndNeverReanchored) {
   // Neither a restart nor a write re-makes it.
   h_.Reopen();
   EXPECT_THAT(h_.ledger().Verify(), StatusIs(StatusCode::kDataLoss));
-  EXPECT_THAT(h_.ledger().SetChannel("push", kDenied, kUser), StatusIs(StatusCode::kDataLoss));
+  EXPECT_THAT(h_.ledger().integrity(), StatusIs(StatusCode::kDataLoss));
+  EXPECT_THAT(h_.ledger().SetChannel("push", kGranted, kUser), StatusIs(StatusCode::kDataLoss));
+  // A refusal is never refused (issue 8 item 6): it is chained on, the head stays missing.
+  EXPECT_OK(h_.ledger().SetChannel("push", kDenied, kUser));
   EXPECT_EQ(Count(h_.db(), "consent_head"), 0);
-  EXPECT_EQ(Count(h_.db(), "consent_history"), 4);
+  EXPECT_EQ(Count(h_.db(), "consent_history"), 5);
+  EXPECT_THAT(h_.ledger().Verify(), StatusIs(StatusCode::kDataLoss));
+}
+
+// Someone flips a stored "denied" to "granted" and deletes the head. The forged grant must not
+// be enforced: while the stored decisions do not hold together, the ledger publishes fail-closed
+// snapshots (found by review: the vault collected under the forged grant).
+TEST_F(ConsentHeadTest, AForgedGrantIsNotEnforcedAndTheUserCanStillDeny) {
+  ASSERT_OK(h_.ledger().SetPurpose("advertising", kDenied, kUser));
+  Tamper("UPDATE consent_state SET state = 1 WHERE subject = 'purpose:advertising'; "
+         "DELETE FROM consent_head");
+  h_.Reopen();
+  const ConsentSnapshot& s = h_.ledger().snapshot();
+  EXPECT_NE(s.purpose(s.PurposeIndex("advertising")), kGranted);
+  EXPECT_THAT(h_.ledger().integrity(), StatusIs(StatusCode::kDataLoss));
+  EXPECT_OK(h_.ledger().SetPurpose("advertising", kDenied, kUser));
+  const ConsentSnapshot& after = h_.ledger().snapshot();
+  EXPECT_EQ(after.purpose(after.PurposeIndex("advertising")), kDenied);
+}
+
+// Every consent table emptied: without a seq-0 head written when the device was new, this reset
+// every decision to the policy's defaults unnoticed (found by review).
+TEST_F(ConsentHeadTest, EmptyingEveryConsentTableIsDetected) {
+  Tamper("DELETE FROM consent_history; DELETE FROM consent_state; DELETE FROM consent_head");
+  h_.Reopen();
+  EXPECT_THAT(h_.ledger().Verify(),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("the keyed head is missing")));
+  EXPECT_THAT(h_.ledger().integrity(), StatusIs(StatusCode::kDataLoss));
 }
 
 TEST_F(ConsentHeadTest, AForgedUpgradeMarkerIsRefused) {
   // The head deleted and the "anchor pending" marker of the upgrade inserted by hand, so that the
   // next open would anchor whatever chain is there.
   Tamper("DELETE FROM consent_head; INSERT INTO consent_anchor_pending (id) VALUES (1)");
-  EXPECT_THAT(OpenWith(h_.keys()),
+  // The ledger opens (a user's "no" must stay recordable) but anchors nothing and trusts nothing.
+  ASSERT_OK_AND_ASSIGN(auto ledger, OpenWith(h_.keys()));
+  EXPECT_THAT(ledger->integrity(),
               StatusIs(StatusCode::kDataLoss, HasSubstr("anchored a consent history before")));
+  EXPECT_THAT(ledger->Verify(), StatusIs(StatusCode::kDataLoss));
   EXPECT_EQ(Count(*db_, "consent_head"), 0);
 }
 

@@ -157,7 +157,30 @@ std::string PolicyName(const policy::Policy& policy) {
   return "policy '" + std::string(policy.id()) + "' v" + std::to_string(policy.version());
 }
 
+// While the stored decisions cannot be trusted (a broken chain, a state row that does not match
+// its history, a missing or forged head), nothing may be collected on their word: every refusable
+// purpose, every channel and every optional category is denied and location is none.
+void FailClosed(SnapshotBuilder& builder) {
+  const ConsentSnapshot& view = builder.view();
+  const fb::Policy& root = view.policy().root();
+  for (int p = 0; p < view.purpose_count(); ++p) {
+    if (builder.PurposeRefusable(p)) {
+      builder.SetPurpose(p, ConsentState::kDenied, DecisionSource::kPolicyDefault);
+    }
+  }
+  for (int c = 0; c < view.channel_count(); ++c) {
+    builder.SetChannel(c, ConsentState::kDenied, DecisionSource::kPolicyDefault);
+  }
+  for (int c = 0; c < view.category_count(); ++c) {
+    if (root.categories()->Get(static_cast<flatbuffers::uoffset_t>(c))->optional()) {
+      builder.SetCategory(c, ConsentState::kDenied, DecisionSource::kPolicyDefault);
+    }
+  }
+  builder.SetLocation(LocationPrecision::kNone, DecisionSource::kPolicyDefault);
+}
+
 }  // namespace
+
 
 std::vector<store::Migration> ConsentMigrations() {
   return {
@@ -279,11 +302,11 @@ StatusOr<std::unique_ptr<ConsentLedger>> ConsentLedger::Open(
   // transaction on every open; the transaction reads it again.
   TACET_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Policy> recorded,
                          ledger->ReadRecordedPolicyLocked());
-  if (recorded == nullptr || recorded->hash() != policy->hash()) {
+  // A read-only database cannot record the policy: the snapshot is built over the stored rows.
+  if (!db.read_only() && (recorded == nullptr || recorded->hash() != policy->hash())) {
     ConsentLedger* self = ledger.get();
     const policy::Policy& target = *policy;
-    TACET_ASSIGN_OR_RETURN(
-        const ConsentSnapshot* s,
+    StatusOr<const ConsentSnapshot*> s =
         ledger->CommitLocked(policy, [self, &target](SnapshotBuilder& builder,
                                                      const std::vector<std::string>& stored,
                                                      Plan& plan) -> Status {
@@ -298,15 +321,43 @@ StatusOr<std::unique_ptr<ConsentLedger>> ConsentLedger::Open(
           }
           plan.record_policy = true;
           return OkStatus();
-        }));
+        });
+    if (!s.ok() && s.status().code() != StatusCode::kDataLoss) return s.status();
+    if (!s.ok()) {
+      // A damaged history cannot record the policy; the ledger still opens, over the stored rows,
+      // and the integrity check below makes its snapshots fail-closed.
+      SnapshotBuilder builder(policy);
+      TACET_RETURN_IF_ERROR(ledger->LoadRowsLocked(builder, nullptr));
+      ledger->Publish(builder.Build(++ledger->generation_));
+    }
     (void)s;  // no listener can be registered yet
   } else {
     SnapshotBuilder builder(policy);
     TACET_RETURN_IF_ERROR(ledger->LoadRowsLocked(builder, nullptr));
     ledger->Publish(builder.Build(++ledger->generation_));
   }
+  // Do the stored decisions hold together? The whole chain, every state row against its last
+  // entry, and the keyed head. If not, nothing is collected on their word (FailClosed).
+  StatusOr<ChainEnd> verified = ledger->VerifyRowsLocked();
+  ledger->integrity_ = verified.ok() ? ledger->CheckHeadLocked(*verified) : verified.status();
+  if (ledger->forged_marker_) {
+    ledger->integrity_ = DataLossError(
+        "consent: the database asks for its history to be anchored (a marker only the upgrade to "
+        "the keyed head writes), but this key store anchored a consent history before: the head "
+        "was removed and the marker forged, or the database is not this key store's");
+  }
+  if (!ledger->integrity_.ok()) {
+    SnapshotBuilder builder(*ledger->current_.load(std::memory_order_relaxed));
+    FailClosed(builder);
+    ledger->Publish(builder.Build(++ledger->generation_));
+  }
   lock.unlock();
   return ledger;
+}
+
+Status ConsentLedger::integrity() const {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return integrity_;
 }
 
 Status ConsentLedger::OpenHeadLocked(platform::KeyStore& keys, crypto::Drbg& drbg) {
@@ -329,9 +380,19 @@ Status ConsentLedger::OpenHeadLocked(platform::KeyStore& keys, crypto::Drbg& drb
                                        std::string(kConsentAnchoredFlagName) + "'");
     }
   }
+  anchored_before_ = anchored_before;
   // A key may be made for a new, empty history, or to anchor the history the upgrade marked, but
-  // never for a history (or head) that should already have one: that key was lost.
-  const bool may_create = (end.seq == 0 && !has_head) || (pending && !has_head && !anchored_before);
+  // never for a history (or head) that should already have one: that key was lost. A read-only
+  // open makes nothing.
+  const bool may_create =
+      !db_.read_only() && !anchored_before &&
+      ((end.seq == 0 && !has_head) || (pending && !has_head));
+  if (db_.read_only() && end.seq == 0 && !has_head) {
+    StatusOr<Bytes> existing = keys.Get(kConsentHeadKeyName);
+    if (!existing.ok() && existing.status().code() == StatusCode::kNotFound) {
+      return OkStatus();  // nothing to check and nothing may be made: a new, empty history
+    }
+  }
   StatusOr<Bytes> raw = platform::GetOrCreateSecret(
       keys, kConsentHeadKeyName, [&]() -> StatusOr<Bytes> {
         if (!may_create) {
@@ -352,14 +413,30 @@ Status ConsentLedger::OpenHeadLocked(platform::KeyStore& keys, crypto::Drbg& drb
       "the consent head key '" + std::string(kConsentHeadKeyName) + "'", head_key_.view(),
       kConsentHeadKeySize));
 
+  if (db_.read_only()) return OkStatus();
   if (pending) {
     if (anchored_before) {
-      return DataLossError(
-          "consent: the database asks for its history to be anchored (a marker only the upgrade "
-          "to the keyed head writes), but this key store anchored a consent history before: the "
-          "head was removed and the marker forged, or the database is not this key store's");
+      // The head was removed and the marker forged (or the database is not this key store's).
+      // Nothing is anchored; Open's integrity check then finds the head missing, and the ledger
+      // opens fail-closed instead of refusing to open (a user's "no" must still be recordable).
+      forged_marker_ = true;
+      return OkStatus();
     }
     TACET_RETURN_IF_ERROR(AnchorPendingLocked());
+  }
+  if (!has_head && end.seq == 0 && !pending && !anchored_before) {
+    // A new history gets a head at once (entry 0, the zero hash), so that once this key store has
+    // anchored a history, a missing head is always data loss: emptying every consent table no
+    // longer resets the user's decisions to the policy's defaults unnoticed.
+    TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kCritical));
+    TACET_ASSIGN_OR_RETURN(auto head, db_.Prepare("INSERT OR IGNORE INTO consent_head (id, seq, "
+                                                  "entry_hash, mac) VALUES (1, 0, ?1, ?2)"));
+    const Hash zero{};
+    TACET_RETURN_IF_ERROR(head.BindBlob(1, zero));
+    TACET_RETURN_IF_ERROR(head.BindBlob(2, ComputeHeadMac(head_key_.view(), 0, zero)));
+    TACET_RETURN_IF_ERROR(head.Step().status());
+    TACET_RETURN_IF_ERROR(head.Reset());
+    TACET_RETURN_IF_ERROR(txn.Commit());
   }
   if (!anchored_before) {
     Status put = keys.Put(kConsentAnchoredFlagName, ByteView(kAnchoredFlag, sizeof kAnchoredFlag));
@@ -422,7 +499,7 @@ Status ConsentLedger::CheckHeadLocked(const ChainEnd& end) {
                          db_.Prepare("SELECT seq, entry_hash, mac FROM consent_head WHERE id = 1"));
   TACET_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) {
-    if (end.seq == 0) return OkStatus();
+    if (end.seq == 0 && !anchored_before_) return OkStatus();
     return DataLossError("consent history: the keyed head is missing but the history has " +
                          std::to_string(end.seq) +
                          " entries (the head was deleted, or the history was written outside the "
@@ -541,13 +618,24 @@ StatusOr<std::unique_ptr<const ConsentSnapshot>> ConsentLedger::TryCommitLocked(
   // The chain's end and the decisions as the database holds them now, under the write lock:
   // another connection may have written since this ledger last looked.
   TACET_ASSIGN_OR_RETURN(ChainEnd end, ReadChainEndLocked());
-  TACET_RETURN_IF_ERROR(CheckHeadLocked(end));
+  const Status head_ok = CheckHeadLocked(end);
   const ConsentSnapshot* current = current_.load(std::memory_order_relaxed);
   SnapshotBuilder builder(policy, current != nullptr ? current->index_ : nullptr);
   std::vector<std::string> stored;
   TACET_RETURN_IF_ERROR(LoadRowsLocked(builder, &stored));
   Plan plan;
   TACET_RETURN_IF_ERROR(planner(builder, stored, plan));
+  if (!head_ok.ok()) {
+    // Never continue a chain whose head is missing or stale as if it were whole. A refusal is
+    // the exception: a user's "no" must never be refused, whoever damaged the history. It is
+    // chained on; the head stays as it is and Verify keeps reporting it.
+    bool refusal_only = !plan.record_policy && !plan.changes.empty();
+    for (const Change& change : plan.changes) {
+      if (change.state != ConsentState::kDenied) refusal_only = false;
+    }
+    if (!refusal_only) return head_ok.WithContext("consent: refusing to write");
+  }
+  if (!head_ok.ok() || !integrity_.ok()) FailClosed(builder);
 
   const int64_t now = clock_.NowUnixMillis();
   if (!plan.changes.empty()) {
@@ -583,6 +671,8 @@ StatusOr<std::unique_ptr<const ConsentSnapshot>> ConsentLedger::TryCommitLocked(
       TACET_RETURN_IF_ERROR(upsert_state.Step().status());
       TACET_RETURN_IF_ERROR(upsert_state.Reset());
     }
+  }
+  if (!plan.changes.empty() && head_ok.ok()) {
     TACET_ASSIGN_OR_RETURN(auto head, db_.Prepare("INSERT OR REPLACE INTO consent_head (id, seq, "
                                                   "entry_hash, mac) VALUES (1, ?1, ?2, ?3)"));
     TACET_RETURN_IF_ERROR(head.Bind(1, end.seq));

@@ -148,8 +148,13 @@ class ConsentLedger {
   // Errors: kNotFound when the policy has no such purpose / channel / category;
   // kFailedPrecondition for refusing a non-refusable purpose or declining a non-optional
   // category; kInvalidArgument for an out-of-range enum value; kDataLoss when the head is
-  // missing, stale or fails its MAC (a write never re-anchors such a chain); store errors (then
-  // nothing changed: neither the database nor the published snapshot).
+  // missing, stale or fails its MAC and the change is not a refusal (a write never re-anchors
+  // such a chain; a denial, a decline or location "none" is still recorded, leaving the head
+  // stale for Verify to report: a user's "no" is never refused); store errors (then nothing
+  // changed: neither the database nor the published snapshot).
+  // When the stored decisions did not hold together at Open (integrity() is not OK), every
+  // snapshot the ledger publishes is fail-closed: refusable purposes, channels and optional
+  // categories denied, location none, whatever the rows say.
   Status SetPurpose(std::string_view purpose_id, ConsentState state, DecisionSource source);
   Status SetChannel(std::string_view channel_id, ConsentState state, DecisionSource source);
   Status SetCategoryProvided(std::string_view category_id, bool provided, DecisionSource source);
@@ -183,6 +188,10 @@ class ConsentLedger {
   // How many snapshots the ledger keeps alive (every one it published; docs/consent.md gives the
   // bytes per change). Thread-safe.
   size_t retained_snapshots() const;
+
+  // OK, or why the stored decisions were not trusted at Open (the snapshots are then
+  // fail-closed). Thread-safe.
+  Status integrity() const;
 
   // How many times a write tries when the database stays busy.
   static constexpr int kMaxWriteAttempts = 5;
@@ -229,6 +238,14 @@ class ConsentLedger {
   store::Database& db_;
   platform::Clock& clock_;
   crypto::SecretBytes head_key_;  // set once by Open
+  // Set once by Open: the key store says this device's history was anchored before, so a missing
+  // head is data loss even when the history is empty.
+  bool anchored_before_ = false;
+  bool forged_marker_ = false;  // set once by Open: an "anchor pending" marker it did not honour
+  // Set once by Open: whether the stored decisions held together (chain, state rows, keyed head).
+  // While they do not, every published snapshot is fail-closed (FailClosed in the .cc) and only
+  // narrowing changes are written.
+  Status integrity_;
 
   // Guards the database, published_ and generation_.
   mutable std::mutex write_mu_;
