@@ -30,7 +30,24 @@ long ReadHolder(int fd) {
 }  // namespace
 
 std::string DeviceLock::LockPathFor(const std::string& database_path) {
-  return database_path + ".lock";
+  // One lock per database file, whatever path names it: the folder is resolved (symbolic links,
+  // "..", a relative path) so that two spellings of one database take one lock. A symbolic link
+  // as the database itself is resolved too. What cannot be resolved (a folder that does not
+  // exist yet) is used as given.
+  std::string base = database_path;
+  if (char* full = realpath(database_path.c_str(), nullptr)) {
+    base = full;
+    std::free(full);
+  } else {
+    const size_t slash = database_path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : database_path.substr(0, slash == 0 ? 1 : slash);
+    const std::string name = slash == std::string::npos ? database_path : database_path.substr(slash + 1);
+    if (char* full_dir = realpath(dir.c_str(), nullptr)) {
+      base = std::string(full_dir) + (std::string(full_dir) == "/" ? "" : "/") + name;
+      std::free(full_dir);
+    }
+  }
+  return base + ".lock";
 }
 
 StatusOr<std::unique_ptr<DeviceLock>> DeviceLock::Acquire(const std::string& lock_path,

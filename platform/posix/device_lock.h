@@ -24,7 +24,9 @@ enum class LockMode { kShared, kExclusive };
 
 class DeviceLock {
  public:
-  // The lock file that guards `database_path`: database_path + ".lock".
+  // The lock file that guards `database_path`: "<database>.lock", next to the database, with the
+  // path resolved (symbolic links, "..", relative) so that every spelling of one database names
+  // one lock. (A hard link to the database under another name is not caught: do not make one.)
   static std::string LockPathFor(const std::string& database_path);
 
   // Takes the lock on `lock_path`, creating the file (0600, never through a symlink) when it is

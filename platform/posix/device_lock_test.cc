@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 #include "testing/test_util.h"
@@ -51,7 +52,10 @@ void Reap(pid_t pid) {
 TEST(DeviceLockTest, ASecondWriterWaitsThenFailsNamingTheHolder) {
   TempDir dir;
   const std::string path = DeviceLock::LockPathFor(dir.File("device.db"));
-  EXPECT_EQ(path, dir.File("device.db.lock"));
+  char* real_dir = realpath(dir.path().c_str(), nullptr);
+  ASSERT_NE(real_dir, nullptr);
+  EXPECT_EQ(path, std::string(real_dir) + "/device.db.lock");
+  std::free(real_dir);
   const pid_t holder = HoldInChild(path, LockMode::kExclusive);
   ASSERT_GT(holder, 0);
   const auto start = std::chrono::steady_clock::now();
@@ -104,6 +108,22 @@ TEST(DeviceLockTest, ReadersShareButKeepWritersOut) {
   EXPECT_EQ(DeviceLock::Acquire(path, LockMode::kExclusive, 100).status().code(),
             StatusCode::kUnavailable);
   Reap(reader);
+}
+
+// Two spellings of one database (a symbolic link to its folder, a "..") name one lock (found by
+// review: two exclusive owners through two paths).
+TEST(DeviceLockTest, EverySpellingOfADatabaseNamesOneLock) {
+  TempDir dir;
+  ASSERT_EQ(mkdir(dir.File("real").c_str(), 0700), 0);
+  ASSERT_EQ(symlink(dir.File("real").c_str(), dir.File("alias").c_str()), 0);
+  const std::string a = DeviceLock::LockPathFor(dir.File("real/device.db"));
+  EXPECT_EQ(DeviceLock::LockPathFor(dir.File("alias/device.db")), a);
+  EXPECT_EQ(DeviceLock::LockPathFor(dir.File("real/../alias/device.db")), a);
+  auto first = DeviceLock::Acquire(a, LockMode::kExclusive, 100);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(DeviceLock::Acquire(DeviceLock::LockPathFor(dir.File("alias/device.db")),
+                                LockMode::kExclusive, 50).status().code(),
+            StatusCode::kUnavailable);
 }
 
 TEST(DeviceLockTest, OneProcessCannotOpenTheSameFolderTwice) {

@@ -198,8 +198,11 @@ Status FileKeyStore::ScrubOne(const std::string& file) {
   const std::string path = dir_ + "/" + file;
   // A writer between O_CREAT and flock holds no lock yet; its pid in the name says it is alive.
   // (A pid of ours is either a thread of this process, which the lock below covers, or a dead
-  // predecessor whose pid was reused.)
-  const pid_t owner = PidInName(file);
+  // predecessor whose pid was reused.) Only Put has that window: Delete renames a key to its
+  // ".del." name while already holding the key's lock, so a ".del." file is covered by the lock
+  // alone, and a pid reused after a crash (common at every boot of firmware) must not keep an
+  // erased key's bytes there.
+  const pid_t owner = StartsWith(file, kPutPrefix) ? PidInName(file) : 0;
   if (owner > 0 && owner != getpid() && ProcessIsAlive(owner)) return OkStatus();
 
   struct stat st {};

@@ -142,3 +142,31 @@ TEST(FileKeyStoreTest, DeleteOverwritesBeforeUnlinking) {
 
 }  // namespace
 }  // namespace tacet::platform
+
+namespace tacet::platform {
+namespace {
+
+// A ".del." file left by a Delete that crashed holds an erased key's bytes. Its name carries the
+// deleting process's pid; at the next boot that pid often belongs to another live process. The
+// scrub must still wipe it (found by review: the live-pid rule kept it forever).
+TEST(FileKeyStoreScrubTest, ADeletedKeysLeftoverIsWipedWhateverPidItsNameCarries) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.File("keys");
+  {
+    auto store = FileKeyStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+  }
+  // pid 1 is always alive.
+  const std::string leftover = dir + "/.del.1.00112233445566778899aabbccddeeff.vault_dek_contact";
+  {
+    std::ofstream out(leftover, std::ios::binary);
+    out << std::string(60, 'k');
+  }
+  ASSERT_EQ(::chmod(leftover.c_str(), 0600), 0);
+  auto store = FileKeyStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(leftover)) << "an erased key's bytes were kept";
+}
+
+}  // namespace
+}  // namespace tacet::platform
