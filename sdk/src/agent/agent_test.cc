@@ -1,0 +1,2 @@
+// Agent tests: see below (added in the next commit).
+#include "agent/agent.h"
