@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "posix/device_lock.h"
 #include "testing/run_command.h"
@@ -113,6 +114,35 @@ TEST_F(DeviceSessionTest, ASecondProcessWaitsForTheOwnerThenFailsClearly) {
   ExpectEveryValueReadable();
   EXPECT_THAT(Run("profile get contact.email_address").output, HasSubstr("ada@example.org"))
       << "the refused write changed nothing";
+}
+
+// Issue 8 item 7: two first writes on a new folder. The second waits for the first (the lock),
+// then must open the device the first created instead of refusing it as a mistyped path (found by
+// review: whether the database existed was decided before the lock was taken).
+TEST_F(DeviceSessionTest, TwoFirstWritesOnANewFolderBothSucceed) {
+  auto held = platform::DeviceLock::Acquire(platform::DeviceLock::LockPathFor(Db()),
+                                            platform::LockMode::kExclusive, 1000);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  const std::string common = " --db " + ShellQuote(Db()) + " --keystore " + ShellQuote(Keys());
+  const std::string script =
+      ShellQuote(TACETCTL_PATH) + " consent grant category:contact" + common + " > " +
+      ShellQuote(dir_.File("a.out")) + " 2>&1 & a=$!; " + ShellQuote(TACETCTL_PATH) +
+      " consent grant channel:email" + common + " > " + ShellQuote(dir_.File("b.out")) +
+      " 2>&1 & b=$!; sleep 0.5; echo go > " + ShellQuote(dir_.File("go")) +
+      "; wait $a; ra=$?; wait $b; rb=$?; echo \"$ra $rb\"";
+  // Both commands are started and waiting on the lock before it is released.
+  std::thread release([&] {
+    for (int i = 0; i < 100 && !Exists(dir_.File("go")); ++i) ::usleep(20 * 1000);
+    held->reset();
+  });
+  const CommandResult r = tacet::testing::RunCommand(script);
+  release.join();
+  EXPECT_THAT(r.output, HasSubstr("0 0")) << r.output << "\nA: "
+      << tacet::testing::RunCommand("cat " + ShellQuote(dir_.File("a.out"))).output << "\nB: "
+      << tacet::testing::RunCommand("cat " + ShellQuote(dir_.File("b.out"))).output;
+  const CommandResult history = Run("consent history");
+  EXPECT_EQ(history.exit_code, 0) << history.output;
+  EXPECT_THAT(history.output, HasSubstr("2 entries"));
 }
 
 // Issue 8 item 9: a database file replaced by an older copy of itself.

@@ -194,7 +194,10 @@ StatusOr<std::unique_ptr<Agent>> Agent::Open(const AgentOptions& options,
     agent->keys_ = agent->read_only_keys_.get();
   }
 
-  TACET_RETURN_IF_ERROR(agent->OpenModules(db_exists));
+  // Looked at again under the lock: another process may have created the device while this one
+  // waited (two first writes on a new folder: the second must open the first's device, not refuse
+  // it as a mistyped path; found by review).
+  TACET_RETURN_IF_ERROR(agent->OpenModules(db_exists || Exists(db_path)));
   return agent;
 }
 
