@@ -1,5 +1,6 @@
 #include "gate/access_log.h"
 
+#include <cstdint>
 #include <utility>
 
 #include "store/statement.h"
@@ -169,6 +170,57 @@ StatusOr<std::vector<AccessLogEntry>> ReadAccessLog(store::Database& db, int64_t
     entries.push_back(std::move(e));
   }
   return entries;
+}
+
+StatusOr<AccessLogPurge> PurgeExpiredAccessLog(store::Database& db, audit::AuditLog& audit,
+                                               int64_t now_unix_ms, int64_t retention_days) {
+  if (retention_days < 1 || retention_days > kMaxAccessLogRetentionDays) {
+    return InvalidArgumentError("access log: retention of " + std::to_string(retention_days) +
+                                " days is outside 1.." +
+                                std::to_string(kMaxAccessLogRetentionDays));
+  }
+  constexpr int64_t kMillisPerDay = 24LL * 60 * 60 * 1000;
+  const int64_t span = retention_days * kMillisPerDay;
+  // Saturate rather than overflow for a clock near the ends of int64.
+  const int64_t cutoff = now_unix_ms < INT64_MIN + span ? INT64_MIN : now_unix_ms - span;
+  TACET_ASSIGN_OR_RETURN(store::Transaction tx,
+                         store::Transaction::Begin(db, store::Durability::kNormal));
+  TACET_ASSIGN_OR_RETURN(store::Statement st,
+                         db.Prepare("DELETE FROM gate_access_log WHERE outcome <> 'open' AND "
+                                    "COALESCE(ended_unix_ms, started_unix_ms) <= ?1"));
+  TACET_RETURN_IF_ERROR(st.Bind(1, cutoff));
+  TACET_RETURN_IF_ERROR(st.Step().status());
+  AccessLogPurge purge;
+  purge.rows = db.Changes();
+  if (purge.rows == 0) {
+    TACET_RETURN_IF_ERROR(tx.Rollback());
+    return purge;
+  }
+  TACET_RETURN_IF_ERROR(audit.AppendInTransaction(
+      tx, audit::AuditKind::kRetentionPurge, "gate_access_log",
+      "rows=" + std::to_string(purge.rows) + " retention_days=" + std::to_string(retention_days)));
+  TACET_RETURN_IF_ERROR(tx.Commit());
+  return purge;
+}
+
+StatusOr<AccessLogPurge> EraseAccessLog(store::Database& db, audit::AuditLog& audit) {
+  TACET_ASSIGN_OR_RETURN(store::Transaction tx,
+                         store::Transaction::Begin(db, store::Durability::kCritical));
+  TACET_ASSIGN_OR_RETURN(store::Statement st,
+                         db.Prepare("DELETE FROM gate_access_log WHERE outcome <> 'open'"));
+  TACET_RETURN_IF_ERROR(st.Step().status());
+  AccessLogPurge purge;
+  purge.rows = db.Changes();
+  TACET_ASSIGN_OR_RETURN(store::Statement open,
+                         db.Prepare("SELECT count(*) FROM gate_access_log"));
+  TACET_ASSIGN_OR_RETURN(bool row, open.Step());
+  purge.kept_open = row ? open.ColumnInt64(0) : 0;
+  TACET_RETURN_IF_ERROR(open.Reset());
+  TACET_RETURN_IF_ERROR(audit.AppendInTransaction(
+      tx, audit::AuditKind::kErasure, "gate_access_log",
+      "rows=" + std::to_string(purge.rows) + " kept_open=" + std::to_string(purge.kept_open)));
+  TACET_RETURN_IF_ERROR(tx.Commit());
+  return purge;
 }
 
 }  // namespace tacet::gate

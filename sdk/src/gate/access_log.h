@@ -21,6 +21,11 @@
 //                        'ended_by_revocation' which consent check failed; otherwise 'none'
 // Writes use Durability::kNormal: a log row lost in a power cut is acceptable, a capture without
 // a row is not (Acquire refuses when RecordStart fails).
+//
+// Retention. A row is kept kAccessLogRetentionDays after its capture ended (a refusal ends when it
+// happened; an interrupted capture counts from its start), then PurgeExpiredAccessLog deletes it;
+// EraseAccessLog empties the log when the user erases everything. Both write one audit entry in
+// the same transaction as the deletion. docs/gates.md, "Retention of the access log".
 #ifndef TACET_GATE_ACCESS_LOG_H_
 #define TACET_GATE_ACCESS_LOG_H_
 
@@ -31,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "base/status.h"
 #include "gate/gate_types.h"
 #include "store/database.h"
@@ -115,6 +121,45 @@ class AccessLog {
 // that a running agent may own. The caller serialises use of `db` as store::Database requires.
 StatusOr<std::vector<AccessLogEntry>> ReadAccessLog(store::Database& db, int64_t from_unix_ms,
                                                     int64_t to_unix_ms);
+
+// How long a row stays after its capture ended: 365 days. The policy gives no period for this
+// record; a row holds no audio and no coordinates, only which purpose used the microphone or the
+// location, when, for how long and how it ended — data about the use of the device, so it gets
+// the period the shipped policy gives the `usage` category (interaction and device information,
+// 365 days). Longer than the voice (90 days) and location (30 days) data themselves on purpose: the
+// user can still see that a capture happened after what it captured is gone.
+inline constexpr int64_t kAccessLogRetentionDays = 365;
+// The longest period PurgeExpiredAccessLog accepts (100 years; keeps the arithmetic in range).
+inline constexpr int64_t kMaxAccessLogRetentionDays = 36500;
+
+struct AccessLogPurge {
+  int64_t rows = 0;       // rows deleted
+  int64_t kept_open = 0;  // EraseAccessLog only: rows of captures running at that moment, kept
+};
+
+// Deletes, in one transaction on `db`, every row that is not 'open' and whose end (for an
+// interrupted row, whose start) is at or before now_unix_ms - retention_days days, and appends one
+// audit entry for it (kind retention_purge, subject "gate_access_log", detail
+// "rows=<n> retention_days=<d>") in the same transaction: both commit or neither does. Nothing
+// expired: no transaction is committed and no entry is written (rows = 0).
+// `db` must be the device database connection `audit` was opened on (AppendInTransaction writes
+// through it); it may be another connection than the AccessLog's (SQLite serialises the writers;
+// a purge never touches an 'open' row, the only rows the gates still update). The caller
+// serialises use of `db` as store::Database requires — the agent runs this on its storage thread
+// next to the vault's sweep. kInvalidArgument when retention_days is not in
+// 1..kMaxAccessLogRetentionDays; an audit failure (e.g. kDataLoss for a broken audit head) is
+// returned and nothing is deleted.
+StatusOr<AccessLogPurge> PurgeExpiredAccessLog(store::Database& db, audit::AuditLog& audit,
+                                               int64_t now_unix_ms,
+                                               int64_t retention_days = kAccessLogRetentionDays);
+
+// For "erase everything": deletes every row of the log except those of captures running right
+// now ('open' rows, counted in kept_open: a capture must never run without its row; they are
+// closed when the capture ends and purged with the rest), with one audit entry (kind erasure,
+// subject "gate_access_log", detail "rows=<n> kept_open=<m>") in the same transaction, written
+// even when the log was already empty (the user's request is recorded). End the gates' sessions
+// first to leave nothing. `db` and thread rules as for PurgeExpiredAccessLog.
+StatusOr<AccessLogPurge> EraseAccessLog(store::Database& db, audit::AuditLog& audit);
 
 }  // namespace tacet::gate
 

@@ -58,7 +58,7 @@ TEST(GateAllocationTest, FramesAndFixesThroughOpenSessionsDoNotAllocate) {
   CountingVoiceSink voice_sinks[2];
   CountingFixSink fix_sink;
   VoiceAcquireResult a = voice.Acquire("voice_features", &voice_sinks[0]);
-  VoiceAcquireResult b = voice.Acquire("legal_obligation", &voice_sinks[1]);
+  VoiceAcquireResult b = voice.Acquire("voice_features", &voice_sinks[1]);
   LocationAcquireResult l = location.Acquire("location_features", LocationPrecision::kPrecise, &fix_sink);
   ASSERT_TRUE(a.granted() && b.granted() && l.granted());
 
@@ -69,6 +69,13 @@ TEST(GateAllocationTest, FramesAndFixesThroughOpenSessionsDoNotAllocate) {
     ASSERT_TRUE(mic.Push(samples.data(), samples.size(), int64_t{i} * 20000000).ok());
   }
   for (int i = 0; i < 500; ++i) ASSERT_TRUE(provider.Push(fix).ok());
+  // The collection decision by id, allowed and refused (the refusal walks every check).
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_EQ(voice.Check("voice_features"), DenialReason::kNone);
+    ASSERT_EQ(voice.Check("legal_obligation"), DenialReason::kNotACollectionBasis);
+    ASSERT_EQ(location.Check("safety_and_legal_claims", LocationPrecision::kPrecise),
+              DenialReason::kNotACollectionBasis);
+  }
   const size_t after = ::tacet::testing::heap_counter::Allocations();
   EXPECT_EQ(after - before, 0u) << "allocations on the frame and fix paths";
   EXPECT_EQ(voice_sinks[0].frames, 5000);

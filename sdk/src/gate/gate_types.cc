@@ -33,6 +33,7 @@ constexpr const char* kDenialNames[] = {
     "device_unavailable",
     "access_log_unavailable",
     "invalid_request",
+    "not_a_collection_basis",
 };
 constexpr const char* kEndNames[] = {
     "none",           "completed_by_caller", "consent_withdrawn", "os_permission_lost",

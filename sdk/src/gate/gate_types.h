@@ -16,7 +16,8 @@ namespace tacet::gate {
 enum class CaptureKind : uint8_t { kVoice = 1, kLocation = 2 };
 
 // Why Acquire refused. The gates check in this order and report the first failure:
-//   policy → category provided → consent → OS permission → hardware mute → capacity/device.
+//   policy → collection basis → category provided → consent → OS permission → hardware mute →
+//   capacity/device. The consent half is consent::DecideCollection (internal/consent_check.h).
 enum class DenialReason : uint8_t {
   kNone = 0,                       // not denied
   kPurposeNotAllowedByPolicy = 1,  // unknown purpose, or the policy does not let it use the data
@@ -30,6 +31,8 @@ enum class DenialReason : uint8_t {
   kDeviceUnavailable = 9,          // the microphone or location provider refused to start
   kAccessLogUnavailable = 10,      // the capture could not be recorded, so it is not started
   kInvalidRequest = 11,            // null sink, precision kNone, or called from a gate callback
+  kNotACollectionBasis = 12,       // the purpose's legal basis (a legal obligation, a legitimate
+                                   // interest the user cannot object to) is no reason to capture
 };
 
 // Why an open session ended.

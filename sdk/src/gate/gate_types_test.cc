@@ -11,7 +11,7 @@ namespace {
 
 TEST(GateTypesTest, DenialNamesAreDistinctAndRoundTrip) {
   std::set<std::string> seen;
-  for (int i = 0; i <= static_cast<int>(DenialReason::kInvalidRequest); ++i) {
+  for (int i = 0; i <= static_cast<int>(DenialReason::kNotACollectionBasis); ++i) {
     auto r = static_cast<DenialReason>(i);
     std::string name = DenialReasonName(r);
     EXPECT_NE(name, "invalid") << i;
@@ -31,6 +31,7 @@ TEST(GateTypesTest, StableNamesUsedInTheAccessLog) {
   EXPECT_STREQ(DenialReasonName(DenialReason::kVoiceDataNotProvided), "voice_data_not_provided");
   EXPECT_STREQ(DenialReasonName(DenialReason::kConsentUnknown), "consent_unknown");
   EXPECT_STREQ(DenialReasonName(DenialReason::kHardwareMuted), "hardware_muted");
+  EXPECT_STREQ(DenialReasonName(DenialReason::kNotACollectionBasis), "not_a_collection_basis");
   EXPECT_STREQ(CaptureOutcomeName(CaptureOutcome::kEndedByRevocation), "ended_by_revocation");
   EXPECT_STREQ(CaptureOutcomeName(CaptureOutcome::kInterrupted), "interrupted");
   EXPECT_STREQ(EndReasonName(EndReason::kOsPermissionLost), "os_permission_lost");

@@ -57,10 +57,15 @@ LocationGate::~LocationGate() {
 
 DenialReason LocationGate::Evaluate(const consent::ConsentSnapshot& snapshot,
                                     std::string_view purpose_id, LocationPrecision requested,
-                                    LocationPrecision* effective) const noexcept {
+                                    LocationPrecision* effective,
+                                    const internal::CollectionTarget* target) const noexcept {
   *effective = LocationPrecision::kNone;
-  DenialReason consent = internal::CheckConsent(snapshot, purpose_id, options_.location_category,
-                                                DenialReason::kLocationDataNotProvided);
+  DenialReason consent =
+      target != nullptr
+          ? internal::CheckConsent(snapshot, *target, purpose_id, options_.location_category,
+                                   DenialReason::kLocationDataNotProvided)
+          : internal::CheckConsent(snapshot, purpose_id, options_.location_category,
+                                   DenialReason::kLocationDataNotProvided);
   if (consent != DenialReason::kNone) return consent;
   LocationPrecision user = snapshot.location_precision();
   if (user == LocationPrecision::kNone) return DenialReason::kNoConsent;
@@ -93,7 +98,8 @@ LocationAcquireResult LocationGate::Acquire(std::string_view purpose_id, Locatio
   start.requested_precision = requested;
   start.started_unix_ms = clock_.NowUnixMillis();
   LocationPrecision effective;
-  DenialReason denial = Evaluate(ledger_.snapshot(), purpose_id, requested, &effective);
+  const consent::ConsentSnapshot& snapshot = ledger_.snapshot();
+  DenialReason denial = Evaluate(snapshot, purpose_id, requested, &effective);
   LocationSession session;
   {
     std::lock_guard<std::mutex> lock(control_.mutex());
@@ -130,7 +136,7 @@ LocationAcquireResult LocationGate::Acquire(std::string_view purpose_id, Locatio
       log_.RecordDenial(start, denial).IgnoreError();  // a denial is a denial even unlogged
     }
     if (denial == DenialReason::kNone) {
-      slots_[index].Fill(sink, purpose_id, log_id);
+      slots_[index].Fill(sink, purpose_id, log_id, snapshot, options_.location_category);
       requested_[index] = requested;
       finest_delivered_[index].store(static_cast<uint8_t>(LocationPrecision::kNone),
                                      std::memory_order_relaxed);
@@ -156,7 +162,8 @@ void LocationGate::OnFix(const platform::LocationFix& fix) {
     Slot& slot = slots_[i];
     if (!slot.state.BeginDelivery()) continue;
     LocationPrecision precision;
-    DenialReason denial = Evaluate(ledger_.snapshot(), slot.purpose_id, requested_[i], &precision);
+    DenialReason denial =
+        Evaluate(ledger_.snapshot(), slot.purpose_id, requested_[i], &precision, &slot.target);
     if (denial != DenialReason::kNone) {
       internal::FinishSeal(slot, slot.state.SealFromDelivery(EndFor(denial)), clock_);
       sealed = true;
@@ -213,7 +220,8 @@ void LocationGate::ReconcileLocked() {
     if (internal::FreeIfReleased(slot)) continue;
     if (slot.state.live()) {
       LocationPrecision effective;
-      if (Evaluate(snapshot, slot.purpose_id, requested_[i], &effective) == DenialReason::kNone) {
+      if (Evaluate(snapshot, slot.purpose_id, requested_[i], &effective, &slot.target) ==
+          DenialReason::kNone) {
         wanted = std::max(wanted, effective);
       }
     }
@@ -244,7 +252,8 @@ void LocationGate::OnConsentChanged(const consent::ConsentSnapshot& snapshot) {
     Slot& slot = slots_[i];
     if (!slot.state.live()) continue;
     LocationPrecision effective;
-    DenialReason denial = Evaluate(snapshot, slot.purpose_id, requested_[i], &effective);
+    DenialReason denial =
+        Evaluate(snapshot, slot.purpose_id, requested_[i], &effective, &slot.target);
     if (denial == DenialReason::kNone) continue;
     SessionState::End end = EndFor(denial);
     if (slot.state.RequestEnd(end) == SessionState::Request::kSealNow) to_tell[count++] = {&slot, end};

@@ -5,7 +5,9 @@
 //   LocationSession session = std::move(r.session());
 //
 // Acquire checks, in order, and reports the first failure (docs/gates.md): the policy lets the
-// purpose use the location category (kPurposeNotAllowedByPolicy); the user provides location data
+// purpose use the location category (kPurposeNotAllowedByPolicy); the purpose's legal basis is a
+// reason to collect, never a legal obligation or a legitimate interest the user cannot object to
+// (kNotACollectionBasis); the user provides location data
 // (kLocationDataNotProvided / kConsentUnknown); consent for the purpose and its required purposes
 // (kNoConsent / kConsentUnknown; location_advertising needs location_features and advertising
 // too); the user's location precision is not off (kNoConsent); the OS location permission
@@ -100,9 +102,11 @@ class LocationGate final : public consent::ConsentListener,
 
   void OnFix(const platform::LocationFix& fix) override;
 
+  // `target`: the session's resolved purpose and category (per-fix re-checks), or null.
   DenialReason Evaluate(const consent::ConsentSnapshot& snapshot, std::string_view purpose_id,
                         platform::LocationPrecision requested,
-                        platform::LocationPrecision* effective) const noexcept;
+                        platform::LocationPrecision* effective,
+                        const internal::CollectionTarget* target = nullptr) const noexcept;
   void EndAll(EndReason reason);
   void Reconcile();
   void ReconcileLocked();

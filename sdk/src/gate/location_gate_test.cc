@@ -245,5 +245,42 @@ TEST_F(LocationGateTest, DeniesForEachCheck) {
   EXPECT_EQ(h_.Log().back().delivered_precision, LocationPrecision::kNone);
 }
 
+// Safety and legal claims (a legitimate interest the user cannot object to) and the legal
+// obligation may use location under the policy, but neither is a reason to collect it: with the
+// location category provided, a precise location precision and the OS permission granted — all
+// but a purpose the user granted — they cannot start the location sensor.
+TEST_F(LocationGateTest, SafetyAndLegalObligationNeverStartTheSensor) {
+  auto& ledger = h_.ledger();
+  ASSERT_OK(ledger.SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(ledger.SetLocationPrecision(LocationPrecision::kPrecise, DecisionSource::kUser));
+  ASSERT_OK(h_.device().permissions().Set(Permission::kLocation, PermissionState::kGranted,
+                                          LocationPrecision::kPrecise));
+  RecordingLocationSink sink;
+  for (const char* purpose : {"safety_and_legal_claims", "legal_obligation"}) {
+    EXPECT_EQ(h_.location().Check(purpose, LocationPrecision::kApproximate),
+              DenialReason::kNotACollectionBasis) << purpose;
+    EXPECT_EQ(h_.location().Acquire(purpose, LocationPrecision::kApproximate, &sink).denial(),
+              DenialReason::kNotACollectionBasis) << purpose;
+  }
+  ASSERT_OK(ledger.SetPurpose("location_features", ConsentState::kDenied, DecisionSource::kUser));
+  EXPECT_EQ(h_.location().Acquire("safety_and_legal_claims", LocationPrecision::kPrecise, &sink).denial(),
+            DenialReason::kNotACollectionBasis);
+  EXPECT_EQ(h_.location().provider_precision(), LocationPrecision::kNone);
+  h_.device().AdvanceBy(100000);
+  EXPECT_TRUE(sink.fixes.empty());
+  // Granting location_features lets location_features capture, still not the others.
+  ASSERT_OK(ledger.SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  EXPECT_EQ(h_.location().Check("safety_and_legal_claims", LocationPrecision::kPrecise),
+            DenialReason::kNotACollectionBasis);
+  EXPECT_EQ(h_.location().Check("location_features", LocationPrecision::kPrecise),
+            DenialReason::kNone);
+  auto log = h_.Log();
+  ASSERT_EQ(log.size(), 3u);
+  for (const auto& e : log) {
+    EXPECT_EQ(e.outcome, CaptureOutcome::kDenied);
+    EXPECT_EQ(e.reason, DenialReason::kNotACollectionBasis);
+  }
+}
+
 }  // namespace
 }  // namespace tacet::gate

@@ -43,9 +43,14 @@ VoiceGate::~VoiceGate() {
 }
 
 DenialReason VoiceGate::Evaluate(const consent::ConsentSnapshot& snapshot,
-                                 std::string_view purpose_id) const noexcept {
-  DenialReason consent = internal::CheckConsent(snapshot, purpose_id, options_.voice_category,
-                                                DenialReason::kVoiceDataNotProvided);
+                                 std::string_view purpose_id,
+                                 const internal::CollectionTarget* target) const noexcept {
+  DenialReason consent =
+      target != nullptr
+          ? internal::CheckConsent(snapshot, *target, purpose_id, options_.voice_category,
+                                   DenialReason::kVoiceDataNotProvided)
+          : internal::CheckConsent(snapshot, purpose_id, options_.voice_category,
+                                   DenialReason::kVoiceDataNotProvided);
   if (consent != DenialReason::kNone) return consent;
   if (permissions_.Query(Permission::kMicrophone) != PermissionState::kGranted) {
     return DenialReason::kOsPermissionDenied;
@@ -68,7 +73,8 @@ VoiceAcquireResult VoiceGate::Acquire(std::string_view purpose_id, VoiceFrameSin
   start.kind = CaptureKind::kVoice;
   start.purpose_id = purpose_id;
   start.started_unix_ms = clock_.NowUnixMillis();
-  DenialReason denial = Evaluate(ledger_.snapshot(), purpose_id);
+  const consent::ConsentSnapshot& snapshot = ledger_.snapshot();
+  DenialReason denial = Evaluate(snapshot, purpose_id);
   {
     std::lock_guard<std::mutex> lock(control_.mutex());
     Slot* slot = nullptr;
@@ -103,7 +109,7 @@ VoiceAcquireResult VoiceGate::Acquire(std::string_view purpose_id, VoiceFrameSin
       log_.RecordDenial(start, denial).IgnoreError();
     }
     if (denial == DenialReason::kNone) {
-      slot->Fill(sink, purpose_id, log_id);
+      slot->Fill(sink, purpose_id, log_id, snapshot, options_.voice_category);
       slot->state.Publish();
       session = VoiceCaptureSession(this, index);
     }
@@ -178,8 +184,9 @@ void VoiceGate::OnFrame(const platform::AudioFrame& frame) {
       end.reason = EndReason::kHardwareMuted;
     } else {
       // Loaded per slot: a sink may have changed consent during the previous slot's frame.
-      end.detail = internal::CheckConsent(ledger_.snapshot(), slot.purpose_id,
-                                          options_.voice_category, DenialReason::kVoiceDataNotProvided);
+      end.detail = internal::CheckConsent(ledger_.snapshot(), slot.target, slot.purpose_id,
+                                          options_.voice_category,
+                                          DenialReason::kVoiceDataNotProvided);
       if (end.detail != DenialReason::kNone) end.reason = EndReason::kConsentWithdrawn;
     }
     if (end.reason != EndReason::kNone) {
@@ -226,7 +233,8 @@ void VoiceGate::OnConsentChanged(const consent::ConsentSnapshot& snapshot) {
   for (Slot& slot : slots_) {
     if (!slot.state.live()) continue;
     SessionState::End end;
-    end.detail = internal::CheckConsent(snapshot, slot.purpose_id, options_.voice_category,
+    end.detail = internal::CheckConsent(snapshot, slot.target, slot.purpose_id,
+                                        options_.voice_category,
                                         DenialReason::kVoiceDataNotProvided);
     if (end.detail == DenialReason::kNone) continue;
     end.reason = EndReason::kConsentWithdrawn;

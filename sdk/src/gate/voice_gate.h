@@ -6,8 +6,11 @@
 //   ...  // frames reach my_sink.OnVoiceFrame on the audio thread while the session is active
 //   session.End();  // or let it go out of scope
 //
-// Acquire checks, in this order, and reports the first failure (docs/gates.md):
-//   1. the policy names the purpose and lets it use the voice category (kPurposeNotAllowedByPolicy)
+// Acquire checks, in this order, and reports the first failure (docs/gates.md); 1 to 3 are
+// consent::DecideCollection, the rule the vault applies to writes too:
+//   1. the policy names the purpose and lets it use the voice category (kPurposeNotAllowedByPolicy),
+//      and the purpose's legal basis is a reason to collect: never a legal obligation or a
+//      legitimate interest the user cannot object to (kNotACollectionBasis)
 //   2. the user provides voice data (declined: kVoiceDataNotProvided; never asked: kConsentUnknown)
 //   3. the user's consent for the purpose and its required purposes (kNoConsent, kConsentUnknown)
 //   4. the OS microphone permission (kOsPermissionDenied)
@@ -131,9 +134,10 @@ class VoiceGate final : public consent::ConsentListener,
   void OnFrame(const platform::AudioFrame& frame) override;
   void OnStopped(platform::MicrophoneStopReason reason) override;
 
-  // Consent, OS permission and mute, in the documented order.
-  DenialReason Evaluate(const consent::ConsentSnapshot& snapshot,
-                        std::string_view purpose_id) const noexcept;
+  // Consent, OS permission and mute, in the documented order. `target`: the session's resolved
+  // purpose and category (per-frame re-checks), or null (Acquire, Check).
+  DenialReason Evaluate(const consent::ConsentSnapshot& snapshot, std::string_view purpose_id,
+                        const internal::CollectionTarget* target = nullptr) const noexcept;
   // Ends every live slot for `reason` (lock-free; for changes that concern all sessions).
   void EndAll(EndReason reason);
   void Reconcile();        // MarkDirty + Drain

@@ -129,28 +129,59 @@ TEST_F(VoiceGateTest, RevocationMidCaptureEndsWithinOneFrame) {
   EXPECT_EQ(h_.voice().sessions_in_use(), 0u);
 }
 
-// Declining voice data ends the capture too, and names the failed check in the log.
-TEST_F(VoiceGateTest, DecliningVoiceDataEndsOnlyTheSessionsThatNeedIt) {
+// Declining voice data ends every capture that needs it, and names the failed check in the log.
+TEST_F(VoiceGateTest, DecliningVoiceDataEndsTheSessionsThatNeedIt) {
   h_.AllowVoice();
-  RecordingVoiceSink assistant, legal;
-  VoiceCaptureSession a = MustAcquire(&assistant);
-  // legal_obligation uses voice, is not refusable, but still needs the data to be provided.
-  VoiceCaptureSession b = MustAcquire(&legal, "legal_obligation");
-  h_.At(400, [&] {
-    ASSERT_OK(h_.ledger().SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
-  });
-  h_.At(800, [&] { ASSERT_OK(h_.ledger().SetCategoryProvided("voice", false, DecisionSource::kUser)); });
+  RecordingVoiceSink first, second;
+  VoiceCaptureSession a = MustAcquire(&first);
+  VoiceCaptureSession b = MustAcquire(&second);
+  h_.At(400, [&] { ASSERT_OK(h_.ledger().SetCategoryProvided("voice", false, DecisionSource::kUser)); });
   h_.device().AdvanceBy(1200);
-  EXPECT_EQ(assistant.frames(), 19);  // stamps 0..360
-  EXPECT_EQ(legal.frames(), 39);      // stamps 0..760
-  EXPECT_EQ(assistant.reason(), EndReason::kConsentWithdrawn);
-  EXPECT_EQ(legal.reason(), EndReason::kConsentWithdrawn);
+  EXPECT_EQ(first.frames(), 19);  // stamps 0..360
+  EXPECT_EQ(second.frames(), 19);
+  EXPECT_EQ(first.reason(), EndReason::kConsentWithdrawn);
+  EXPECT_EQ(second.reason(), EndReason::kConsentWithdrawn);
+  EXPECT_FALSE(h_.device().microphone().capturing());
   auto log = h_.Log();
   ASSERT_EQ(log.size(), 2u);
-  EXPECT_EQ(log[0].reason, DenialReason::kNoConsent);
-  EXPECT_EQ(log[1].purpose_id, "legal_obligation");
-  EXPECT_EQ(log[1].reason, DenialReason::kVoiceDataNotProvided);
-  EXPECT_EQ(log[1].frames, 39);
+  for (const AccessLogEntry& e : log) {
+    EXPECT_EQ(e.outcome, CaptureOutcome::kEndedByRevocation);
+    EXPECT_EQ(e.reason, DenialReason::kVoiceDataNotProvided);
+    EXPECT_EQ(e.frames, 19);
+  }
+}
+
+// A legal obligation is a reason to hand over what is held, never to listen: legal_obligation may
+// use voice under the policy and is granted by its legal basis, but it cannot open the
+// microphone — not when only the voice category is provided (the case that used to capture), and
+// not even while the user grants voice_features.
+TEST_F(VoiceGateTest, LegalObligationNeverOpensTheMicrophone) {
+  RecordingVoiceSink legal, assistant;
+  auto& ledger = h_.ledger();
+  ASSERT_OK(ledger.SetCategoryProvided("voice", true, DecisionSource::kUser));
+  ASSERT_OK(h_.device().permissions().Set(Permission::kMicrophone, PermissionState::kGranted));
+  EXPECT_EQ(h_.voice().Check("legal_obligation"), DenialReason::kNotACollectionBasis);
+  EXPECT_EQ(h_.voice().Acquire("legal_obligation", &legal).denial(),
+            DenialReason::kNotACollectionBasis);
+  ASSERT_OK(ledger.SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  EXPECT_EQ(h_.voice().Acquire("legal_obligation", &legal).denial(),
+            DenialReason::kNotACollectionBasis);
+  EXPECT_FALSE(h_.device().microphone().capturing());
+  // The user's grant is for voice features, and only voice features capture.
+  ASSERT_OK(ledger.SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  EXPECT_EQ(h_.voice().Acquire("legal_obligation", &legal).denial(),
+            DenialReason::kNotACollectionBasis);
+  VoiceCaptureSession session = MustAcquire(&assistant);
+  h_.device().AdvanceBy(200);
+  EXPECT_EQ(legal.frames(), 0);
+  EXPECT_GT(assistant.frames(), 0);
+  std::vector<std::pair<std::string, DenialReason>> rows;
+  for (const AccessLogEntry& e : h_.Log()) rows.emplace_back(e.purpose_id, e.reason);
+  EXPECT_THAT(rows, ElementsAre(std::make_pair("legal_obligation", DenialReason::kNotACollectionBasis),
+                                std::make_pair("legal_obligation", DenialReason::kNotACollectionBasis),
+                                std::make_pair("legal_obligation", DenialReason::kNotACollectionBasis),
+                                std::make_pair("voice_features", DenialReason::kNone)));
+  EXPECT_STREQ(DenialReasonName(h_.Log()[0].reason), "not_a_collection_basis");
 }
 
 TEST_F(VoiceGateTest, OsPermissionLossMidCaptureEndsWithinOneFrame) {

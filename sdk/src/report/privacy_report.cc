@@ -68,6 +68,26 @@ void CollectConsent(consent::ConsentLedger& ledger, ReportData* data,
   data->location_precision = platform::LocationPrecisionName(s.location_precision());
 }
 
+// A postal address as the lines of an envelope; empty parts are left out.
+std::vector<std::string> AddressLines(const fb::PostalAddress* a) {
+  std::vector<std::string> lines;
+  if (a == nullptr) return lines;
+  auto add = [&](std::string line) {
+    if (!line.empty()) lines.push_back(std::move(line));
+  };
+  add(Str(a->organisation()));
+  add(Str(a->street()));
+  add(Str(a->floor()));
+  std::string code = Str(a->region());
+  const std::string postal = Str(a->postal_code());
+  code += (!code.empty() && !postal.empty() ? " " : "") + postal;
+  std::string town = Str(a->city());
+  town += (!town.empty() && !code.empty() ? ", " : "") + code;
+  add(std::move(town));
+  add(Str(a->country()));
+  return lines;
+}
+
 // The ledger's subject keys ("purpose:<id>", "channel:<id>", "category:<id>", "location") → the
 // names the policy gives them, for the history of choices.
 std::map<std::string, std::string, std::less<>> SubjectNames(const fb::Policy& root) {
@@ -105,7 +125,19 @@ StatusOr<ReportData> CollectReport(const ReportSources& src) {
   data.policy_id = std::string(policy.id());
   data.policy_version = policy.version();
   if (root.controller() != nullptr) data.controller = Str(root.controller()->name());
-  if (root.privacy_contact() != nullptr) data.privacy_contact = Str(root.privacy_contact()->email());
+  if (root.privacy_contact() != nullptr) {
+    data.privacy_contact = Str(root.privacy_contact()->email());
+    data.privacy_contact_address = AddressLines(root.privacy_contact()->postal_address());
+  }
+  if (data.privacy_contact_address.empty() && root.controller() != nullptr) {
+    data.privacy_contact_address = AddressLines(root.controller()->address());
+  }
+  if (root.rights() != nullptr) {
+    for (const fb::Right* r : *root.rights()) {
+      data.rights.push_back(
+          {Str(r->id()), Str(r->description()), r->self_service(), r->via_privacy_contact()});
+    }
+  }
 
   std::map<std::string, std::string, std::less<>> category_words;
   if (src.ledger != nullptr) {

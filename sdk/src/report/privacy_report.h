@@ -1,6 +1,8 @@
 // tacet::report: the user's privacy report, a self-contained HTML page for a person to read —
 // what is held per category, what is public, when the microphone and location were used, the
-// consents and their history, what was shared with whom, and when each thing will be deleted.
+// consents and their history, what was shared with whom, when each thing will be deleted, and
+// how to exercise the policy's rights (whom to write to, by e-mail or post, for a copy or a
+// correction).
 // See docs/report.md.
 //
 // Design. The report reads the same sources as the export (vault, consent ledger, audit log, and
@@ -114,6 +116,14 @@ struct ConsentChange {
                                    // (the page then shows `subject`)
 };
 
+// A right the policy gives the user (the policy's `rights`), and how it is exercised.
+struct RightItem {
+  std::string id;
+  std::string description;
+  bool self_service = false;         // in the app, without asking anyone
+  bool via_privacy_contact = false;  // by writing to the privacy contact
+};
+
 struct AuditLine {
   int64_t seq = 0;
   int64_t time_unix_ms = 0;
@@ -127,7 +137,12 @@ struct ReportData {
   std::string policy_id;
   uint64_t policy_version = 0;
   std::string controller;
-  std::string privacy_contact;
+  std::string privacy_contact;                       // the privacy contact's e-mail address
+  // The privacy contact's postal address, one line per entry (organisation, street, floor,
+  // "city, region postal code", country; empty parts left out). The controller's address when the
+  // policy gives the privacy contact none.
+  std::vector<std::string> privacy_contact_address;
+  std::vector<RightItem> rights;                     // in policy order
   std::vector<CategoryReport> categories;
   bool consent_available = false;
   std::vector<ConsentItem> purposes;

@@ -84,6 +84,10 @@ ReportData HostileModel() {
   d.disclosures.push_back({1704412800000, kHostile, kHostile, {kHostile}});
   d.audit.push_back({1, 1704067200000, kHostile, kHostile, kHostile});
   d.audit_total = 1;
+  d.privacy_contact = kHostile;
+  d.privacy_contact_address = {kHostile, kHostile};
+  d.rights.push_back({kHostile, kHostile, true, false});
+  d.rights.push_back({kHostile, kHostile, false, true});
   return d;
 }
 
@@ -279,6 +283,69 @@ TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention
   EXPECT_EQ(count, 2);
   EXPECT_EQ(last_subject, "privacy_report");
   EXPECT_EQ(last_detail, "records=30 categories=6");
+}
+
+// The seed's rights section: "If you'd like to ask for a copy of your information, or to have it
+// corrected, please contact us at privacy@spotify.com, or Spotify USA inc. 150 Greenwich Street,
+// Floor 62, New York, NY 10007, USA." The page gives both ways, and what each right is.
+TEST_F(PrivacyReportTest, ShowsHowToAskForACopyOrACorrectionByEmailAndByPost) {
+  ASSERT_OK_AND_ASSIGN(ReportData data, CollectReport(Sources()));
+  EXPECT_EQ(data.privacy_contact, "privacy@spotify.com");
+  EXPECT_THAT(data.privacy_contact_address,
+              ::testing::ElementsAre("Spotify USA Inc.", "150 Greenwich Street", "Floor 62",
+                                     "New York, NY 10007", "USA"));
+  std::vector<std::string> via_contact, self_service;
+  for (const RightItem& r : data.rights) {
+    if (r.via_privacy_contact) via_contact.push_back(r.id);
+    if (r.self_service) self_service.push_back(r.id);
+  }
+  EXPECT_THAT(via_contact, ::testing::ElementsAre("request_copy", "request_correction"));
+  EXPECT_THAT(self_service, ::testing::Contains("edit_personal_information"));
+
+  const std::string html = RenderHtml(data);
+  const size_t rights = html.find("<section id=\"rights\"><h2>Your rights</h2>");
+  ASSERT_NE(rights, std::string::npos);
+  const std::string section = html.substr(rights, html.find("</section>", rights) - rights);
+  EXPECT_THAT(section, HasSubstr("<h3>Ask the privacy contact</h3>"));
+  EXPECT_THAT(section, HasSubstr("<li>Ask for a copy of any personal information held about the "
+                                 "user.</li>"));
+  EXPECT_THAT(section, HasSubstr("<li>Ask for personal information to be corrected if the user "
+                                 "thinks it is wrong.</li>"));
+  EXPECT_THAT(section, HasSubstr("<p>E-mail: privacy@spotify.com</p>"));
+  EXPECT_THAT(section, HasSubstr("<p>Post:</p><address>Spotify USA Inc.<br>150 Greenwich Street"
+                                 "<br>Floor 62<br>New York, NY 10007<br>USA</address>"));
+  EXPECT_THAT(section, HasSubstr("<h3>In the app, without asking anyone</h3>"));
+  EXPECT_THAT(section, HasSubstr("<li>Edit or change personal information at any time.</li>"));
+  ExpectWellFormed(html);
+}
+
+// The consent section says the history of choices outlives an erasure, as proof.
+TEST_F(PrivacyReportTest, SaysTheConsentHistoryIsKeptAsProof) {
+  h_.GrantEverything();
+  ASSERT_OK(h_.vault().Set("name", "full_name", "Ada", ChangeSource::kUser).status());
+  ASSERT_OK(h_.vault().EraseAll().status());
+  ASSERT_OK_AND_ASSIGN(ReportData data, CollectReport(Sources()));
+  EXPECT_FALSE(data.consent_history.empty());  // the erasure left the history
+  const std::string html = RenderHtml(data);
+  const size_t consent = html.find("<section id=\"consent\">");
+  ASSERT_NE(consent, std::string::npos);
+  const std::string section = html.substr(consent, html.find("</section>", consent) - consent);
+  EXPECT_THAT(section, HasSubstr("This history is kept as proof of the choices you made. Erasing "
+                                 "your data, even everything, and the end of a retention period do "
+                                 "not delete it"));
+}
+
+// Without a contact or rights in the model, the section says so rather than staying blank.
+TEST(RenderHtmlTest, RightsSectionSaysWhenThePolicyNamesNoContact) {
+  ReportData d;
+  d.generated_unix_ms = 1704067200000;
+  std::string html = RenderHtml(d);
+  EXPECT_THAT(html, HasSubstr("The policy lists no rights and no contact."));
+  d.rights.push_back({"request_copy", "Ask for a copy", false, true});
+  html = RenderHtml(d);
+  EXPECT_THAT(html, HasSubstr("<li>Ask for a copy.</li>"));
+  EXPECT_THAT(html, HasSubstr("The policy names no privacy contact to write to."));
+  ExpectWellFormed(html);
 }
 
 class FailingSink final : public vault::ByteSink {

@@ -19,6 +19,7 @@ class LedgerConsentView final : public ConsentView {
   bool Allows(std::string_view purpose_id, std::string_view category_id) override;
   bool CategoryDeclined(std::string_view category_id) override;
   platform::LocationPrecision location_precision() override;
+  const consent::ConsentSnapshot& snapshot() override { return ledger_.snapshot(); }
 
  private:
   const consent::ConsentLedger& ledger_;

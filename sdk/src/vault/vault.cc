@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "base/bytes.h"
+#include "consent/collection.h"
+#include "consent/consent_snapshot.h"
 #include "crypto/hmac.h"
 #include "crypto/secure.h"
 #include "crypto/sha256.h"
@@ -429,29 +431,45 @@ StatusOr<Vault::Target> Vault::Resolve(std::string_view category, std::string_vi
 }
 
 Status Vault::CheckConsent(const Target& t) const {
-  ConsentView& consent = *deps_.consent;
+  // One snapshot for the whole decision, and the one rule every collecting module applies
+  // (consent::DecideCollection): a legal obligation, or a legitimate interest the user cannot
+  // object to, is a reason to hand over or keep what is held (safety and legal claims, a sale of
+  // the business, content reporting), never to collect.
+  const consent::ConsentSnapshot& snapshot = deps_.consent->snapshot();
   const std::string what = "vault: refusing to store " + FieldName(t.category_id, t.field_id);
-  if (t.category->optional() && consent.CategoryDeclined(t.category_id)) {
-    return PermissionDeniedError(what + ": the user declined to provide '" +
+  const int category = snapshot.CategoryIndex(t.category_id);
+  if (category < 0) {
+    return PermissionDeniedError(what + ": the consent ledger's policy has no category '" +
                                  std::string(t.category_id) + "'");
   }
-  bool allowed = false, explicitly = false;
+  bool allowed = false, explicitly = false, declined = false;
   std::string denied;
-  for (const fb::Purpose* p : *policy().root().purposes()) {
-    // Reasons to hand over or keep what is held, not to collect: a legal obligation, and a
-    // legitimate interest the user cannot object to (safety and legal claims, a sale of the
-    // business, content reporting).
-    if (p->legal_basis() == fb::LegalBasis::LegalObligation) continue;
-    if (p->legal_basis() == fb::LegalBasis::LegitimateInterest && !p->refusable()) continue;
-    std::string_view pid = p->id()->string_view();
-    if (!policy().MayUse(t.category_id, pid).allowed) continue;
-    if (consent.Allows(pid, t.category_id)) {
-      allowed = true;
-      if (p->legal_basis() == fb::LegalBasis::Consent) explicitly = true;
-    } else {
-      if (!denied.empty()) denied += ", ";
-      denied += pid;
+  for (int p = 0; p < snapshot.purpose_count(); ++p) {
+    const consent::CollectionDecision d = consent::DecideCollection(snapshot, p, category);
+    const fb::Purpose* purpose =
+        snapshot.policy().root().purposes()->Get(static_cast<flatbuffers::uoffset_t>(p));
+    switch (d.reason) {
+      case consent::CollectionReason::kAllowed:
+        allowed = true;
+        if (purpose->legal_basis() == fb::LegalBasis::Consent) explicitly = true;
+        continue;
+      case consent::CollectionReason::kUnknownPurpose:
+      case consent::CollectionReason::kUnknownCategory:
+      case consent::CollectionReason::kNotUsedByPurpose:
+      case consent::CollectionReason::kNotACollectionBasis:
+        continue;  // not a purpose that could collect the category at all
+      case consent::CollectionReason::kCategoryDeclined:
+        declined = true;
+        break;
+      default:
+        break;
     }
+    if (!denied.empty()) denied += ", ";
+    denied += purpose->id()->string_view();
+  }
+  if (!allowed && declined) {
+    return PermissionDeniedError(what + ": the user declined to provide '" +
+                                 std::string(t.category_id) + "'");
   }
   if (!allowed) {
     return PermissionDeniedError(what + ": no purpose that uses '" + std::string(t.category_id) +
@@ -461,7 +479,7 @@ Status Vault::CheckConsent(const Target& t) const {
     return PermissionDeniedError(what + ": raw audio needs explicit consent to a purpose that "
                                         "uses it (not granted: " + denied + ")");
   }
-  platform::LocationPrecision granted = consent.location_precision();
+  platform::LocationPrecision granted = snapshot.location_precision();
   if (t.kind == FieldKind::kPreciseLocation && granted != platform::LocationPrecision::kPrecise) {
     return PermissionDeniedError(what + ": precise location is not granted (granted: " +
                                  platform::LocationPrecisionName(granted) + ")");

@@ -55,9 +55,10 @@
 // nothing at all; a vault with data whose KEK is missing is kDataLoss.
 //
 // Consent. A write is refused (kPermissionDenied, saying why) when no purpose that uses the
-// category is allowed — purposes whose legal basis is a legal obligation, or a legitimate interest
-// the user cannot object to, do not count: an obligation or interest in handing over or keeping
-// what one holds is no reason to collect it (GDPR Art. 5(1)(c)). Raw voice
+// category may collect it (consent::DecideCollection, the rule the capture gates apply too) —
+// purposes whose legal basis is a legal obligation, or a legitimate interest the user cannot
+// object to, do not count: an obligation or interest in handing over or keeping what one holds is
+// no reason to collect it (GDPR Art. 5(1)(c)). Raw voice
 // audio additionally needs a consent-based purpose that uses the category (explicit consent,
 // GDPR Art. 9(2)(a)); a location field needs the location precision it carries to be granted.
 //
@@ -85,6 +86,10 @@
 #include "vault/field_rules.h"
 #include "vault/key_ring.h"
 
+namespace tacet::consent {
+class ConsentSnapshot;
+}  // namespace tacet::consent
+
 namespace tacet::vault {
 
 // Who wrote a value. Stored by name (ChangeSourceName).
@@ -107,6 +112,9 @@ class ConsentView {
   virtual bool CategoryDeclined(std::string_view category_id) = 0;
   // The most precise location the user allows.
   virtual platform::LocationPrecision location_precision() = 0;
+  // The ledger's current snapshot: the vault decides a write with consent::DecideCollection over
+  // it (one snapshot per decision). Must stay valid for the duration of the call that asked.
+  virtual const consent::ConsentSnapshot& snapshot() = 0;
 };
 
 // Told after an erasure has committed. The sync module's outbox implements it: drop queued

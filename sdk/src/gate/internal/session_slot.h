@@ -12,6 +12,7 @@
 
 #include "gate/access_log.h"
 #include "gate/gate_types.h"
+#include "gate/internal/consent_check.h"
 #include "gate/internal/control.h"
 #include "gate/internal/session_state.h"
 #include "tacet/platform/clock.h"
@@ -26,17 +27,21 @@ struct Slot {
   SessionState state;
   Sink* sink = nullptr;
   std::string purpose_id;
+  CollectionTarget target;             // purpose_id and the gate's category, resolved at Acquire
   int64_t log_id = 0;
   bool log_closed = false;             // control mutex
   std::atomic<bool> released{false};   // the owner let go of its handle
   std::atomic<uint64_t> delivered{0};  // frames or fixes handed to the sink
   std::atomic<int64_t> ended_unix_ms{0};
 
-  // Control mutex held, slot kFree.
-  void Fill(Sink* s, std::string_view purpose, int64_t id) {
+  // Control mutex held, slot kFree. `snapshot` is the one Acquire decided on; `category` the
+  // gate's data category.
+  void Fill(Sink* s, std::string_view purpose, int64_t id, const consent::ConsentSnapshot& snapshot,
+            std::string_view category) {
     state.Reserve();
     sink = s;
     purpose_id.assign(purpose.data(), purpose.size());
+    target.Resolve(snapshot, purpose, category);
     log_id = id;
     log_closed = false;
     released.store(false, std::memory_order_relaxed);
@@ -113,6 +118,7 @@ bool FreeIfReleased(Slot<Sink>& slot) {
   }
   slot.sink = nullptr;
   slot.purpose_id.clear();
+  slot.target = CollectionTarget{};
   slot.state.Free();
   return true;
 }

@@ -1,0 +1,133 @@
+#include "consent/collection.h"
+
+#include "consent/consent_snapshot.h"
+
+namespace tacet::consent {
+namespace {
+
+struct ReasonInfo {
+  const char* name;
+  const char* text;
+};
+
+// Indexed by CollectionReason's numeric value.
+constexpr ReasonInfo kReasons[] = {
+    {"allowed", "the data may be collected for this purpose"},
+    {"unknown_purpose", "the policy has no such purpose"},
+    {"unknown_category", "the policy has no such data category"},
+    {"not_used_by_purpose", "the policy does not let this purpose use this data category"},
+    {"not_a_collection_basis",
+     "a legal obligation or a legitimate interest the user cannot object to is a reason to keep "
+     "or hand over data already held, not to collect it"},
+    {"category_declined", "the user declined to provide this data category"},
+    {"category_not_asked", "the user was never asked whether to provide this data category"},
+    {"purpose_refused",
+     "the purpose is not allowed: the user refused or objected to it, or the policy has it off "
+     "until the user turns it on"},
+    {"purpose_not_asked", "the user was never asked about this purpose"},
+    {"required_purpose_refused", "a purpose this one requires is not allowed"},
+    {"required_purpose_not_asked", "the user was never asked about a purpose this one requires"},
+};
+constexpr size_t kReasonCount = sizeof(kReasons) / sizeof(kReasons[0]);
+static_assert(kReasonCount == static_cast<size_t>(CollectionReason::kRequiredPurposeNotAsked) + 1,
+              "one name and text per CollectionReason");
+
+const fb::Purpose* PurposeEntry(const ConsentSnapshot& s, int index) noexcept {
+  return s.policy().root().purposes()->Get(static_cast<flatbuffers::uoffset_t>(index));
+}
+
+// The first purpose in `index`'s required_purposes that is not allowed; -1 when there is none
+// (or the requirement does not resolve, which the validator refuses).
+int FirstMissingRequirement(const ConsentSnapshot& s, int index) noexcept {
+  const auto* required = PurposeEntry(s, index)->required_purposes();
+  if (required == nullptr) return -1;
+  for (const flatbuffers::String* r : *required) {
+    const int ri = s.PurposeIndex(r->string_view());
+    if (ri < 0) return -1;
+    if (!s.Allows(ri)) return ri;
+  }
+  return -1;
+}
+
+}  // namespace
+
+const char* CollectionReasonName(CollectionReason reason) noexcept {
+  const auto i = static_cast<size_t>(reason);
+  return i < kReasonCount ? kReasons[i].name : "invalid";
+}
+
+const char* CollectionReasonText(CollectionReason reason) noexcept {
+  const auto i = static_cast<size_t>(reason);
+  return i < kReasonCount ? kReasons[i].text : "invalid collection reason";
+}
+
+bool IsCollectionBasis(const ConsentSnapshot& s, int purpose_index) noexcept {
+  if (purpose_index < 0 || purpose_index >= s.purpose_count()) return false;
+  const fb::Purpose* p = PurposeEntry(s, purpose_index);
+  switch (p->legal_basis()) {
+    case fb::LegalBasis::LegalObligation: return false;
+    case fb::LegalBasis::LegitimateInterest: return p->refusable();
+    case fb::LegalBasis::Consent:
+    case fb::LegalBasis::Contract: return true;
+  }
+  return false;  // a basis this build does not know is no reason to collect
+}
+
+CollectionDecision DecideCollection(const ConsentSnapshot& s, int purpose_index,
+                                    int category_index) noexcept {
+  CollectionDecision d;
+  if (purpose_index < 0 || purpose_index >= s.purpose_count()) return d;  // kUnknownPurpose
+  d.purpose_index = purpose_index;
+  if (category_index < 0 || category_index >= s.category_count()) {
+    d.reason = CollectionReason::kUnknownCategory;
+    return d;
+  }
+  // The common case first, for the per-frame path: Allows(p, c) covers checks 2, 4, 5 and 6.
+  const bool basis = IsCollectionBasis(s, purpose_index);
+  if (basis && s.Allows(purpose_index, category_index)) {
+    d.reason = CollectionReason::kAllowed;
+    return d;
+  }
+  const fb::Policy& root = s.policy().root();
+  const std::string_view category_id =
+      root.categories()->Get(static_cast<flatbuffers::uoffset_t>(category_index))->id()->string_view();
+  if (!s.policy().MayUse(category_id, PurposeEntry(s, purpose_index)->id()->string_view()).allowed) {
+    d.reason = CollectionReason::kNotUsedByPurpose;
+    return d;
+  }
+  if (!basis) {
+    d.reason = CollectionReason::kNotACollectionBasis;
+    return d;
+  }
+  switch (s.category(category_index)) {
+    case ConsentState::kGranted: break;
+    case ConsentState::kDenied: d.reason = CollectionReason::kCategoryDeclined; return d;
+    case ConsentState::kUnknown: d.reason = CollectionReason::kCategoryNotAsked; return d;
+  }
+  switch (s.purpose(purpose_index)) {
+    case ConsentState::kGranted: break;
+    case ConsentState::kDenied: d.reason = CollectionReason::kPurposeRefused; return d;
+    case ConsentState::kUnknown: d.reason = CollectionReason::kPurposeNotAsked; return d;
+  }
+  // Granted itself, so a requirement is missing: follow the chain to the purpose whose own state
+  // is not granted (bounded: a requirement cycle is never allowed and ends the walk).
+  int missing = FirstMissingRequirement(s, purpose_index);
+  for (int step = 0; missing >= 0 && step < s.purpose_count(); ++step) {
+    if (s.purpose(missing) != ConsentState::kGranted) break;
+    const int next = FirstMissingRequirement(s, missing);
+    if (next < 0) break;
+    missing = next;
+  }
+  if (missing >= 0) d.purpose_index = missing;
+  d.reason = missing >= 0 && s.purpose(missing) == ConsentState::kUnknown
+                 ? CollectionReason::kRequiredPurposeNotAsked
+                 : CollectionReason::kRequiredPurposeRefused;
+  return d;
+}
+
+CollectionDecision DecideCollection(const ConsentSnapshot& s, std::string_view purpose_id,
+                                    std::string_view category_id) noexcept {
+  return DecideCollection(s, s.PurposeIndex(purpose_id), s.CategoryIndex(category_id));
+}
+
+}  // namespace tacet::consent
