@@ -618,20 +618,11 @@ StatusOr<vault::ErasureResult> Agent::EraseAll() {
   return erased;
 }
 
-// Deletes every row of gate_access_log except those of captures still open (their gate closes
-// them when they end), with an audit entry, in one critical transaction on the storage connection.
-// TODO(access_log): use the AccessLog's own purge once the gate module has one.
+// The capture access log's part of "erase everything" (gate::EraseAccessLog: every row but those
+// of captures still running, with its audit entry), then no copy of the rows left in the WAL.
 Status Agent::ClearAccessLogLocked() {
-  TACET_ASSIGN_OR_RETURN(store::Transaction txn,
-                         store::Transaction::Begin(*db_, store::Durability::kCritical));
-  TACET_ASSIGN_OR_RETURN(auto st,
-                         db_->Prepare("DELETE FROM gate_access_log WHERE outcome <> 'open'"));
-  TACET_RETURN_IF_ERROR(st.Step().status());
-  const int deleted = db_->Changes();
-  TACET_RETURN_IF_ERROR(audit_->AppendInTransaction(txn, audit::AuditKind::kErasure,
-                                                    "capture access log",
-                                                    "entries=" + std::to_string(deleted)));
-  TACET_RETURN_IF_ERROR(txn.Commit());
+  TACET_ASSIGN_OR_RETURN(gate::AccessLogPurge erased, gate::EraseAccessLog(*db_, *audit_));
+  (void)erased;
   // As the vault's erasure does: no copy of the deleted rows stays in the WAL. A busy reader
   // only delays this (the rows are zeroed in the database file by secure_delete already).
   Status checkpoint = db_->Checkpoint(store::CheckpointMode::kTruncate);
@@ -695,7 +686,15 @@ StatusOr<vault::SweepResult> Agent::SweepNow() {
 }
 
 StatusOr<vault::SweepResult> Agent::SweepLocked() {
-  TACET_ASSIGN_OR_RETURN(vault::SweepResult swept, vault_->Sweep(platform_.clock->NowUnixMillis()));
+  const int64_t now = platform_.clock->NowUnixMillis();
+  TACET_ASSIGN_OR_RETURN(vault::SweepResult swept, vault_->Sweep(now));
+  // The capture access log has a retention period of its own (gate/access_log.h).
+  TACET_ASSIGN_OR_RETURN(gate::AccessLogPurge purged, gate::PurgeExpiredAccessLog(*db_, *audit_, now));
+  if (purged.rows > 0) {
+    platform_.logger->Log(platform::LogLevel::kInfo,
+                          "agent: retention sweep purged " + std::to_string(purged.rows) +
+                              " expired capture access log rows");
+  }
   if (swept.records + swept.history_entries > 0) {
     platform_.logger->Log(platform::LogLevel::kInfo,
                           "agent: retention sweep purged " + std::to_string(swept.records) +

@@ -332,7 +332,7 @@ TEST_F(AgentTest, EraseAllClearsValuesAndTheAccessLogButNotTheConsentHistory) {
   const std::string& json = json_sink.out;
   const nlohmann::json doc = nlohmann::json::parse(json);
   EXPECT_TRUE(doc["access_log"]["entries"].empty()) << doc["access_log"].dump();
-  EXPECT_THAT(json, HasSubstr("capture access log"));  // the audit entry of the clearing
+  EXPECT_THAT(json, HasSubstr("\"subject\":\"gate_access_log\""));  // the audit entry of the clearing
 }
 
 TEST_F(AgentTest, EveryMethodFailsAfterClose) {

@@ -139,16 +139,20 @@ TEST_F(AccessLogRetentionTest, BadRetentionIsRefusedAndDeletesNothing) {
   EXPECT_EQ(purge.rows, 0);
 }
 
-// A purge that cannot be audited is not made: the rows stay.
-TEST_F(AccessLogRetentionTest, PurgeWithABrokenAuditLogDeletesNothing) {
+// A purge or an erasure is never blocked by a damaged audit anchor (someone deleted the head):
+// the rows go, the audit entry is chained on without re-making the head, and the audit log keeps
+// reporting the damage (audit_log.h). Keeping what must be destroyed is the worse failure.
+TEST_F(AccessLogRetentionTest, ADamagedAuditAnchorDoesNotKeepWhatMustBeDestroyed) {
   ASSERT_OK(audit_->Append(audit::AuditKind::kExport, "privacy_report", "records=0"));
   Capture("old", kT0, kT0 + 1);
   ASSERT_OK(db_->Exec("DELETE FROM audit_head"));
-  EXPECT_THAT(PurgeExpiredAccessLog(*db_, *audit_, kT0 + 400 * kDay),
-              StatusIs(StatusCode::kDataLoss));
-  EXPECT_THAT(Purposes(), ElementsAre("old"));
-  EXPECT_THAT(EraseAccessLog(*db_, *audit_), StatusIs(StatusCode::kDataLoss));
-  EXPECT_THAT(Purposes(), ElementsAre("old"));
+  ASSERT_OK_AND_ASSIGN(AccessLogPurge purge, PurgeExpiredAccessLog(*db_, *audit_, kT0 + 400 * kDay));
+  EXPECT_EQ(purge.rows, 1);
+  EXPECT_TRUE(Purposes().empty());
+  Capture("recent", kT0 + 400 * kDay, kT0 + 400 * kDay + 1);
+  ASSERT_OK(EraseAccessLog(*db_, *audit_).status());
+  EXPECT_TRUE(Purposes().empty());
+  EXPECT_THAT(audit_->Verify(), StatusIs(StatusCode::kDataLoss));
 }
 
 TEST_F(AccessLogRetentionTest, EraseEverythingEmptiesTheLogButForRunningCaptures) {
