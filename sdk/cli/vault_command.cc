@@ -21,10 +21,14 @@ namespace {
 
 constexpr char kCommonOptions[] =
     "options for every command:\n"
-    "  --db FILE        the device database (created if absent)\n"
-    "  --keystore DIR   the key store directory holding the vault's keys (created 0700 if absent)\n"
+    "  --db FILE        the device database (a writing command creates a new device when both\n"
+    "                   FILE and DIR are absent; a reading command never creates anything)\n"
+    "  --keystore DIR   the device's key store directory (0700); it must be the database's own:\n"
+    "                   another device's, an empty or a missing one next to existing data is\n"
+    "                   refused before anything is written\n"
     "  --policy FILE    a compiled policy (.bin); default: the policy built into Tacet\n"
-    "Values expired under the policy's retention periods are purged when the database is opened.\n"
+    "One process at a time owns a device (FILE.lock); a second one waits up to 5 s, then fails.\n"
+    "Values expired under the policy's retention periods are purged when a writer opens it.\n"
     "exit status: 0 ok, 1 refused or check failed, 2 usage error\n";
 
 const std::string kProfileUsage = std::string(
