@@ -7,20 +7,14 @@
 #include "base/time_format.h"
 #include "command.h"
 #include "device_session.h"
-#include "agent/device_schema.h"
+#include "agent/agent.h"
 #include "consent/consent_ledger.h"
 #include "consent/feature_availability.h"
-#include "crypto/drbg.h"
 #include "policy/policy.h"
-#include "posix/file_key_store.h"
-#include "posix/posix_clock.h"
-#include "posix/posix_entropy.h"
-#include "store/database.h"
 
 namespace tacet::cli {
 namespace {
 
-using consent::ConsentLedger;
 using consent::ConsentSnapshot;
 using consent::ConsentState;
 using consent::DecisionSource;
@@ -68,7 +62,7 @@ int Show(Args args) {
   auto session = OpenSession(args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(kConsentCommand, "show takes no arguments");
-  const ConsentSnapshot& s = session->ledger->snapshot();
+  const ConsentSnapshot& s = session->agent->consent();
   const fb::Policy& root = s.policy().root();
   std::printf("policy %s v%llu (sha256 %s)\n\n", std::string(s.policy().id()).c_str(),
               static_cast<unsigned long long>(s.policy().version()),
@@ -99,7 +93,7 @@ int Show(Args args) {
   std::printf("location: %s (%s)\n", platform::LocationPrecisionName(s.location_precision()),
               consent::DecisionSourceName(s.location_source()));
   std::printf("features:\n");
-  for (const consent::FeatureStatus& f : consent::Features(s)) {
+  for (const consent::FeatureStatus& f : session->agent->Features()) {
     std::printf("  %-32s %s%s%s\n", f.feature.c_str(),
                 consent::FeatureAvailabilityName(f.availability), f.reason.empty() ? "" : ": ",
                 f.reason.c_str());
@@ -134,7 +128,7 @@ int Decide(Args args, bool grant) {
     return UsageError(kConsentCommand, std::string(grant ? "grant" : "deny") + " takes one SUBJECT");
   }
   const std::string& text = args.rest()[0];
-  ConsentLedger& ledger = *session->ledger;
+  agent::Agent& agent = *session->agent;
   const ConsentState state = grant ? ConsentState::kGranted : ConsentState::kDenied;
   Status status;
   std::string subject = text;
@@ -146,27 +140,27 @@ int Decide(Args args, bool grant) {
                               : "deny location (or location:<none|approximate|precise>), not '" +
                                     text + "'");
     }
-    status = ledger.SetLocationPrecision(precision, DecisionSource::kUser);
+    status = agent.SetLocationPrecision(precision, DecisionSource::kUser);
     subject = "location";
   } else {
     auto parsed = consent::ParseSubjectKey(text);
     if (!parsed.ok()) return UsageError(kConsentCommand, parsed.status().message());
     switch (parsed->kind) {
       case consent::SubjectKind::kPurpose:
-        status = ledger.SetPurpose(parsed->id, state, DecisionSource::kUser);
+        status = agent.SetPurpose(parsed->id, state, DecisionSource::kUser);
         break;
       case consent::SubjectKind::kChannel:
-        status = ledger.SetChannel(parsed->id, state, DecisionSource::kUser);
+        status = agent.SetChannel(parsed->id, state, DecisionSource::kUser);
         break;
       case consent::SubjectKind::kCategory:
-        status = ledger.SetCategoryProvided(parsed->id, grant, DecisionSource::kUser);
+        status = agent.SetCategoryProvided(parsed->id, grant, DecisionSource::kUser);
         break;
       case consent::SubjectKind::kLocation:
         break;  // handled above
     }
   }
   if (!status.ok()) return Fail(status);
-  auto history = ledger.History(subject);
+  auto history = agent.ConsentHistory(subject);
   if (!history.ok()) return Fail(history.status());
   const consent::HistoryEntry& e = history->back();
   std::printf("%s: %s (history entry %lld)\n", subject.c_str(),
@@ -181,7 +175,7 @@ int History(Args args) {
   auto session = OpenSession(args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (args.rest().size() > 1) return UsageError(kConsentCommand, "history takes at most one SUBJECT");
-  auto history = session->ledger->History(args.rest().empty() ? "" : args.rest()[0]);
+  auto history = session->agent->ConsentHistory(args.rest().empty() ? "" : args.rest()[0]);
   if (!history.ok()) return Fail(history.status());
   for (const consent::HistoryEntry& e : *history) {
     auto time = FormatRfc3339Utc(e.time_unix_ms);
@@ -209,7 +203,7 @@ int Receipt(Args args) {
   if (end == args.rest()[0].c_str() || *end != '\0' || seq <= 0) {
     return UsageError(kConsentCommand, "SEQ must be a positive number, not '" + args.rest()[0] + "'");
   }
-  auto receipt = session->ledger->Receipt(seq);
+  auto receipt = session->agent->ConsentReceipt(seq);
   if (!receipt.ok()) return Fail(receipt.status());
   std::printf("%s\n", receipt->c_str());
   return kExitOk;
@@ -220,9 +214,9 @@ int Verify(Args args) {
   auto session = OpenSession(args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(kConsentCommand, "verify takes no arguments");
-  const Status verified = session->ledger->Verify();
+  const Status verified = session->agent->VerifyConsent();
   if (!verified.ok()) return Fail(verified);
-  auto history = session->ledger->History();
+  auto history = session->agent->ConsentHistory();
   if (!history.ok()) return Fail(history.status());
   std::printf("ok: %zu history entries, chain, current state and keyed head agree\n",
               history->size());

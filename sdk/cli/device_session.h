@@ -1,6 +1,8 @@
 // One way for every tacetctl command to open a device folder (database + key store): parse
-// --db/--keystore/--policy, take the device lock, refuse a database and key store that do not
-// belong together before creating anything, open the modules, and close in the right order.
+// --db/--keystore/--policy and open a tacet::agent::Agent on them with the posix platform
+// services. The Agent does the rest (agent.h): the pre-checks that create nothing, the device
+// lock, the binding of database and key store, the generation counter, the modules and the
+// retention sweep; tacetctl's commands call the Agent's methods.
 //
 // What a command may do decides how the folder is opened:
 //   kWrite  exclusive device lock; the database is created when missing (a new device); the
@@ -8,9 +10,10 @@
 //   kRead   never creates anything: a missing database or key store is an error. In a folder this
 //           process can write it is opened like kWrite (an open may still reconcile the policy or
 //           run the retention sweep), except that nothing is created; in a folder it cannot write,
-//           the database is opened read-only under a shared lock and nothing is written anywhere.
+//           the agent is opened read-only (shared lock, read-only database, nothing written
+//           anywhere).
 //
-// Pre-checks that touch nothing (issue 8's careless-user cases):
+// Pre-checks that touch nothing (issue 8's careless-user cases, done by Agent::Open):
 //   - an existing database with a key store directory that does not exist: error, no directory
 //     is created (a typo in --keystore must not make new keys);
 //   - a database path that does not exist with a key store that is bound to a database: error,
@@ -21,42 +24,32 @@
 #include <memory>
 #include <string>
 
-#include "agent/device_binding.h"
-#include "audit/audit_log.h"
+#include "agent/agent.h"
 #include "command.h"
-#include "consent/consent_ledger.h"
-#include "crypto/drbg.h"
-#include "posix/device_lock.h"
-#include "posix/file_key_store.h"
 #include "posix/posix_clock.h"
 #include "posix/posix_entropy.h"
-#include "store/database.h"
-#include "vault/consent_view.h"
-#include "vault/vault.h"
+#include "posix/posix_scheduler.h"
+#include "posix/static_permissions.h"
+#include "posix/stderr_logger.h"
 
 namespace tacet::cli {
 
 enum class Access { kRead, kWrite };
 
-// Everything a command works on, declared so that destruction runs in reverse dependency order.
+// The platform services the agent runs on, and the agent. Declared so that the agent is
+// destroyed (closed) before the services it uses. The key store is the agent's own FileKeyStore
+// at --keystore (AgentOptions::key_store_dir), opened under the device lock.
 struct DeviceSession {
   ~DeviceSession();
 
   std::string db_path;
   std::string keystore_dir;
-  bool writable = false;  // false: read-only database under a shared lock
   platform::PosixClock clock;
   platform::PosixEntropy entropy;
-  std::unique_ptr<crypto::Drbg> drbg;
-  std::unique_ptr<platform::DeviceLock> lock;
-  std::unique_ptr<platform::FileKeyStore> keys;
-  std::unique_ptr<store::Database> db;
-  agent::DeviceIdentity identity;
-  bool bound = false;
-  std::unique_ptr<consent::ConsentLedger> ledger;
-  std::unique_ptr<vault::LedgerConsentView> view;
-  std::unique_ptr<audit::AuditLog> audit;
-  std::unique_ptr<vault::Vault> vault;
+  platform::PosixScheduler scheduler;
+  platform::StaticPermissionProvider permissions;  // no capture from tacetctl
+  platform::StderrLogger logger;
+  std::unique_ptr<agent::Agent> agent;
 };
 
 // Takes --db, --keystore and --policy from `args` (unknown options are refused) and opens the

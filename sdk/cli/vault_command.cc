@@ -5,23 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent.h"
 #include "base/time_format.h"
 #include "base/utf8.h"
-#include "agent/capture_records.h"
-#include "agent/device_schema.h"
-#include "audit/audit_log.h"
 #include "command.h"
 #include "device_session.h"
-#include "consent/consent_ledger.h"
 #include "output_file.h"
-#include "crypto/drbg.h"
-#include "policy/policy.h"
-#include "posix/file_key_store.h"
-#include "posix/posix_clock.h"
-#include "posix/posix_entropy.h"
 #include "report/privacy_report.h"
-#include "store/database.h"
-#include "vault/consent_view.h"
 #include "vault/export.h"
 #include "vault/field_rules.h"
 #include "vault/vault.h"
@@ -106,9 +96,9 @@ int ProfileSet(const Command& cmd, DeviceSession& s, const std::vector<std::stri
   if (!SplitField(rest[0], &category, &field)) {
     return UsageError(cmd, "'" + rest[0] + "' is not CATEGORY.FIELD");
   }
-  auto id = s.vault->Set(category, field, rest[1], vault::ChangeSource::kUser);
+  auto id = s.agent->SetValue(category, field, rest[1], vault::ChangeSource::kUser);
   if (!id.ok()) return Fail(id.status());
-  auto record = s.vault->Get(*id);
+  auto record = s.agent->GetValue(*id);
   if (!record.ok()) return Fail(record.status());
   std::printf("%s.%s: %s (record %lld, version %lld)\n", category.c_str(), field.c_str(),
               record->version == 1 ? "set" : "corrected", static_cast<long long>(*id),
@@ -120,7 +110,7 @@ int ProfileGet(const Command& cmd, DeviceSession& s, const std::vector<std::stri
   if (rest.size() > 1) return UsageError(cmd, "get takes at most one CATEGORY.FIELD");
   int64_t count = 0;
   if (rest.empty()) {
-    const Status status = s.vault->ForEachRecord([&](const vault::Record& r) {
+    const Status status = s.agent->ForEachValue([&](const vault::Record& r) {
       PrintRecord(r);
       ++count;
       return OkStatus();
@@ -133,7 +123,7 @@ int ProfileGet(const Command& cmd, DeviceSession& s, const std::vector<std::stri
   if (!SplitField(rest[0], &category, &field)) {
     return UsageError(cmd, "'" + rest[0] + "' is not CATEGORY.FIELD");
   }
-  auto records = s.vault->List(category, field);
+  auto records = s.agent->ListValues(category, field);
   if (!records.ok()) return Fail(records.status());
   for (const vault::Record& r : *records) PrintRecord(r);
   std::printf("%zu values\n", records->size());
@@ -146,7 +136,7 @@ int ProfileHistory(const Command& cmd, DeviceSession& s, const std::vector<std::
   if (!SplitField(rest[0], &category, &field)) {
     return UsageError(cmd, "'" + rest[0] + "' is not CATEGORY.FIELD");
   }
-  auto history = s.vault->History(category, field);
+  auto history = s.agent->ValueHistory(category, field);
   if (!history.ok()) return Fail(history.status());
   for (const vault::HistoryEntry& e : *history) {
     std::printf("record %lld version %lld written %s by %s%s%s: %s\n",
@@ -229,16 +219,9 @@ int RunExport(const std::vector<std::string>& all) {
   auto session = OpenDeviceSession(cmd, args, Access::kWrite, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "export takes no arguments");
-  vault::ExportSources sources;
-  sources.vault = session->vault.get();
-  sources.audit = session->audit.get();
-  sources.clock = &session->clock;
-  sources.ledger = session->ledger.get();
-  agent::AccessLogExportSection access_log(*session->db);
-  sources.access_log = &access_log;
   vault::ExportSummary summary;
   const Status status = WritePrivateFile(out, protect, [&](vault::ByteSink& sink) -> Status {
-    TACET_ASSIGN_OR_RETURN(summary, vault::WriteExport(sources, *session->db, sink));
+    TACET_ASSIGN_OR_RETURN(summary, session->agent->Export(sink));
     return OkStatus();
   });
   if (!status.ok()) return Fail(status);
@@ -260,17 +243,9 @@ int RunReport(const std::vector<std::string>& all) {
   auto session = OpenDeviceSession(cmd, args, Access::kWrite, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "report takes no arguments");
-  report::ReportSources sources;
-  sources.vault = session->vault.get();
-  sources.audit = session->audit.get();
-  sources.clock = &session->clock;
-  sources.ledger = session->ledger.get();
-  auto captures = agent::CaptureIntervals(*session->db, 0, session->clock.NowUnixMillis());
-  if (!captures.ok()) return Fail(captures.status());
-  sources.captures = &*captures;
   report::ReportSummary summary;
   const Status status = WritePrivateFile(out, protect, [&](vault::ByteSink& sink) -> Status {
-    TACET_ASSIGN_OR_RETURN(summary, report::WritePrivacyReport(sources, *session->db, sink));
+    TACET_ASSIGN_OR_RETURN(summary, session->agent->Report(sink));
     return OkStatus();
   });
   if (!status.ok()) return Fail(status);
@@ -293,7 +268,7 @@ int RunErase(const std::vector<std::string>& all) {
   auto session = OpenDeviceSession(cmd, args, Access::kWrite, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "erase takes no arguments");
-  auto erased = category.empty() ? session->vault->EraseAll() : session->vault->Erase(category);
+  auto erased = category.empty() ? session->agent->EraseAll() : session->agent->Erase(category);
   if (!erased.ok()) return Fail(erased.status());
   std::printf("erased %s: %lld values, %lld past versions; %s destroyed\n",
               category.empty() ? "everything" : ("'" + category + "'").c_str(),
@@ -312,11 +287,12 @@ int RunAudit(const std::vector<std::string>& all) {
   auto session = OpenDeviceSession(cmd, args, Access::kRead, &code);
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "verify takes no arguments");
-  const Status verified = session->audit->Verify();
+  const Status verified = session->agent->VerifyAudit();
   if (!verified.ok()) return Fail(verified);
-  const Status vault_verified = session->vault->Verify();  // rows, history, head, audit cross-check
+  // Rows, history, head, audit cross-check.
+  const Status vault_verified = session->agent->VerifyVault();
   if (!vault_verified.ok()) return Fail(vault_verified);
-  auto count = session->audit->Count();
+  auto count = session->agent->AuditEntryCount();
   if (!count.ok()) return Fail(count.status());
   std::printf("ok: %lld audit entries, chain and anchor agree\n", static_cast<long long>(*count));
   return kExitOk;

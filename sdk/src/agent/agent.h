@@ -23,13 +23,26 @@
 // the caller holds): it may read consent() and end capture sessions.
 //
 // Ownership. The Platform's services are not owned and must outlive the agent; the agent owns
-// everything it creates. Objects it hands out by pointer or reference (gates, the ledger) are
-// valid until the agent is destroyed.
+// everything it creates. The gates it hands out by pointer are valid until Close (or the
+// destructor); the consent snapshot reference until the agent is destroyed.
+//
+// Platform defaults. A Platform whose key_store is null gets a FileKeyStore the agent owns, at
+// AgentOptions::key_store_dir or data_dir + "/keys" (mode 0700). Every other required service
+// must be supplied (the posix defaults are in platform/posix: PosixClock, PosixEntropy,
+// PosixScheduler, StaticPermissions, StderrLogger).
+//
+// Connections. The agent opens the device database twice: one connection for every storage
+// module (ledger, audit log, vault, export, report, sweep: all under the storage lock) and one
+// for the capture access log, which the gates write from the audio, location and consent threads
+// (access_log.h asks for a connection of its own).
 #ifndef TACET_AGENT_AGENT_H_
 #define TACET_AGENT_AGENT_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,15 +52,23 @@
 #include "base/status.h"
 #include "consent/consent_ledger.h"
 #include "consent/feature_availability.h"
+#include "gate/access_log.h"
 #include "gate/location_gate.h"
+#include "gate/permission_fanout.h"
 #include "gate/voice_gate.h"
 #include "policy/policy.h"
+#include "policy/policy_manager.h"
 #include "report/privacy_report.h"
 #include "tacet/platform/platform.h"
 #include "vault/export.h"
 #include "vault/json_stream.h"
+#include "vault/consent_view.h"
 #include "vault/retention_sweeper.h"
 #include "vault/vault.h"
+
+namespace tacet::platform {
+class DeviceLock;
+}  // namespace tacet::platform
 
 namespace tacet::agent {
 
@@ -57,22 +78,38 @@ struct AgentOptions {
   // mode 0700). Created (0700) when missing and `create` is set; its parent must exist.
   std::string data_dir;
   // Overrides for tools that address the two halves separately (tacetctl --db/--keystore): the
-  // database file (its lock is "<database_path>.lock"). Empty: data_dir + "/tacet.db".
+  // database file (its lock is "<database_path>.lock"; its folder must exist). Empty:
+  // data_dir + "/tacet.db".
   std::string database_path;
+  // Where the agent's own FileKeyStore lives when the platform brings no key store (tacetctl
+  // --keystore). Empty: data_dir + "/keys". Ignored when platform.key_store is set.
+  // Checked before anything is created: an existing database whose key store directory is
+  // missing is refused (kFailedPrecondition: no new keys are made for existing data), and without
+  // `create` a missing directory is kNotFound.
+  std::string key_store_dir;
   // The backend's policy-signing key (65-byte SEC 1 uncompressed P-256 point). Empty: signed
   // policy updates are refused (kFailedPrecondition) and the embedded policy is used.
   Bytes policy_update_public_key;
   // Tools and tests only: run under this policy instead of the embedded one or a persisted signed
   // update (tacetctl --policy). Unsigned: never use it to take policies from the network.
   std::shared_ptr<const policy::Policy> policy_override;
-  // Create a new device when the folder holds none. Without it, a missing database is kNotFound.
+  // Create a new device when the folder holds none. Without it, a missing database is kNotFound
+  // and nothing is created (no folder, no key store directory, no file).
   bool create = true;
   // Open for reading only: a shared device lock, a read-only database, nothing written anywhere
-  // (no sweep, no generation step, no key made). Mutating methods fail with kFailedPrecondition.
+  // (no sweep, no generation step, no key made: the key store is wrapped so that any write is
+  // refused). Implies no `create`. Mutating methods — every Set*, ApplyPolicyUpdate,
+  // AcknowledgeControllerNotice, the vault writes and erasures, Export and Report (they append an
+  // audit entry), SweepNow — fail with kFailedPrecondition. There are no gates (voice_gate() and
+  // location_gate() are null): a capture must be logged. The database must already have recorded
+  // the policy the agent runs under (it cannot record a new one): otherwise kFailedPrecondition
+  // naming both policies.
   bool read_only = false;
   // How long Open waits for another owner of the device folder before kUnavailable.
   int lock_timeout_ms = 5000;
-  // The retention sweeper's period (it also runs once at Open, on the scheduler).
+  // The retention sweeper's period. A writable agent also sweeps once, synchronously, in Open;
+  // the scheduled sweeps follow every interval after that, on the platform scheduler's thread,
+  // under the storage lock.
   int64_t sweep_interval_ms = vault::kDefaultSweepIntervalMs;
   // The microphone format the voice gate opens.
   gate::VoiceGateOptions voice;
@@ -104,10 +141,17 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  // Stops the sweeper, ends every capture session (kAgentClosed-like reason: the gates' own),
-  // unregisters every listener, advances the generation (writable agents), closes the database
-  // and releases the lock, in that order. Idempotent. After Close every method but the
-  // destructor fails with kFailedPrecondition ("agent is closed"). Not from a callback.
+  // Stops the sweeper, unregisters the permission fan-out, destroys the gates (which unregister
+  // their consent and mute listeners), closes the access log, vault, audit log and ledger,
+  // advances the generation (writable agents), closes the database, the agent's own key store and
+  // releases the lock, in that order. Refuses (kFailedPrecondition, nothing closed) while a
+  // capture session handle is still held, ended or not (VoiceGate/LocationGate::sessions_in_use):
+  // release them first, since a handle outliving its gate would point at freed memory. Idempotent.
+  // After Close every Status-returning method fails with kFailedPrecondition ("agent: closed"),
+  // voice_gate()/location_gate() return null, consent() keeps returning the last snapshot and
+  // policy() the last policy. Not from a callback, and not concurrently with a gate's Acquire.
+  // The destructor closes even with sessions held (the gates end them as kGateClosed and log an
+  // error): a caller bug, as for the gates themselves.
   Status Close();
   bool closed() const;
 
@@ -115,8 +159,13 @@ class Agent {
   // The active policy; the caller shares ownership of an immutable snapshot. Lock-free.
   std::shared_ptr<const policy::Policy> policy() const;
   // Verifies and applies a signed update to the policy manager, the consent ledger (re-asking
-  // only what widened), the vault and the gates, at once. Errors as PolicyManager::
-  // ApplySignedUpdate; on any error nothing changed.
+  // only what widened), the vault (reopened on the new policy under the storage lock) and the
+  // gates (they read the policy from the ledger's snapshot), at once. Errors as PolicyManager::
+  // ApplySignedUpdate, and on any of them nothing changed; kFailedPrecondition without a
+  // policy_update_public_key, with a policy_override, or read-only. Once the manager accepted the
+  // update it is active and persisted: a ledger or vault failure after that is returned, the
+  // vault still follows the new policy, and the ledger is reconciled at the next Open (the
+  // ledger applies a policy it has not recorded yet).
   StatusOr<PolicyUpdateResult> ApplyPolicyUpdate(ByteView policy_bytes, ByteView signature_der);
   bool controller_notice_required() const;
   Status AcknowledgeControllerNotice();
@@ -141,8 +190,8 @@ class Agent {
   std::vector<consent::FeatureStatus> Features() const;
 
   // ---- capture gates ---------------------------------------------------------------------------
-  // Null when the platform has no microphone / location provider. Valid until the agent is
-  // destroyed; every session must be released before Close.
+  // Null when the platform has no microphone / location provider, read-only, or after Close.
+  // Valid until Close; every session must be released before Close.
   gate::VoiceGate* voice_gate();
   gate::LocationGate* location_gate();
 
@@ -160,7 +209,10 @@ class Agent {
                                                           std::string_view field);
   StatusOr<vault::ErasureResult> Erase(std::string_view category);
   // Every category, and the capture access log (the consent history stays: it is the proof of
-  // the user's choices).
+  // the user's choices). The access log is cleared after the vault, in a critical transaction of
+  // its own with an audit entry (kErasure, subject "capture access log"); the rows of captures
+  // still open are kept until they end (their gate closes them). If that step fails its error is
+  // returned although the vault's erasure stands.
   StatusOr<vault::ErasureResult> EraseAll();
 
   // ---- the user's rights -----------------------------------------------------------------------
@@ -177,6 +229,60 @@ class Agent {
 
   const DeviceIdentity& identity() const;
   bool read_only() const;
+
+ private:
+  class ReadOnlyKeyStore;
+  struct SweepState;
+
+  Agent(const AgentOptions& options, const platform::Platform& platform);
+  // Opens everything after the checks; on error the caller destroys the half-built agent.
+  Status OpenModules(bool db_exists);
+  // kFailedPrecondition when closed, or (for `mutates`) read-only. Call with storage_mu_ held.
+  Status CheckUsableLocked(bool mutates) const;
+  // A read-only agent cannot record a policy: refuse one the database has not recorded.
+  Status CheckRecordedPolicy();
+  StatusOr<vault::SweepResult> SweepLocked();
+  Status ClearAccessLogLocked();
+  void StartSweeper();
+  void StopSweeper();
+  Status CloseImpl(bool force);
+  size_t SessionsHeld();
+
+  const AgentOptions options_;
+  platform::Platform platform_;  // key_store replaced by the agent's own one when null
+  std::string db_path_;
+  std::string key_store_name_;  // " '<dir>'" for the agent's own key store, for messages
+  bool writable_ = false;
+
+  std::mutex close_mu_;            // serialises Close
+  mutable std::mutex storage_mu_;  // every storage method and the scheduled sweep
+  bool closed_ = false;            // guarded by storage_mu_
+  std::atomic<bool> closed_flag_{false};
+
+  std::unique_ptr<platform::DeviceLock> lock_;
+  std::unique_ptr<platform::KeyStore> own_keys_;       // when the platform brought none
+  std::unique_ptr<ReadOnlyKeyStore> read_only_keys_;   // read-only agents
+  platform::KeyStore* keys_ = nullptr;                 // what the modules use
+  std::unique_ptr<crypto::Drbg> drbg_;
+  std::unique_ptr<store::Database> db_;
+  DeviceIdentity identity_;
+  bool generation_advanced_ = false;  // at open: advance once more at close
+  std::unique_ptr<policy::PolicyManager> manager_;
+  std::shared_ptr<const policy::Policy> policy_;  // atomic_load / atomic_store
+  std::unique_ptr<consent::ConsentLedger> ledger_;
+  std::unique_ptr<vault::LedgerConsentView> view_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  // The sync module's hook (next issue): told after an erasure. None yet.
+  vault::ErasureListener* erasure_listener_ = nullptr;
+  std::unique_ptr<vault::Vault> vault_;
+  std::unique_ptr<store::Database> access_db_;
+  std::unique_ptr<gate::AccessLog> access_log_;
+  std::unique_ptr<gate::VoiceGate> voice_;
+  std::unique_ptr<gate::LocationGate> location_;
+  std::atomic<gate::VoiceGate*> voice_ptr_{nullptr};
+  std::atomic<gate::LocationGate*> location_ptr_{nullptr};
+  std::unique_ptr<gate::PermissionFanout> fanout_;
+  std::shared_ptr<SweepState> sweep_;
 };
 
 }  // namespace tacet::agent
