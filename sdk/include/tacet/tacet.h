@@ -430,9 +430,11 @@ typedef struct tacet_voice_callbacks {
   void (*on_frame)(const int16_t *samples, size_t count, int64_t capture_monotonic_ns,
                    void *user_data);
   /* The session was ended by the agent (revocation, permission loss, mute, device error, agent
-   * closed); no frame follows. Runs on the thread that caused it (tacet_consent_set_*,
-   * tacet_agent_set_os_permission, tacet_voice_set_hardware_muted, tacet_voice_push_frame,
-   * tacet_agent_close). Never called for TACET_END_COMPLETED_BY_CALLER. Optional. */
+   * closed); no frame follows. Runs on the thread that caused it (inside tacet_consent_set_*,
+   * tacet_policy_apply_update, tacet_agent_set_os_permission, tacet_voice_set_hardware_muted or
+   * tacet_agent_close), or, when a frame is being delivered to this session at that moment, on
+   * the thread pushing it, right after that frame. Never called for
+   * TACET_END_COMPLETED_BY_CALLER. Optional. */
   void (*on_ended)(tacet_end_reason reason, void *user_data);
   void *user_data;
   /* Optional: called once with user_data when the session is freed. */
