@@ -107,7 +107,9 @@ struct AgentOptions {
   bool read_only = false;
   // How long Open waits for another owner of the device folder before kUnavailable.
   int lock_timeout_ms = 5000;
-  // The retention sweeper's period. A writable agent also sweeps once, synchronously, in Open;
+  // The retention sweeper's period. A writable agent also sweeps once, synchronously, in Open
+  // (a failure of that sweep fails Open, as tacetctl always did: nothing past its retention is
+  // shown);
   // the scheduled sweeps follow every interval after that, on the platform scheduler's thread,
   // under the storage lock.
   int64_t sweep_interval_ms = vault::kDefaultSweepIntervalMs;
@@ -204,6 +206,7 @@ class Agent {
   StatusOr<vault::Record> GetValue(int64_t record_id);
   StatusOr<std::vector<vault::Record>> ListValues(std::string_view category, std::string_view field);
   // Every current value, by record id (one in memory at a time); stops at fn's first error.
+  // `fn` runs under the storage lock: it must not call the agent's storage methods.
   Status ForEachValue(const std::function<Status(const vault::Record&)>& fn);
   StatusOr<std::vector<vault::HistoryEntry>> ValueHistory(std::string_view category,
                                                           std::string_view field);
@@ -216,7 +219,9 @@ class Agent {
   StatusOr<vault::ErasureResult> EraseAll();
 
   // ---- the user's rights -----------------------------------------------------------------------
-  // The export (docs/export.md) and the privacy report (docs/report.md), streamed to `sink`.
+  // The export (docs/export.md) and the privacy report (docs/report.md), streamed to `sink`
+  // under the storage lock (the sink must not call the agent's storage methods). Each appends an
+  // audit entry, so both are refused read-only.
   StatusOr<vault::ExportSummary> Export(vault::ByteSink& sink);
   StatusOr<report::ReportSummary> Report(vault::ByteSink& sink);
 
