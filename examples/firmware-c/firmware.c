@@ -81,8 +81,9 @@ static int run(const char *work) {
   size_t i;
   int rc = 1;
 
-  snprintf(device, sizeof device, "%s/device", work);
-  snprintf(export_path, sizeof export_path, "%s/export.json", work);
+  if (snprintf(device, sizeof device, "%s/device", work) >= (int)sizeof device ||
+      snprintf(export_path, sizeof export_path, "%s/export.json", work) >= (int)sizeof export_path)
+    return fail("the work folder's path is too long");
 
   /* 1. Open the agent with the defaults. */
   if (check(tacet_options_new(&options), "creating options") ||
