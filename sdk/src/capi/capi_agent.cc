@@ -125,28 +125,30 @@ Status CheckOptions(tacet_options* options) {
   return CheckHandle(options, HandleKind::kOptions, "options");
 }
 
-Status CheckState(tacet_consent_state state) {
+// Enum arguments are taken by reference and read with EnumValue: a C caller may pass a value
+// outside the enum, and loading one as the enum type is undefined in C++ (UBSan flags it).
+Status CheckState(const tacet_consent_state& state) {
   return CheckEnum(EnumValue(state), TACET_CONSENT_UNKNOWN, TACET_CONSENT_DENIED, "state",
                    "TACET_CONSENT_UNKNOWN, _GRANTED, _DENIED");
 }
 
-Status CheckSource(tacet_decision_source source) {
+Status CheckSource(const tacet_decision_source& source) {
   return CheckEnum(EnumValue(source), TACET_SOURCE_USER, TACET_SOURCE_POLICY_DEFAULT, "source",
                    "TACET_SOURCE_USER .. TACET_SOURCE_POLICY_DEFAULT (1..5)");
 }
 
-Status CheckPrecision(tacet_location_precision precision) {
+Status CheckPrecision(const tacet_location_precision& precision) {
   return CheckEnum(EnumValue(precision), TACET_PRECISION_NONE, TACET_PRECISION_PRECISE,
                    "precision", "TACET_PRECISION_NONE, _APPROXIMATE, _PRECISE");
 }
 
-Status CheckPermission(tacet_os_permission permission) {
+Status CheckPermission(const tacet_os_permission& permission) {
   return CheckEnum(EnumValue(permission), TACET_OS_PERMISSION_MICROPHONE,
                    TACET_OS_PERMISSION_LOCATION, "permission",
                    "TACET_OS_PERMISSION_MICROPHONE, _LOCATION");
 }
 
-platform::Permission ToPermission(tacet_os_permission permission) {
+platform::Permission ToPermission(const tacet_os_permission& permission) {
   return EnumValue(permission) == TACET_OS_PERMISSION_MICROPHONE ? platform::Permission::kMicrophone
                                                                  : platform::Permission::kLocation;
 }

@@ -57,7 +57,9 @@ class GateUse {
   std::shared_lock<std::shared_mutex> lock_;
 };
 
-Status CheckRequested(tacet_location_precision requested) {
+// Enum arguments are taken by reference and read with EnumValue: a C caller may pass a value
+// outside the enum, and loading one as the enum type is undefined in C++ (UBSan flags it).
+Status CheckRequested(const tacet_location_precision& requested) {
   return CheckEnum(EnumValue(requested), TACET_PRECISION_APPROXIMATE, TACET_PRECISION_PRECISE,
                    "requested", "TACET_PRECISION_APPROXIMATE, _PRECISE");
 }

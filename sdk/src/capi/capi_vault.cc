@@ -34,12 +34,14 @@ Status CheckValue(const char* value, size_t value_len) {
   return tacet::capi::CheckBuffer(value, value_len, "value");
 }
 
-Status CheckChangeSource(tacet_change_source source) {
+// Enum arguments are taken by reference and read with EnumValue: a C caller may pass a value
+// outside the enum, and loading one as the enum type is undefined in C++ (UBSan flags it).
+Status CheckChangeSource(const tacet_change_source& source) {
   return CheckEnum(EnumValue(source), TACET_CHANGE_USER, TACET_CHANGE_IMPORT, "source",
                    "TACET_CHANGE_USER, _APP, _SERVICE, _IMPORT");
 }
 
-vault::ChangeSource ToChangeSource(tacet_change_source source) {
+vault::ChangeSource ToChangeSource(const tacet_change_source& source) {
   return static_cast<vault::ChangeSource>(EnumValue(source));
 }
 
