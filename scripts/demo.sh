@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs Tacet's main job and prints what happens. Until the speaker demo exists, that is the
-# smallest end-to-end run of the SDK: a batch sealed with HPKE to a backend key and opened again.
+# quickstart: a device opened through the public C++ wrapper (tacet.hpp), consent recorded, a
+# gated microphone session ended by a revocation, location coarsened, a profile value corrected,
+# the export and privacy report written.
 # Installs packages and builds (the `ci` preset) first if needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -14,7 +14,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "tacet/tacet.h"
+#include "tacet/tacet_status.h"
 
 namespace tacet {
 
