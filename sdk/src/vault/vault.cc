@@ -496,7 +496,7 @@ StatusOr<int64_t> Vault::RowsOfCategory(std::string_view category, int64_t excep
                                      "SELECT (SELECT count(*) FROM vault_records WHERE category = "
                                      "?1 AND id != ?2) + (SELECT count(*) FROM vault_history h "
                                      "JOIN vault_records r ON r.id = h.record_id WHERE "
-                                     "r.category = ?1 AND r.id != ?2)"));
+                                     "r.category = ?1)"));
   TACET_RETURN_IF_ERROR(q.Bind(1, category));
   TACET_RETURN_IF_ERROR(q.Bind(2, except_id));
   TACET_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -528,15 +528,7 @@ StatusOr<crypto::Aead*> Vault::DataKeyForWrite(std::string_view category, int64_
   if (key.ok() || key.status().code() != StatusCode::kNotFound) return key;
   // A key is only created for a category that holds nothing: if rows exist but the key is gone,
   // making a new one would silently orphan them.
-  TACET_ASSIGN_OR_RETURN(auto others, deps_.db->Prepare(
-                                          "SELECT (SELECT count(*) FROM vault_records WHERE "
-                                          "category = ?1 AND id != ?2) + (SELECT count(*) FROM "
-                                          "vault_history h JOIN vault_records r ON r.id = "
-                                          "h.record_id WHERE r.category = ?1)"));
-  TACET_RETURN_IF_ERROR(others.Bind(1, category));
-  TACET_RETURN_IF_ERROR(others.Bind(2, id));
-  TACET_ASSIGN_OR_RETURN(bool row, others.Step());
-  const int64_t existing = row ? others.ColumnInt64(0) : 0;
+  TACET_ASSIGN_OR_RETURN(int64_t existing, RowsOfCategory(category, id));
   if (existing > 0) {
     return DataLossError("vault: the data key of category '" + std::string(category) +
                          "' is missing but the category holds " + std::to_string(existing) +

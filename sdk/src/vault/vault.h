@@ -264,7 +264,8 @@ class Vault {
   StatusOr<Target> Resolve(std::string_view category, std::string_view field) const;
   Status CheckConsent(const Target& target) const;
   // The data key a write in the open transaction seals under (see "Keys" above).
-  // Records and past versions of `category`, not counting record `except_id`.
+  // Records of `category` other than `except_id`, plus every past version of the category (a
+  // record being written for the first time has none).
   StatusOr<int64_t> RowsOfCategory(std::string_view category, int64_t except_id);
   StatusOr<crypto::Aead*> DataKeyForWrite(std::string_view category, int64_t id);
   StatusOr<std::string> OpenRow(const Row& row);
