@@ -63,31 +63,31 @@ int Show(Args args) {
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(kConsentCommand, "show takes no arguments");
   const ConsentSnapshot& s = session->agent->consent();
-  const fb::Policy& root = s.policy().root();
+  const policy::PolicyModel& root = s.policy().model();
   std::printf("policy %s v%llu (sha256 %s)\n\n", std::string(s.policy().id()).c_str(),
               static_cast<unsigned long long>(s.policy().version()),
               HexEncode(s.policy().hash()).c_str());
   std::printf("purposes:\n");
   for (int p = 0; p < s.purpose_count(); ++p) {
-    const fb::Purpose* purpose = root.purposes()->Get(static_cast<flatbuffers::uoffset_t>(p));
-    std::string note = policy::LegalBasisName(purpose->legal_basis());
-    if (!purpose->refusable()) note += ", not refusable";
-    std::printf("  %-32s %-8s %-8s (%s; %s)\n", purpose->id()->c_str(),
+    const policy::Purpose& purpose = root.purposes[static_cast<size_t>(p)];
+    std::string note = policy::LegalBasisName(purpose.legal_basis);
+    if (!purpose.refusable) note += ", not refusable";
+    std::printf("  %-32s %-8s %-8s (%s; %s)\n", std::string(purpose.id).c_str(),
                 consent::ConsentStateName(s.purpose(p)), s.Allows(p) ? "allowed" : "blocked",
                 consent::DecisionSourceName(s.purpose_source(p)), note.c_str());
   }
   std::printf("channels:\n");
   for (int c = 0; c < s.channel_count(); ++c) {
     std::printf("  %-32s %-8s (%s)\n",
-                root.channels()->Get(static_cast<flatbuffers::uoffset_t>(c))->id()->c_str(),
+                std::string(root.channels[static_cast<size_t>(c)].id).c_str(),
                 consent::ConsentStateName(s.channel(c)),
                 consent::DecisionSourceName(s.channel_source(c)));
   }
   std::printf("optional categories:\n");
   for (int c = 0; c < s.category_count(); ++c) {
-    const fb::Category* category = root.categories()->Get(static_cast<flatbuffers::uoffset_t>(c));
-    if (!category->optional()) continue;
-    std::printf("  %-32s %-9s (%s)\n", category->id()->c_str(), CategoryWord(s.category(c)),
+    const policy::Category& category = root.categories[static_cast<size_t>(c)];
+    if (!category.optional) continue;
+    std::printf("  %-32s %-9s (%s)\n", std::string(category.id).c_str(), CategoryWord(s.category(c)),
                 consent::DecisionSourceName(s.category_source(c)));
   }
   std::printf("location: %s (%s)\n", platform::LocationPrecisionName(s.location_precision()),

@@ -11,6 +11,7 @@
 #include "crypto/secure.h"
 #include "policy/diff.h"
 #include "policy/policy.h"
+#include "policy_generated.h"
 #include "policy_schema.h"
 #include "posix/posix_entropy.h"
 
@@ -99,7 +100,7 @@ StatusOr<PolicyPtr> LoadPolicy(const std::string& path) {
 }
 
 void PrintPolicy(const Policy& policy) {
-  const fb::Policy& p = policy.root();
+  const fb::Policy& p = *fb::GetPolicy(policy.bytes().data());
   std::printf("Policy %s version %llu, effective %s", CStr(p.id()),
               static_cast<unsigned long long>(policy.version()), CStr(p.effective_date()));
   if (!Str(p.title()).empty()) std::printf(" (%s)", p.title()->c_str());
@@ -133,7 +134,7 @@ void PrintPolicy(const Policy& policy) {
   std::printf("\nPurposes (%u):\n", p.purposes()->size());
   for (const fb::Purpose* u : *p.purposes()) {
     std::printf("  %s — %s\n", u->id()->c_str(), u->display_name()->c_str());
-    std::printf("    basis %s, %s, default %s\n", policy::LegalBasisName(u->legal_basis()),
+    std::printf("    basis %s, %s, default %s\n", policy::LegalBasisName(static_cast<policy::LegalBasis>(u->legal_basis())),
                 u->refusable() ? "refusable" : "not refusable",
                 u->default_state() == fb::DefaultState::Denied ? "denied" : "granted");
     std::printf("    categories: %s\n", Join(u->categories()).c_str());
@@ -160,7 +161,7 @@ void PrintPolicy(const Policy& policy) {
     }
     for (const fb::Grant* g : *r->grants()) {
       std::printf("    %s for %s as %s\n", g->category()->c_str(), Join(g->purposes()).c_str(),
-                  policy::TransformName(g->transform()));
+                  policy::TransformName(static_cast<policy::Transform>(g->transform())));
     }
   }
 
@@ -285,8 +286,8 @@ int Diff(Args args) {
   StatusOr<PolicyPtr> after = LoadPolicy(args.rest()[1]);
   if (!after.ok()) return Fail(after.status());
   const policy::PolicyDiff diff = policy::DiffPolicies(**before, **after);
-  std::printf("Policy '%s' version %llu -> '%s' version %llu\n", CStr((*before)->root().id()),
-              static_cast<unsigned long long>(diff.old_version), CStr((*after)->root().id()),
+  std::printf("Policy '%s' version %llu -> '%s' version %llu\n", std::string((*before)->id()).c_str(),
+              static_cast<unsigned long long>(diff.old_version), std::string((*after)->id()).c_str(),
               static_cast<unsigned long long>(diff.new_version));
   if (diff.new_version <= diff.old_version) {
     std::printf("WARNING: not newer; Tacet refuses this update as a downgrade\n");

@@ -49,7 +49,7 @@ TEST_F(TacetctlTest, ShowListsEveryCategoryPurposeRecipientAndChannel) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto policy = policy::Policy::LoadEmbedded();
   ASSERT_OK(policy);
-  const auto& root = (*policy)->root();
+  const fb::Policy& root = *fb::GetPolicy((*policy)->bytes().data());
   for (const auto* c : *root.categories()) EXPECT_THAT(r.output, HasSubstr("  " + c->id()->str() + " — "));
   for (const auto* p : *root.purposes()) EXPECT_THAT(r.output, HasSubstr("  " + p->id()->str() + " — "));
   for (const auto* p : *root.recipients()) EXPECT_THAT(r.output, HasSubstr("  " + p->id()->str() + " — "));
@@ -78,8 +78,8 @@ TEST_F(TacetctlTest, ShowJsonCompilesBackToTheSamePolicy) {
   ASSERT_OK(original);
   ASSERT_OK(round_trip);
   // Same content: the object trees re-serialise to identical bytes.
-  std::unique_ptr<fb::PolicyT> a((*original)->root().UnPack());
-  std::unique_ptr<fb::PolicyT> b((*round_trip)->root().UnPack());
+  std::unique_ptr<fb::PolicyT> a(fb::GetPolicy((*original)->bytes().data())->UnPack());
+  std::unique_ptr<fb::PolicyT> b(fb::GetPolicy((*round_trip)->bytes().data())->UnPack());
   EXPECT_EQ(pt::Pack(*a), pt::Pack(*b));
 }
 

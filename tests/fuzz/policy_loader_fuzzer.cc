@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "policy/diff.h"
+#include "policy_generated.h"
 #include "policy/policy.h"
 #include "policy/policy_state.h"
 
@@ -23,15 +24,19 @@ void Check(bool condition, const char* what) {
 
 // Queries over (at most) the first few entries of each kind: every answer must be well formed.
 void ExerciseQueries(const policy::Policy& p) {
-  const auto* categories = p.root().categories();
-  const auto* purposes = p.root().purposes();
-  const auto* recipients = p.root().recipients();
+  // The flatbuffer itself, to check the model and the lookups against it.
+  const tacet::fb::Policy& root = *tacet::fb::GetPolicy(p.bytes().data());
+  const auto* categories = root.categories();
+  const auto* purposes = root.purposes();
+  const auto* recipients = root.recipients();
   const uint32_t nc = categories->size() < 6 ? categories->size() : 6;
   const uint32_t np = purposes->size() < 6 ? purposes->size() : 6;
   const uint32_t nr = recipients == nullptr ? 0 : (recipients->size() < 6 ? recipients->size() : 6);
   for (uint32_t c = 0; c < nc; ++c) {
     const auto category = categories->Get(c)->id()->string_view();
-    Check(p.FindCategory(category) == categories->Get(c), "FindCategory finds the entry");
+    Check(p.FindCategory(category) == &p.model().categories[c] &&
+              p.model().categories[c].id == category,
+          "FindCategory finds the entry");
     for (uint32_t u = 0; u < np; ++u) {
       const auto purpose = purposes->Get(u)->id()->string_view();
       const policy::Decision use = p.MayUse(category, purpose);
@@ -40,7 +45,7 @@ void ExerciseQueries(const policy::Policy& p) {
         const policy::Decision d =
             p.Disclosure(category, purpose, recipients->Get(r)->id()->string_view(), {true, true});
         Check(!d.allowed || use.allowed, "a disclosure needs the use to be allowed");
-        Check(d.allowed || d.transform == tacet::fb::Transform::Drop, "denied means drop");
+        Check(d.allowed || d.transform == policy::Transform::kDrop, "denied means drop");
       }
     }
   }

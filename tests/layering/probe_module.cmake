@@ -46,6 +46,19 @@ foreach(other IN LISTS MODULES)
   endif()
 endforeach()
 
+# The generated flatbuffers code of the policy stays in the policy module.
+if(NOT MODULE STREQUAL "policy")
+  set(src ${WORK}/generated.cc)
+  file(WRITE ${src} "#include \"policy_generated.h\"\n")
+  execute_process(COMMAND ${CXX} ${flags} ${src} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
+  if(rc EQUAL 0 OR NOT err MATCHES "No such file")
+    message("FAIL: ${MODULE} can include policy_generated.h")
+    math(EXPR failures "${failures} + 1")
+  else()
+    message("ok: ${MODULE} cannot include policy_generated.h")
+  endif()
+endif()
+
 # The positive control: one header of every module MODULE depends on compiles with the same flags.
 set(src ${WORK}/allowed.cc)
 file(WRITE ${src} "${wanted}")

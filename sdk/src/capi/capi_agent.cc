@@ -177,10 +177,6 @@ tacet_string_list FillStrings(Block& block, const std::vector<std::string>& item
   return tacet_string_list{items.size(), items.empty() ? nullptr : pointers};
 }
 
-std::string_view FbText(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : s->string_view();
-}
-
 }  // namespace
 
 extern "C" {
@@ -561,7 +557,7 @@ tacet_status tacet_consent_items(tacet_agent_t* agent, tacet_subject_kind kind,
                                     "TACET_SUBJECT_PURPOSE, _CHANNEL, _CATEGORY"));
     TACET_RETURN_IF_ERROR(CheckOut(out_list, "out_list"));
     const consent::ConsentSnapshot& s = agent->core->consent();
-    const auto& root = s.policy().root();
+    const auto& root = s.policy().model();
     struct Item {
       std::string_view id, display_name, description, legal_basis;
       consent::ConsentState state;
@@ -571,31 +567,25 @@ tacet_status tacet_consent_items(tacet_agent_t* agent, tacet_subject_kind kind,
     std::vector<Item> items;
     switch (EnumValue(kind)) {
       case TACET_SUBJECT_PURPOSE:
-        if (root.purposes() != nullptr) {
-          for (const auto* p : *root.purposes()) {
-            int i = s.PurposeIndex(FbText(p->id()));
-            items.push_back({FbText(p->id()), FbText(p->display_name()), FbText(p->description()),
-                             tacet::policy::LegalBasisName(p->legal_basis()), s.purpose(i),
-                             s.purpose_source(i), p->refusable()});
-          }
+        for (const auto& p : root.purposes) {
+          int i = s.PurposeIndex(p.id);
+          items.push_back({p.id, p.display_name, p.description,
+                           tacet::policy::LegalBasisName(p.legal_basis), s.purpose(i),
+                           s.purpose_source(i), p.refusable});
         }
         break;
       case TACET_SUBJECT_CHANNEL:
-        if (root.channels() != nullptr) {
-          for (const auto* c : *root.channels()) {
-            int i = s.ChannelIndex(FbText(c->id()));
-            items.push_back({FbText(c->id()), FbText(c->display_name()), FbText(c->description()),
-                             "", s.channel(i), s.channel_source(i), true});
-          }
+        for (const auto& c : root.channels) {
+          int i = s.ChannelIndex(c.id);
+          items.push_back({c.id, c.display_name, c.description, "", s.channel(i),
+                           s.channel_source(i), true});
         }
         break;
       default:
-        if (root.categories() != nullptr) {
-          for (const auto* c : *root.categories()) {
-            int i = s.CategoryIndex(FbText(c->id()));
-            items.push_back({FbText(c->id()), FbText(c->display_name()), FbText(c->description()),
-                             "", s.category(i), s.category_source(i), c->optional()});
-          }
+        for (const auto& c : root.categories) {
+          int i = s.CategoryIndex(c.id);
+          items.push_back({c.id, c.display_name, c.description, "", s.category(i),
+                           s.category_source(i), c.optional});
         }
         break;
     }

@@ -32,17 +32,15 @@ constexpr size_t kReasonCount = sizeof(kReasons) / sizeof(kReasons[0]);
 static_assert(kReasonCount == static_cast<size_t>(CollectionReason::kRequiredPurposeNotAsked) + 1,
               "one name and text per CollectionReason");
 
-const fb::Purpose* PurposeEntry(const ConsentSnapshot& s, int index) noexcept {
-  return s.policy().root().purposes()->Get(static_cast<flatbuffers::uoffset_t>(index));
+const policy::Purpose& PurposeEntry(const ConsentSnapshot& s, int index) noexcept {
+  return s.policy().model().purposes[static_cast<size_t>(index)];
 }
 
 // The first purpose in `index`'s required_purposes that is not allowed; -1 when there is none
 // (or the requirement does not resolve, which the validator refuses).
 int FirstMissingRequirement(const ConsentSnapshot& s, int index) noexcept {
-  const auto* required = PurposeEntry(s, index)->required_purposes();
-  if (required == nullptr) return -1;
-  for (const flatbuffers::String* r : *required) {
-    const int ri = s.PurposeIndex(r->string_view());
+  for (std::string_view r : PurposeEntry(s, index).required_purposes) {
+    const int ri = s.PurposeIndex(r);
     if (ri < 0) return -1;
     if (!s.Allows(ri)) return ri;
   }
@@ -63,12 +61,12 @@ const char* CollectionReasonText(CollectionReason reason) noexcept {
 
 bool IsCollectionBasis(const ConsentSnapshot& s, int purpose_index) noexcept {
   if (purpose_index < 0 || purpose_index >= s.purpose_count()) return false;
-  const fb::Purpose* p = PurposeEntry(s, purpose_index);
-  switch (p->legal_basis()) {
-    case fb::LegalBasis::LegalObligation: return false;
-    case fb::LegalBasis::LegitimateInterest: return p->refusable();
-    case fb::LegalBasis::Consent:
-    case fb::LegalBasis::Contract: return true;
+  const policy::Purpose& p = PurposeEntry(s, purpose_index);
+  switch (p.legal_basis) {
+    case policy::LegalBasis::kLegalObligation: return false;
+    case policy::LegalBasis::kLegitimateInterest: return p.refusable;
+    case policy::LegalBasis::kConsent:
+    case policy::LegalBasis::kContract: return true;
   }
   return false;  // a basis this build does not know is no reason to collect
 }
@@ -88,10 +86,9 @@ CollectionDecision DecideCollection(const ConsentSnapshot& s, int purpose_index,
     d.reason = CollectionReason::kAllowed;
     return d;
   }
-  const fb::Policy& root = s.policy().root();
   const std::string_view category_id =
-      root.categories()->Get(static_cast<flatbuffers::uoffset_t>(category_index))->id()->string_view();
-  if (!s.policy().MayUse(category_id, PurposeEntry(s, purpose_index)->id()->string_view()).allowed) {
+      s.policy().model().categories[static_cast<size_t>(category_index)].id;
+  if (!s.policy().MayUse(category_id, PurposeEntry(s, purpose_index).id).allowed) {
     d.reason = CollectionReason::kNotUsedByPurpose;
     return d;
   }

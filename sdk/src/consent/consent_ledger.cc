@@ -162,7 +162,7 @@ std::string PolicyName(const policy::Policy& policy) {
 // purpose, every channel and every optional category is denied and location is none.
 void FailClosed(SnapshotBuilder& builder) {
   const ConsentSnapshot& view = builder.view();
-  const fb::Policy& root = view.policy().root();
+  const policy::PolicyModel& root = view.policy().model();
   for (int p = 0; p < view.purpose_count(); ++p) {
     if (builder.PurposeRefusable(p)) {
       builder.SetPurpose(p, ConsentState::kDenied, DecisionSource::kPolicyDefault);
@@ -172,7 +172,7 @@ void FailClosed(SnapshotBuilder& builder) {
     builder.SetChannel(c, ConsentState::kDenied, DecisionSource::kPolicyDefault);
   }
   for (int c = 0; c < view.category_count(); ++c) {
-    if (root.categories()->Get(static_cast<flatbuffers::uoffset_t>(c))->optional()) {
+    if (root.categories[static_cast<size_t>(c)].optional) {
       builder.SetCategory(c, ConsentState::kDenied, DecisionSource::kPolicyDefault);
     }
   }
@@ -748,15 +748,15 @@ Status ConsentLedger::SetPurpose(std::string_view purpose_id, ConsentState state
   std::unique_lock<std::mutex> lock(write_mu_);
   const ConsentSnapshot& current = *current_.load(std::memory_order_relaxed);
   const policy::Policy& policy = current.policy();
-  const fb::Purpose* purpose = policy.FindPurpose(purpose_id);
+  const policy::Purpose* purpose = policy.FindPurpose(purpose_id);
   if (purpose == nullptr) {
     return NotFoundError("consent: " + PolicyName(policy) + " has no purpose '" +
                          std::string(purpose_id) + "'");
   }
-  if (!purpose->refusable() && state != ConsentState::kGranted) {
+  if (!purpose->refusable && state != ConsentState::kGranted) {
     return FailedPreconditionError(
         "consent: purpose '" + std::string(purpose_id) + "' cannot be refused (legal basis " +
-        policy::LegalBasisName(purpose->legal_basis()) + ")");
+        policy::LegalBasisName(purpose->legal_basis) + ")");
   }
   return SetLocked({SubjectKey(SubjectKind::kPurpose, purpose_id), state, LocationPrecision::kNone,
                     source},
@@ -789,12 +789,12 @@ Status ConsentLedger::SetCategoryProvided(std::string_view category_id, bool pro
   }
   std::unique_lock<std::mutex> lock(write_mu_);
   const policy::Policy& policy = current_.load(std::memory_order_relaxed)->policy();
-  const fb::Category* category = policy.FindCategory(category_id);
+  const policy::Category* category = policy.FindCategory(category_id);
   if (category == nullptr) {
     return NotFoundError("consent: " + PolicyName(policy) + " has no category '" +
                          std::string(category_id) + "'");
   }
-  if (!category->optional() && !provided) {
+  if (!category->optional && !provided) {
     return FailedPreconditionError("consent: category '" + std::string(category_id) +
                                    "' is not optional and cannot be declined");
   }

@@ -28,24 +28,21 @@ struct PolicyIndex {
     return it != table.end() && it->first == id ? it->second : -1;
   }
 
-  template <typename Vector>
-  static IdTable Table(const Vector* entries) {
+  template <typename Entry>
+  static IdTable Table(const std::vector<Entry>& entries) {
     IdTable table;
-    if (entries == nullptr) return table;
-    for (flatbuffers::uoffset_t i = 0; i < entries->size(); ++i) {
-      table.emplace_back(entries->Get(i)->id()->string_view(), static_cast<int>(i));
-    }
+    for (size_t i = 0; i < entries.size(); ++i) table.emplace_back(entries[i].id, static_cast<int>(i));
     std::sort(table.begin(), table.end());
     return table;
   }
 
   static std::shared_ptr<const PolicyIndex> Build(const policy::Policy& policy) {
     auto index = std::make_shared<PolicyIndex>();
-    const fb::Policy& root = policy.root();
+    const policy::PolicyModel& root = policy.model();
     index->policy = &policy;
-    index->purposes = Table(root.purposes());
-    index->channels = Table(root.channels());
-    index->categories = Table(root.categories());
+    index->purposes = Table(root.purposes);
+    index->channels = Table(root.channels);
+    index->categories = Table(root.categories);
     const size_t np = index->purposes.size(), nch = index->channels.size(),
                  nc = index->categories.size();
     index->purpose_count = np;
@@ -58,35 +55,29 @@ struct PolicyIndex {
     index->required.assign(np, {});
     index->optional.assign(nc, 0);
     for (size_t c = 0; c < nc; ++c) {
-      index->optional[c] = root.categories()->Get(static_cast<flatbuffers::uoffset_t>(c))->optional();
+      index->optional[c] = root.categories[c].optional;
     }
     for (size_t p = 0; p < np; ++p) {
-      const fb::Purpose* purpose = root.purposes()->Get(static_cast<flatbuffers::uoffset_t>(p));
-      index->refusable[p] = purpose->refusable();
-      if (!purpose->refusable()) {
+      const policy::Purpose* purpose = &root.purposes[p];
+      index->refusable[p] = purpose->refusable;
+      if (!purpose->refusable) {
         index->initial[p] = ConsentState::kGranted;  // allowed by its legal basis
-      } else if (purpose->legal_basis() != fb::LegalBasis::Consent) {
+      } else if (purpose->legal_basis != policy::LegalBasis::kConsent) {
         // Legitimate interest: on (or off) by the policy's default until the user objects.
-        index->initial[p] = purpose->default_state() == fb::DefaultState::Granted
+        index->initial[p] = purpose->default_state == policy::DefaultState::kGranted
                                 ? ConsentState::kGranted
                                 : ConsentState::kDenied;
       }
       for (size_t c = 0; c < nc; ++c) {
-        const auto* category = root.categories()->Get(static_cast<flatbuffers::uoffset_t>(c));
-        index->uses[c * np + p] =
-            policy.MayUse(category->id()->string_view(), purpose->id()->string_view()).allowed;
+        index->uses[c * np + p] = policy.MayUse(root.categories[c].id, purpose->id).allowed;
       }
-      if (purpose->channels() != nullptr) {
-        for (const flatbuffers::String* ch : *purpose->channels()) {
-          const int chi = Find(index->channels, ch->string_view());
-          if (chi >= 0) index->purpose_channels[p * nch + static_cast<size_t>(chi)] = 1;
-        }
+      for (std::string_view ch : purpose->channels) {
+        const int chi = Find(index->channels, ch);
+        if (chi >= 0) index->purpose_channels[p * nch + static_cast<size_t>(chi)] = 1;
       }
-      if (purpose->required_purposes() != nullptr) {
-        for (const flatbuffers::String* r : *purpose->required_purposes()) {
-          // An unresolvable requirement (the validator rejects these) can never be met.
-          index->required[p].push_back(Find(index->purposes, r->string_view()));
-        }
+      for (std::string_view r : purpose->required_purposes) {
+        // An unresolvable requirement (the validator rejects these) can never be met.
+        index->required[p].push_back(Find(index->purposes, r));
       }
     }
     return index;

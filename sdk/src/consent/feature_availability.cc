@@ -15,22 +15,20 @@ const char* FeatureAvailabilityName(FeatureAvailability availability) {
 
 std::vector<FeatureStatus> Features(const ConsentSnapshot& snapshot) {
   std::vector<FeatureStatus> out;
-  const auto* categories = snapshot.policy().root().categories();
-  if (categories == nullptr) return out;
+  const std::vector<policy::Category>& categories = snapshot.policy().model().categories;
 
   // Gather each feature once, with every category that must be provided for it.
-  for (flatbuffers::uoffset_t c = 0; c < categories->size(); ++c) {
-    const fb::Category* category = categories->Get(c);
-    if (category->features_unavailable_without() == nullptr) continue;
-    for (const flatbuffers::String* name : *category->features_unavailable_without()) {
+  for (size_t c = 0; c < categories.size(); ++c) {
+    const policy::Category* category = &categories[c];
+    for (std::string_view name : category->features_unavailable_without) {
       auto it = std::find_if(out.begin(), out.end(),
-                             [&](const FeatureStatus& f) { return f.feature == name->str(); });
+                             [&](const FeatureStatus& f) { return f.feature == name; });
       if (it == out.end()) {
-        out.push_back(FeatureStatus{name->str(), FeatureAvailability::kAvailable, {}, {}, {}});
+        out.push_back(FeatureStatus{std::string(name), FeatureAvailability::kAvailable, {}, {}, {}});
         it = out.end() - 1;
       }
       if (snapshot.category(static_cast<int>(c)) != ConsentState::kGranted) {
-        it->missing_categories.push_back(category->id()->str());
+        it->missing_categories.emplace_back(category->id);
       }
     }
   }

@@ -8,6 +8,7 @@
 #include "crypto/sha256.h"
 #include "policy/embedded_policy.h"
 #include "policy/validate.h"
+#include "policy_generated.h"
 
 namespace tacet::policy {
 namespace {
@@ -56,6 +57,148 @@ Status VerifyStructure(ByteView bytes) {
   return OkStatus();
 }
 
+// The model's enums carry the schema's numbers, so a conversion is a cast.
+static_assert(static_cast<int>(Transform::kDrop) == static_cast<int>(fb::Transform::Drop) &&
+              static_cast<int>(Transform::kAggregate) == static_cast<int>(fb::Transform::Aggregate) &&
+              static_cast<int>(Transform::kPseudonymise) == static_cast<int>(fb::Transform::Pseudonymise) &&
+              static_cast<int>(Transform::kCoarsen) == static_cast<int>(fb::Transform::Coarsen) &&
+              static_cast<int>(Transform::kNone) == static_cast<int>(fb::Transform::None));
+static_assert(static_cast<int>(LegalBasis::kContract) == static_cast<int>(fb::LegalBasis::Contract) &&
+              static_cast<int>(LegalBasis::kConsent) == static_cast<int>(fb::LegalBasis::Consent) &&
+              static_cast<int>(LegalBasis::kLegitimateInterest) ==
+                  static_cast<int>(fb::LegalBasis::LegitimateInterest) &&
+              static_cast<int>(LegalBasis::kLegalObligation) ==
+                  static_cast<int>(fb::LegalBasis::LegalObligation));
+static_assert(static_cast<int>(DefaultState::kGranted) == static_cast<int>(fb::DefaultState::Granted) &&
+              static_cast<int>(DefaultState::kDenied) == static_cast<int>(fb::DefaultState::Denied));
+static_assert(static_cast<int>(Sensitivity::kPublic) == static_cast<int>(fb::Sensitivity::Public) &&
+              static_cast<int>(Sensitivity::kLow) == static_cast<int>(fb::Sensitivity::Low) &&
+              static_cast<int>(Sensitivity::kModerate) == static_cast<int>(fb::Sensitivity::Moderate) &&
+              static_cast<int>(Sensitivity::kHigh) == static_cast<int>(fb::Sensitivity::High) &&
+              static_cast<int>(Sensitivity::kSpecial) == static_cast<int>(fb::Sensitivity::Special));
+static_assert(static_cast<int>(RightKind::kAccess) == static_cast<int>(fb::RightKind::Access) &&
+              static_cast<int>(RightKind::kCopy) == static_cast<int>(fb::RightKind::Copy) &&
+              static_cast<int>(RightKind::kCorrection) == static_cast<int>(fb::RightKind::Correction) &&
+              static_cast<int>(RightKind::kChangeHistory) ==
+                  static_cast<int>(fb::RightKind::ChangeHistory) &&
+              static_cast<int>(RightKind::kEdit) == static_cast<int>(fb::RightKind::Edit));
+static_assert(
+    static_cast<int>(SecurityMeasureKind::kPseudonymisation) ==
+        static_cast<int>(fb::SecurityMeasureKind::Pseudonymisation) &&
+    static_cast<int>(SecurityMeasureKind::kEncryption) == static_cast<int>(fb::SecurityMeasureKind::Encryption) &&
+    static_cast<int>(SecurityMeasureKind::kAccessControl) ==
+        static_cast<int>(fb::SecurityMeasureKind::AccessControl) &&
+    static_cast<int>(SecurityMeasureKind::kRetention) == static_cast<int>(fb::SecurityMeasureKind::Retention) &&
+    static_cast<int>(SecurityMeasureKind::kOrganisationalMeasures) ==
+        static_cast<int>(fb::SecurityMeasureKind::OrganisationalMeasures));
+
+std::string_view View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : s->string_view();
+}
+
+std::vector<std::string_view> Views(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list) {
+  std::vector<std::string_view> out;
+  if (list == nullptr) return out;
+  out.reserve(list->size());
+  for (const flatbuffers::String* s : *list) out.push_back(View(s));
+  return out;
+}
+
+// Applies `convert` to every entry of a table vector (absent: empty).
+template <typename Out, typename In, typename Convert>
+std::vector<Out> Each(const flatbuffers::Vector<flatbuffers::Offset<In>>* list, Convert convert) {
+  std::vector<Out> out;
+  if (list == nullptr) return out;
+  out.reserve(list->size());
+  for (const In* entry : *list) out.push_back(convert(*entry));
+  return out;
+}
+
+PostalAddress ToModel(const fb::PostalAddress* a) {
+  PostalAddress out;
+  if (a == nullptr) return out;
+  out.organisation = View(a->organisation());
+  out.street = View(a->street());
+  out.floor = View(a->floor());
+  out.city = View(a->city());
+  out.region = View(a->region());
+  out.postal_code = View(a->postal_code());
+  out.country = View(a->country());
+  return out;
+}
+
+PolicyModel BuildModel(const fb::Policy& root) {
+  PolicyModel m;
+  m.id = View(root.id());
+  m.version = root.version();
+  m.effective_date = View(root.effective_date());
+  m.title = View(root.title());
+  if (const fb::Controller* c = root.controller()) {
+    m.controller = Controller{View(c->name()), ToModel(c->address()), View(c->source())};
+  }
+  if (const fb::PrivacyContact* c = root.privacy_contact()) {
+    m.privacy_contact = PrivacyContact{View(c->email()), ToModel(c->postal_address()), View(c->source())};
+  }
+  m.categories = Each<Category>(root.categories(), [](const fb::Category& c) {
+    Category out;
+    out.id = View(c.id());
+    out.display_name = View(c.display_name());
+    out.description = View(c.description());
+    out.sensitivity = static_cast<Sensitivity>(c.sensitivity());
+    out.optional = c.optional();
+    out.is_public = c.is_public();
+    out.fields = Each<Field>(c.fields(), [](const fb::Field& f) {
+      return Field{View(f.id()), View(f.display_name()), f.is_public(), View(f.source())};
+    });
+    out.features_unavailable_without = Views(c.features_unavailable_without());
+    out.retention_days = c.retention_days();
+    out.source = View(c.source());
+    return out;
+  });
+  m.purposes = Each<Purpose>(root.purposes(), [](const fb::Purpose& p) {
+    Purpose out;
+    out.id = View(p.id());
+    out.display_name = View(p.display_name());
+    out.description = View(p.description());
+    out.legal_basis = static_cast<LegalBasis>(p.legal_basis());
+    out.refusable = p.refusable();
+    out.default_state = static_cast<DefaultState>(p.default_state());
+    out.categories = Views(p.categories());
+    out.channels = Views(p.channels());
+    out.required_purposes = Views(p.required_purposes());
+    out.source = View(p.source());
+    return out;
+  });
+  m.recipients = Each<Recipient>(root.recipients(), [](const fb::Recipient& r) {
+    Recipient out;
+    out.id = View(r.id());
+    out.display_name = View(r.display_name());
+    out.description = View(r.description());
+    out.conditions = Views(r.conditions());
+    out.grants = Each<Grant>(r.grants(), [](const fb::Grant& g) {
+      return Grant{View(g.category()), Views(g.purposes()), static_cast<Transform>(g.transform())};
+    });
+    out.pseudonymised_only = r.pseudonymised_only();
+    out.requires_notice = r.requires_notice();
+    out.legal_process_only = r.legal_process_only();
+    out.source = View(r.source());
+    return out;
+  });
+  m.channels = Each<Channel>(root.channels(), [](const fb::Channel& c) {
+    return Channel{View(c.id()), View(c.display_name()), View(c.description()), View(c.source())};
+  });
+  m.rights = Each<Right>(root.rights(), [](const fb::Right& r) {
+    return Right{View(r.id()), static_cast<RightKind>(r.kind()), View(r.description()),
+                 r.self_service(), r.via_privacy_contact(), View(r.source())};
+  });
+  m.security_measures = Each<SecurityMeasure>(root.security_measures(), [](const fb::SecurityMeasure& s) {
+    return SecurityMeasure{View(s.id()), static_cast<SecurityMeasureKind>(s.kind()),
+                           View(s.description()), View(s.source())};
+  });
+  m.statements = Views(root.statements());
+  return m;
+}
+
 }  // namespace
 
 const char* DecisionReasonName(DecisionReason reason) {
@@ -72,23 +215,23 @@ const char* DecisionReasonName(DecisionReason reason) {
   return "unknown";
 }
 
-const char* TransformName(fb::Transform transform) {
+const char* TransformName(Transform transform) {
   switch (transform) {
-    case fb::Transform::None: return "none";
-    case fb::Transform::Coarsen: return "coarsen";
-    case fb::Transform::Pseudonymise: return "pseudonymise";
-    case fb::Transform::Aggregate: return "aggregate";
-    case fb::Transform::Drop: return "drop";
+    case Transform::kNone: return "none";
+    case Transform::kCoarsen: return "coarsen";
+    case Transform::kPseudonymise: return "pseudonymise";
+    case Transform::kAggregate: return "aggregate";
+    case Transform::kDrop: return "drop";
   }
   return "unknown";
 }
 
-const char* LegalBasisName(fb::LegalBasis basis) {
+const char* LegalBasisName(LegalBasis basis) {
   switch (basis) {
-    case fb::LegalBasis::Contract: return "contract";
-    case fb::LegalBasis::Consent: return "consent";
-    case fb::LegalBasis::LegitimateInterest: return "legitimate_interest";
-    case fb::LegalBasis::LegalObligation: return "legal_obligation";
+    case LegalBasis::kContract: return "contract";
+    case LegalBasis::kConsent: return "consent";
+    case LegalBasis::kLegitimateInterest: return "legitimate_interest";
+    case LegalBasis::kLegalObligation: return "legal_obligation";
   }
   return "unknown";
 }
@@ -124,7 +267,8 @@ StatusOr<Bytes> ReadPolicyFile(const std::string& path, size_t max_bytes) {
 }
 
 Policy::Policy(Bytes bytes)
-    : bytes_(std::move(bytes)), root_(fb::GetPolicy(bytes_.data())), hash_(crypto::Sha256(bytes_)) {
+    : bytes_(std::move(bytes)), hash_(crypto::Sha256(bytes_)) {
+  model_ = BuildModel(*fb::GetPolicy(bytes_.data()));
   BuildIndex();
 }
 
@@ -165,35 +309,31 @@ StatusOr<std::shared_ptr<const Policy>> Policy::LoadEmbedded() {
 }
 
 void Policy::BuildIndex() {
-  auto index = [](const auto* entries, Index& out) {
-    if (entries == nullptr) return;
-    // Validation caps every list at kMaxEntriesPerList entries, so an index fits in uint16_t.
-    for (flatbuffers::uoffset_t i = 0; i < entries->size(); ++i) {
-      out.emplace(entries->Get(i)->id()->string_view(), static_cast<uint16_t>(i));
-    }
+  auto index = [](const auto& entries, Index& out) {
+    // Ids are unique and the lists at most kMaxEntriesPerList long (validate.h).
+    for (size_t i = 0; i < entries.size(); ++i) out.emplace(entries[i].id, static_cast<uint16_t>(i));
   };
-  index(root_->categories(), categories_);
-  index(root_->purposes(), purposes_);
-  index(root_->recipients(), recipients_);
-  index(root_->channels(), channels_);
+  index(model_.categories, categories_);
+  index(model_.purposes, purposes_);
+  index(model_.recipients, recipients_);
+  index(model_.channels, channels_);
 
   const size_t n_categories = categories_.size(), n_purposes = purposes_.size();
   uses_.assign(n_categories * n_purposes, false);
-  for (const fb::Purpose* purpose : *root_->purposes()) {
-    const size_t p = purposes_.at(purpose->id()->string_view());
-    for (const flatbuffers::String* category : *purpose->categories()) {
-      uses_[categories_.at(category->string_view()) * n_purposes + p] = true;
+  for (const Purpose& purpose : model_.purposes) {
+    const size_t p = purposes_.at(purpose.id);
+    for (std::string_view category : purpose.categories) {
+      uses_[categories_.at(category) * n_purposes + p] = true;
     }
   }
   grants_.assign(recipients_.size() * n_categories * n_purposes, kNoGrant);
-  if (root_->recipients() == nullptr) return;
-  for (const fb::Recipient* recipient : *root_->recipients()) {
-    const size_t r = recipients_.at(recipient->id()->string_view());
-    for (const fb::Grant* grant : *recipient->grants()) {
-      const size_t c = categories_.at(grant->category()->string_view());
-      for (const flatbuffers::String* purpose : *grant->purposes()) {
-        const size_t p = purposes_.at(purpose->string_view());
-        grants_[(r * n_categories + c) * n_purposes + p] = static_cast<uint8_t>(grant->transform());
+  for (const Recipient& recipient : model_.recipients) {
+    const size_t r = recipients_.at(recipient.id);
+    for (const Grant& grant : recipient.grants) {
+      const size_t c = categories_.at(grant.category);
+      for (std::string_view purpose : grant.purposes) {
+        const size_t p = purposes_.at(purpose);
+        grants_[(r * n_categories + c) * n_purposes + p] = static_cast<uint8_t>(grant.transform);
       }
     }
   }
@@ -204,21 +344,21 @@ int Policy::Lookup(const Index& index, std::string_view id) {
   return it == index.end() ? -1 : it->second;
 }
 
-const fb::Category* Policy::FindCategory(std::string_view id) const {
+const Category* Policy::FindCategory(std::string_view id) const {
   const int i = Lookup(categories_, id);
-  return i < 0 ? nullptr : root_->categories()->Get(static_cast<flatbuffers::uoffset_t>(i));
+  return i < 0 ? nullptr : &model_.categories[static_cast<size_t>(i)];
 }
-const fb::Purpose* Policy::FindPurpose(std::string_view id) const {
+const Purpose* Policy::FindPurpose(std::string_view id) const {
   const int i = Lookup(purposes_, id);
-  return i < 0 ? nullptr : root_->purposes()->Get(static_cast<flatbuffers::uoffset_t>(i));
+  return i < 0 ? nullptr : &model_.purposes[static_cast<size_t>(i)];
 }
-const fb::Recipient* Policy::FindRecipient(std::string_view id) const {
+const Recipient* Policy::FindRecipient(std::string_view id) const {
   const int i = Lookup(recipients_, id);
-  return i < 0 ? nullptr : root_->recipients()->Get(static_cast<flatbuffers::uoffset_t>(i));
+  return i < 0 ? nullptr : &model_.recipients[static_cast<size_t>(i)];
 }
-const fb::Channel* Policy::FindChannel(std::string_view id) const {
+const Channel* Policy::FindChannel(std::string_view id) const {
   const int i = Lookup(channels_, id);
-  return i < 0 ? nullptr : root_->channels()->Get(static_cast<flatbuffers::uoffset_t>(i));
+  return i < 0 ? nullptr : &model_.channels[static_cast<size_t>(i)];
 }
 
 Decision Policy::Evaluate(int category, int purpose) const {
@@ -233,7 +373,7 @@ Decision Policy::Evaluate(int category, int purpose) const {
     return d;
   }
   d.allowed = true;
-  d.transform = fb::Transform::None;
+  d.transform = Transform::kNone;
   d.reason = DecisionReason::kAllowed;
   return d;
 }
@@ -260,21 +400,21 @@ Decision Policy::Disclosure(std::string_view category, std::string_view purpose,
     d.reason = DecisionReason::kRecipientNotGranted;
     return d;
   }
-  if (grant == static_cast<uint8_t>(fb::Transform::Drop)) {
+  if (grant == static_cast<uint8_t>(Transform::kDrop)) {
     d.reason = DecisionReason::kRecipientNotGranted;
     return d;
   }
-  const fb::Recipient* r_entry = root_->recipients()->Get(static_cast<flatbuffers::uoffset_t>(r));
-  if (r_entry->requires_notice() && !context.user_notified) {
+  const Recipient& r_entry = model_.recipients[static_cast<size_t>(r)];
+  if (r_entry.requires_notice && !context.user_notified) {
     d.reason = DecisionReason::kNoticeRequired;
     return d;
   }
-  if (r_entry->legal_process_only() && !context.valid_legal_process) {
+  if (r_entry.legal_process_only && !context.valid_legal_process) {
     d.reason = DecisionReason::kLegalProcessRequired;
     return d;
   }
   d.allowed = true;
-  d.transform = static_cast<fb::Transform>(grant);
+  d.transform = static_cast<Transform>(grant);
   d.reason = DecisionReason::kAllowed;
   return d;
 }

@@ -21,7 +21,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
-#include "policy_generated.h"
+#include "policy/policy_model.h"
 
 namespace tacet::policy {
 
@@ -43,10 +43,6 @@ enum class DecisionReason : uint8_t {
 
 // "allowed", "unknown_category", ..., "notice_required". Static storage.
 const char* DecisionReasonName(DecisionReason reason);
-// "none", "coarsen", "pseudonymise", "aggregate", "drop" ("unknown" if out of range).
-const char* TransformName(fb::Transform transform);
-// "contract", "consent", "legitimate_interest", "legal_obligation" ("unknown" if out of range).
-const char* LegalBasisName(fb::LegalBasis basis);
 
 // What the caller can vouch for when asking about a disclosure. Recipients marked
 // requires_notice / legal_process_only are denied unless the matching field is true; the consent
@@ -60,7 +56,7 @@ struct Decision {
   bool allowed = false;
   // What to do to the data before it leaves the device. kDrop whenever allowed is false; kNone for
   // MayUse (on-device use applies no transform).
-  fb::Transform transform = fb::Transform::Drop;
+  Transform transform = Transform::kDrop;
   DecisionReason reason = DecisionReason::kUnknownCategory;
 };
 
@@ -97,18 +93,20 @@ class Policy {
 
   // A Policy is immutable: every method below is const, allocation-free and thread-safe. Returned
   // pointers and views point into the policy and are valid while it is alive.
-  const fb::Policy& root() const { return *root_; }
+  // The policy as plain values (policy_model.h). The flatbuffer itself (bytes()) is read only by
+  // the policy module and by tools that include the generated header.
+  const PolicyModel& model() const { return model_; }
   ByteView bytes() const { return ByteView(bytes_); }
-  std::string_view id() const { return root_->id()->string_view(); }
-  uint64_t version() const { return root_->version(); }
+  std::string_view id() const { return model_.id; }
+  uint64_t version() const { return model_.version; }
   // SHA-256 of bytes(): consent decisions record which policy they were made under.
   const std::array<uint8_t, 32>& hash() const { return hash_; }
 
   // O(1) lookups by id; nullptr when the policy has no such entry.
-  const fb::Category* FindCategory(std::string_view id) const;
-  const fb::Purpose* FindPurpose(std::string_view id) const;
-  const fb::Recipient* FindRecipient(std::string_view id) const;
-  const fb::Channel* FindChannel(std::string_view id) const;
+  const Category* FindCategory(std::string_view id) const;
+  const Purpose* FindPurpose(std::string_view id) const;
+  const Recipient* FindRecipient(std::string_view id) const;
+  const Channel* FindChannel(std::string_view id) const;
 
   // May `category` be used on the device for `purpose`? Says what the policy allows, not what the
   // user chose (the consent ledger combines both).
@@ -128,12 +126,12 @@ class Policy {
   Decision Evaluate(int category, int purpose) const;
 
   const Bytes bytes_;
-  const fb::Policy* root_ = nullptr;
+  PolicyModel model_;
   const std::array<uint8_t, 32> hash_;
   Index categories_, purposes_, recipients_, channels_;
   // uses_[c * purposes + p]: purpose p lists category c.
   std::vector<bool> uses_;
-  // grants_[(r * categories + c) * purposes + p]: the fb::Transform for the grant, or kNoGrant.
+  // grants_[(r * categories + c) * purposes + p]: the Transform for the grant, or kNoGrant.
   std::vector<uint8_t> grants_;
 };
 

@@ -221,7 +221,7 @@ TEST_F(PolicyManagerTest, ControllerChangeWithholdsEveryDisclosureUntilAcknowled
     const Decision d = manager->Disclosure("usage", "provide_service", recipient);
     EXPECT_FALSE(d.allowed) << recipient;
     EXPECT_EQ(d.reason, DecisionReason::kNoticeRequired) << recipient;
-    EXPECT_EQ(d.transform, fb::Transform::Drop);
+    EXPECT_EQ(d.transform, Transform::kDrop);
   }
   // On-device use is not a disclosure.
   EXPECT_TRUE(manager->MayUse("usage", "provide_service").allowed);
@@ -291,7 +291,7 @@ TEST_F(PolicyManagerTest, SurvivesARestart) {
     auto manager = NewManager(state);
     ASSERT_NE(manager, nullptr);
     EXPECT_EQ(manager->active()->version(), 7u);
-    EXPECT_EQ(manager->active()->root().controller()->name()->str(), "Buyer Holdings B.V.");
+    EXPECT_EQ(manager->active()->model().controller.name, "Buyer Holdings B.V.");
     EXPECT_TRUE(manager->notice_required());
     EXPECT_EQ(manager->Disclosure("usage", "analytics", "group_companies").reason,
               DecisionReason::kNoticeRequired);

@@ -25,9 +25,9 @@ std::shared_ptr<const Policy> Shipped() {
 }
 
 template <typename List>
-std::vector<std::string> Ids(const List* list) {
+std::vector<std::string> Ids(const List& list) {
   std::vector<std::string> ids;
-  for (const auto* entry : *list) ids.push_back(entry->id()->str());
+  for (const auto& entry : list) ids.emplace_back(entry.id);
   return ids;
 }
 
@@ -43,9 +43,9 @@ TEST(EmbeddedPolicy, LoadsAndValidates) {
   ASSERT_NE(policy, nullptr);
   EXPECT_EQ(policy->id(), "streaming_service");
   EXPECT_GE(policy->version(), 1u);
-  EXPECT_EQ(policy->root().controller()->name()->str(), "Spotify USA Inc.");
-  EXPECT_EQ(policy->root().privacy_contact()->email()->str(), "privacy@spotify.com");
-  EXPECT_EQ(policy->root().privacy_contact()->postal_address()->postal_code()->str(), "10007");
+  EXPECT_EQ(policy->model().controller.name, "Spotify USA Inc.");
+  EXPECT_EQ(policy->model().privacy_contact.email, "privacy@spotify.com");
+  EXPECT_EQ(policy->model().privacy_contact.postal_address.postal_code, "10007");
 }
 
 TEST(EmbeddedPolicy, LoadFileOfTheBinaryGivesTheSamePolicy) {
@@ -57,8 +57,8 @@ TEST(EmbeddedPolicy, LoadFileOfTheBinaryGivesTheSamePolicy) {
 TEST(EmbeddedPolicy, ModelsEveryCategoryPurposeRecipientAndChannelOfTheSeed) {
   auto policy = Shipped();
   ASSERT_NE(policy, nullptr);
-  const fb::Policy& root = policy->root();
-  EXPECT_THAT(Ids(root.categories()),
+  const PolicyModel& root = policy->model();
+  EXPECT_THAT(Ids(root.categories),
               UnorderedElementsAreArray({"name", "contact", "usage", "billing", "payment", "voice",
                                          "location", "contest_answers", "public_profile"}));
   for (const char* purpose :
@@ -74,12 +74,12 @@ TEST(EmbeddedPolicy, ModelsEveryCategoryPurposeRecipientAndChannelOfTheSeed) {
         "law_enforcement_and_authorities", "business_purchasers"}) {
     EXPECT_NE(policy->FindRecipient(recipient), nullptr) << recipient;
   }
-  EXPECT_THAT(Ids(root.channels()), UnorderedElementsAreArray({"email", "push", "in_app_other"}));
-  EXPECT_THAT(Ids(root.rights()),
+  EXPECT_THAT(Ids(root.channels), UnorderedElementsAreArray({"email", "push", "in_app_other"}));
+  EXPECT_THAT(Ids(root.rights),
               UnorderedElementsAreArray({"edit_personal_information", "change_history",
                                          "correct_changed_information", "request_copy",
                                          "request_correction"}));
-  EXPECT_THAT(Ids(root.security_measures()),
+  EXPECT_THAT(Ids(root.security_measures),
               UnorderedElementsAreArray({"organisational_measures", "pseudonymisation",
                                          "encryption", "access_control", "retention"}));
 }
@@ -87,21 +87,21 @@ TEST(EmbeddedPolicy, ModelsEveryCategoryPurposeRecipientAndChannelOfTheSeed) {
 TEST(EmbeddedPolicy, PublicProfileHasTheFivePublicFields) {
   auto policy = Shipped();
   ASSERT_NE(policy, nullptr);
-  const fb::Category* profile = policy->FindCategory("public_profile");
+  const Category* profile = policy->FindCategory("public_profile");
   ASSERT_NE(profile, nullptr);
-  EXPECT_TRUE(profile->is_public());
+  EXPECT_TRUE(profile->is_public);
   std::vector<std::string> fields;
-  for (const fb::Field* field : *profile->fields()) {
-    EXPECT_TRUE(field->is_public()) << field->id()->str();
-    fields.push_back(field->id()->str());
+  for (const Field& field : profile->fields) {
+    EXPECT_TRUE(field.is_public) << field.id;
+    fields.emplace_back(field.id);
   }
   EXPECT_THAT(fields, UnorderedElementsAreArray({"name_or_username", "profile_picture",
                                                  "follow_graph", "recently_played_artists",
                                                  "public_playlists"}));
   // No other category is public.
-  for (const fb::Category* category : *policy->root().categories()) {
-    if (category != profile) {
-      EXPECT_FALSE(category->is_public()) << category->id()->str();
+  for (const Category& category : policy->model().categories) {
+    if (&category != profile) {
+      EXPECT_FALSE(category.is_public) << category.id;
     }
   }
 }
@@ -109,16 +109,16 @@ TEST(EmbeddedPolicy, PublicProfileHasTheFivePublicFields) {
 TEST(EmbeddedPolicy, OptionalCategoriesSayWhatIsLostWithoutThem) {
   auto policy = Shipped();
   ASSERT_NE(policy, nullptr);
-  const fb::Category* voice = policy->FindCategory("voice");
+  const Category* voice = policy->FindCategory("voice");
   ASSERT_NE(voice, nullptr);
-  EXPECT_TRUE(voice->optional());
-  ASSERT_NE(voice->features_unavailable_without(), nullptr);
-  EXPECT_EQ(voice->features_unavailable_without()->Get(0)->str(), "voice_features");
+  EXPECT_TRUE(voice->optional);
+  ASSERT_FALSE(voice->features_unavailable_without.empty());
+  EXPECT_EQ(voice->features_unavailable_without[0], "voice_features");
   for (const char* id : {"payment", "billing", "contest_answers"}) {
-    EXPECT_TRUE(policy->FindCategory(id)->optional()) << id;
+    EXPECT_TRUE(policy->FindCategory(id)->optional) << id;
   }
   for (const char* id : {"name", "contact", "usage"}) {
-    EXPECT_FALSE(policy->FindCategory(id)->optional()) << id;
+    EXPECT_FALSE(policy->FindCategory(id)->optional) << id;
   }
 }
 
@@ -127,30 +127,174 @@ TEST(EmbeddedPolicy, ConsentPurposesAreDeniedByDefaultAndMarketingHasEveryChanne
   ASSERT_NE(policy, nullptr);
   for (const char* id : {"marketing_communications", "voice_features", "location_features",
                          "advertising", "location_advertising"}) {
-    const fb::Purpose* purpose = policy->FindPurpose(id);
+    const Purpose* purpose = policy->FindPurpose(id);
     ASSERT_NE(purpose, nullptr) << id;
-    EXPECT_EQ(purpose->legal_basis(), fb::LegalBasis::Consent) << id;
-    EXPECT_EQ(purpose->default_state(), fb::DefaultState::Denied) << id;
-    EXPECT_TRUE(purpose->refusable()) << id;
+    EXPECT_EQ(purpose->legal_basis, LegalBasis::kConsent) << id;
+    EXPECT_EQ(purpose->default_state, DefaultState::kDenied) << id;
+    EXPECT_TRUE(purpose->refusable) << id;
   }
-  const fb::Purpose* marketing = policy->FindPurpose("marketing_communications");
-  std::vector<std::string> channels;
-  for (const auto* channel : *marketing->channels()) channels.push_back(channel->str());
+  const Purpose* marketing = policy->FindPurpose("marketing_communications");
+  std::vector<std::string> channels(marketing->channels.begin(), marketing->channels.end());
   EXPECT_THAT(channels, UnorderedElementsAreArray({"email", "push", "in_app_other"}));
-  const fb::Purpose* location_ads = policy->FindPurpose("location_advertising");
-  std::vector<std::string> required;
-  for (const auto* id : *location_ads->required_purposes()) required.push_back(id->str());
+  const Purpose* location_ads = policy->FindPurpose("location_advertising");
+  std::vector<std::string> required(location_ads->required_purposes.begin(),
+                                    location_ads->required_purposes.end());
   EXPECT_THAT(required, UnorderedElementsAreArray({"location_features", "advertising"}));
+}
+
+// The model other modules read is the flatbuffer, value for value: every entry of every list, in
+// the same order, with every field the schema has.
+TEST(PolicyModelTest, MirrorsTheFlatbufferEntryForEntry) {
+  auto policy = Shipped();
+  ASSERT_NE(policy, nullptr);
+  const fb::Policy& fbp = *fb::GetPolicy(policy->bytes().data());
+  const PolicyModel& m = policy->model();
+  auto text = [](const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); };
+  auto texts = [&](const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list) {
+    std::vector<std::string> out;
+    if (list != nullptr) {
+      for (const flatbuffers::String* s : *list) out.push_back(s->str());
+    }
+    return out;
+  };
+  auto views = [](const std::vector<std::string_view>& list) {
+    return std::vector<std::string>(list.begin(), list.end());
+  };
+  auto address = [&](const PostalAddress& a, const fb::PostalAddress* b) {
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(a.organisation, text(b->organisation()));
+    EXPECT_EQ(a.street, text(b->street()));
+    EXPECT_EQ(a.floor, text(b->floor()));
+    EXPECT_EQ(a.city, text(b->city()));
+    EXPECT_EQ(a.region, text(b->region()));
+    EXPECT_EQ(a.postal_code, text(b->postal_code()));
+    EXPECT_EQ(a.country, text(b->country()));
+    EXPECT_FALSE(a.empty());
+  };
+  EXPECT_EQ(m.id, text(fbp.id()));
+  EXPECT_EQ(m.version, fbp.version());
+  EXPECT_EQ(m.effective_date, text(fbp.effective_date()));
+  EXPECT_EQ(m.title, text(fbp.title()));
+  EXPECT_EQ(m.controller.name, text(fbp.controller()->name()));
+  address(m.controller.address, fbp.controller()->address());
+  EXPECT_EQ(m.privacy_contact.email, text(fbp.privacy_contact()->email()));
+  address(m.privacy_contact.postal_address, fbp.privacy_contact()->postal_address());
+  EXPECT_EQ(views(m.statements), texts(fbp.statements()));
+
+  ASSERT_EQ(m.categories.size(), fbp.categories()->size());
+  for (size_t i = 0; i < m.categories.size(); ++i) {
+    const Category& a = m.categories[i];
+    const fb::Category& b = *fbp.categories()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    EXPECT_EQ(a.id, text(b.id()));
+    EXPECT_EQ(a.display_name, text(b.display_name()));
+    EXPECT_EQ(a.description, text(b.description()));
+    EXPECT_EQ(static_cast<int>(a.sensitivity), static_cast<int>(b.sensitivity())) << a.id;
+    EXPECT_EQ(a.optional, b.optional()) << a.id;
+    EXPECT_EQ(a.is_public, b.is_public()) << a.id;
+    EXPECT_EQ(a.retention_days, b.retention_days()) << a.id;
+    EXPECT_EQ(a.source, text(b.source()));
+    EXPECT_EQ(views(a.features_unavailable_without), texts(b.features_unavailable_without()));
+    ASSERT_EQ(a.fields.size(), b.fields()->size()) << a.id;
+    for (size_t f = 0; f < a.fields.size(); ++f) {
+      const fb::Field& bf = *b.fields()->Get(static_cast<flatbuffers::uoffset_t>(f));
+      EXPECT_EQ(a.fields[f].id, text(bf.id()));
+      EXPECT_EQ(a.fields[f].display_name, text(bf.display_name()));
+      EXPECT_EQ(a.fields[f].is_public, bf.is_public());
+      EXPECT_EQ(a.fields[f].source, text(bf.source()));
+    }
+  }
+  ASSERT_EQ(m.purposes.size(), fbp.purposes()->size());
+  for (size_t i = 0; i < m.purposes.size(); ++i) {
+    const Purpose& a = m.purposes[i];
+    const fb::Purpose& b = *fbp.purposes()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    EXPECT_EQ(a.id, text(b.id()));
+    EXPECT_EQ(a.display_name, text(b.display_name()));
+    EXPECT_EQ(a.description, text(b.description()));
+    EXPECT_EQ(static_cast<int>(a.legal_basis), static_cast<int>(b.legal_basis())) << a.id;
+    EXPECT_EQ(a.refusable, b.refusable()) << a.id;
+    EXPECT_EQ(static_cast<int>(a.default_state), static_cast<int>(b.default_state())) << a.id;
+    EXPECT_EQ(views(a.categories), texts(b.categories()));
+    EXPECT_EQ(views(a.channels), texts(b.channels()));
+    EXPECT_EQ(views(a.required_purposes), texts(b.required_purposes()));
+    EXPECT_EQ(a.source, text(b.source()));
+  }
+  ASSERT_EQ(m.recipients.size(), fbp.recipients()->size());
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    const Recipient& a = m.recipients[i];
+    const fb::Recipient& b = *fbp.recipients()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    EXPECT_EQ(a.id, text(b.id()));
+    EXPECT_EQ(a.display_name, text(b.display_name()));
+    EXPECT_EQ(a.description, text(b.description()));
+    EXPECT_EQ(views(a.conditions), texts(b.conditions()));
+    EXPECT_EQ(a.pseudonymised_only, b.pseudonymised_only()) << a.id;
+    EXPECT_EQ(a.requires_notice, b.requires_notice()) << a.id;
+    EXPECT_EQ(a.legal_process_only, b.legal_process_only()) << a.id;
+    EXPECT_EQ(a.source, text(b.source()));
+    ASSERT_EQ(a.grants.size(), b.grants()->size()) << a.id;
+    for (size_t g = 0; g < a.grants.size(); ++g) {
+      const fb::Grant& bg = *b.grants()->Get(static_cast<flatbuffers::uoffset_t>(g));
+      EXPECT_EQ(a.grants[g].category, text(bg.category()));
+      EXPECT_EQ(views(a.grants[g].purposes), texts(bg.purposes()));
+      EXPECT_EQ(static_cast<int>(a.grants[g].transform), static_cast<int>(bg.transform()));
+    }
+  }
+  ASSERT_EQ(m.channels.size(), fbp.channels()->size());
+  for (size_t i = 0; i < m.channels.size(); ++i) {
+    const fb::Channel& b = *fbp.channels()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    EXPECT_EQ(m.channels[i].id, text(b.id()));
+    EXPECT_EQ(m.channels[i].display_name, text(b.display_name()));
+    EXPECT_EQ(m.channels[i].description, text(b.description()));
+    EXPECT_EQ(m.channels[i].source, text(b.source()));
+  }
+  ASSERT_EQ(m.rights.size(), fbp.rights()->size());
+  for (size_t i = 0; i < m.rights.size(); ++i) {
+    const fb::Right& b = *fbp.rights()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    EXPECT_EQ(m.rights[i].id, text(b.id()));
+    EXPECT_EQ(static_cast<int>(m.rights[i].kind), static_cast<int>(b.kind()));
+    EXPECT_EQ(m.rights[i].description, text(b.description()));
+    EXPECT_EQ(m.rights[i].self_service, b.self_service());
+    EXPECT_EQ(m.rights[i].via_privacy_contact, b.via_privacy_contact());
+    EXPECT_EQ(m.rights[i].source, text(b.source()));
+  }
+  ASSERT_EQ(m.security_measures.size(), fbp.security_measures()->size());
+  for (size_t i = 0; i < m.security_measures.size(); ++i) {
+    const fb::SecurityMeasure& b = *fbp.security_measures()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    EXPECT_EQ(m.security_measures[i].id, text(b.id()));
+    EXPECT_EQ(static_cast<int>(m.security_measures[i].kind), static_cast<int>(b.kind()));
+    EXPECT_EQ(m.security_measures[i].description, text(b.description()));
+    EXPECT_EQ(m.security_measures[i].source, text(b.source()));
+  }
+  // The views point into the policy's own copy of the bytes, not into a caller's buffer.
+  const ByteView bytes = policy->bytes();
+  const auto inside = [&](std::string_view v) {
+    return v.data() >= reinterpret_cast<const char*>(bytes.data()) &&
+           v.data() + v.size() <= reinterpret_cast<const char*>(bytes.data() + bytes.size());
+  };
+  EXPECT_TRUE(inside(m.id));
+  EXPECT_TRUE(inside(m.categories.back().fields.back().id));
+}
+
+// Absent optional strings, tables and lists read as empty values, never as dangling views.
+TEST(PolicyModelTest, AbsentEntriesReadAsEmpty) {
+  auto tree = testing::ShippedPolicyT();
+  tree->statements.clear();
+  tree->privacy_contact->postal_address.reset();
+  tree->categories.front()->description.clear();
+  ASSERT_OK_AND_ASSIGN(auto policy, Policy::Load(testing::Pack(*tree)));
+  EXPECT_TRUE(policy->model().statements.empty());
+  EXPECT_TRUE(policy->model().privacy_contact.postal_address.empty());
+  EXPECT_TRUE(policy->model().categories.front().description.empty());
+  EXPECT_FALSE(policy->model().controller.address.empty());
 }
 
 TEST(EmbeddedPolicy, RecipientRestrictionsFromTheSeed) {
   auto policy = Shipped();
   ASSERT_NE(policy, nullptr);
-  EXPECT_TRUE(policy->FindRecipient("music_industry_partners")->pseudonymised_only());
-  EXPECT_TRUE(policy->FindRecipient("academic_researchers")->pseudonymised_only());
-  EXPECT_TRUE(policy->FindRecipient("law_enforcement_and_authorities")->legal_process_only());
-  EXPECT_TRUE(policy->FindRecipient("business_purchasers")->requires_notice());
-  EXPECT_FALSE(policy->FindRecipient("payment_processors")->pseudonymised_only());
+  EXPECT_TRUE(policy->FindRecipient("music_industry_partners")->pseudonymised_only);
+  EXPECT_TRUE(policy->FindRecipient("academic_researchers")->pseudonymised_only);
+  EXPECT_TRUE(policy->FindRecipient("law_enforcement_and_authorities")->legal_process_only);
+  EXPECT_TRUE(policy->FindRecipient("business_purchasers")->requires_notice);
+  EXPECT_FALSE(policy->FindRecipient("payment_processors")->pseudonymised_only);
 }
 
 TEST(PolicyQueries, MayUseAllowsOnlyWhatThePurposeLists) {
@@ -159,12 +303,12 @@ TEST(PolicyQueries, MayUseAllowsOnlyWhatThePurposeLists) {
   Decision d = policy->MayUse("voice", "voice_features");
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.reason, DecisionReason::kAllowed);
-  EXPECT_EQ(d.transform, fb::Transform::None);
+  EXPECT_EQ(d.transform, Transform::kNone);
 
   d = policy->MayUse("voice", "advertising");
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, DecisionReason::kPurposeDoesNotUseCategory);
-  EXPECT_EQ(d.transform, fb::Transform::Drop);
+  EXPECT_EQ(d.transform, Transform::kDrop);
 
   EXPECT_EQ(policy->MayUse("gps", "analytics").reason, DecisionReason::kUnknownCategory);
   EXPECT_EQ(policy->MayUse("usage", "mining").reason, DecisionReason::kUnknownPurpose);
@@ -176,15 +320,15 @@ TEST(PolicyQueries, DisclosureSaysInWhichForm) {
   ASSERT_NE(policy, nullptr);
   Decision d = policy->Disclosure("usage", "academic_research", "academic_researchers");
   EXPECT_TRUE(d.allowed);
-  EXPECT_EQ(d.transform, fb::Transform::Pseudonymise);
+  EXPECT_EQ(d.transform, Transform::kPseudonymise);
 
   d = policy->Disclosure("location", "location_advertising", "advertising_partners");
   EXPECT_TRUE(d.allowed);
-  EXPECT_EQ(d.transform, fb::Transform::Coarsen);
+  EXPECT_EQ(d.transform, Transform::kCoarsen);
 
   d = policy->Disclosure("payment", "payments_and_fraud_prevention", "payment_processors");
   EXPECT_TRUE(d.allowed);
-  EXPECT_EQ(d.transform, fb::Transform::None);
+  EXPECT_EQ(d.transform, Transform::kNone);
 }
 
 TEST(PolicyQueries, DisclosureDeniesByDefault) {
@@ -194,7 +338,7 @@ TEST(PolicyQueries, DisclosureDeniesByDefault) {
   Decision d = policy->Disclosure("voice", "voice_features", "advertising_partners");
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, DecisionReason::kRecipientNotGranted);
-  EXPECT_EQ(d.transform, fb::Transform::Drop);
+  EXPECT_EQ(d.transform, Transform::kDrop);
   // Payment data never goes to advertisers, whatever the purpose.
   EXPECT_FALSE(policy->Disclosure("payment", "advertising", "advertising_partners").allowed);
   EXPECT_EQ(policy->Disclosure("usage", "analytics", "data_broker").reason,
@@ -225,7 +369,7 @@ TEST(PolicyQueries, NoticeAndLegalProcessRecipientsNeedTheCallerToVouch) {
   d = policy->Disclosure("location", "legal_obligation", "law_enforcement_and_authorities",
                          {/*user_notified=*/false, /*valid_legal_process=*/true});
   EXPECT_TRUE(d.allowed);
-  EXPECT_EQ(d.transform, fb::Transform::None);
+  EXPECT_EQ(d.transform, Transform::kNone);
 }
 
 TEST(PolicyQueries, HashIsSha256OfTheBytes) {
@@ -244,7 +388,7 @@ TEST(PolicyQueries, ADropGrantIsADenial) {
   ASSERT_OK_AND_ASSIGN(auto policy, Policy::Load(testing::Pack(*tree)));
   const Decision d = policy->Disclosure("billing", "provide_service", "group_companies");
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.transform, fb::Transform::Drop);
+  EXPECT_EQ(d.transform, Transform::kDrop);
 }
 
 TEST(PolicyLoad, RejectsTruncationAtAnyPoint) {

@@ -289,7 +289,7 @@ class Validator {
       if (!InRange(grant.transform())) {
         Add(grant_name + " has unknown transform " + std::to_string(int(grant.transform())));
       } else if (r.pseudonymised_only() && grant.transform() != fb::Transform::Pseudonymise) {
-        Add(grant_name + " has transform '" + TransformName(grant.transform()) +
+        Add(grant_name + " has transform '" + TransformName(static_cast<Transform>(grant.transform())) +
             "' but the recipient is pseudonymised-only");
       }
       if (Size(grant.purposes()) == 0) Add(grant_name + " names no purposes");

@@ -11,7 +11,7 @@
 namespace tacet::report {
 namespace {
 
-std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+std::string Str(std::string_view s) { return std::string(s); }
 
 std::string ValueText(std::string_view field, const std::string& value) {
   const vault::FieldKind kind = vault::KindOfField(field);
@@ -31,82 +31,69 @@ const char* OptionalCategoryWord(consent::ConsentState state) {
 void CollectConsent(consent::ConsentLedger& ledger, ReportData* data,
                     std::map<std::string, std::string, std::less<>>* category_words) {
   const consent::ConsentSnapshot& s = ledger.snapshot();
-  const fb::Policy& root = s.policy().root();
+  const policy::PolicyModel& root = s.policy().model();
   data->consent_available = true;
-  if (root.purposes() != nullptr) {
-    for (int i = 0; i < s.purpose_count(); ++i) {
-      const fb::Purpose* p = root.purposes()->Get(static_cast<flatbuffers::uoffset_t>(i));
-      ConsentItem item;
-      item.id = Str(p->id());
-      item.display_name = Str(p->display_name());
-      item.state = consent::ConsentStateName(s.purpose(i));
-      item.source = consent::DecisionSourceName(s.purpose_source(i));
-      item.note = policy::LegalBasisName(p->legal_basis());
-      if (!p->refusable()) item.note += ", not refusable";
-      item.allowed = s.Allows(i);
-      data->purposes.push_back(std::move(item));
-    }
+  for (int i = 0; i < s.purpose_count(); ++i) {
+    const policy::Purpose* p = &root.purposes[static_cast<size_t>(i)];
+    ConsentItem item;
+    item.id = Str(p->id);
+    item.display_name = Str(p->display_name);
+    item.state = consent::ConsentStateName(s.purpose(i));
+    item.source = consent::DecisionSourceName(s.purpose_source(i));
+    item.note = policy::LegalBasisName(p->legal_basis);
+    if (!p->refusable) item.note += ", not refusable";
+    item.allowed = s.Allows(i);
+    data->purposes.push_back(std::move(item));
   }
-  if (root.channels() != nullptr) {
-    for (int i = 0; i < s.channel_count(); ++i) {
-      const fb::Channel* c = root.channels()->Get(static_cast<flatbuffers::uoffset_t>(i));
-      ConsentItem item;
-      item.id = Str(c->id());
-      item.display_name = Str(c->display_name());
-      item.state = consent::ConsentStateName(s.channel(i));
-      item.source = consent::DecisionSourceName(s.channel_source(i));
-      item.allowed = s.channel(i) == consent::ConsentState::kGranted;
-      data->channels.push_back(std::move(item));
-    }
+  for (int i = 0; i < s.channel_count(); ++i) {
+    const policy::Channel* c = &root.channels[static_cast<size_t>(i)];
+    ConsentItem item;
+    item.id = Str(c->id);
+    item.display_name = Str(c->display_name);
+    item.state = consent::ConsentStateName(s.channel(i));
+    item.source = consent::DecisionSourceName(s.channel_source(i));
+    item.allowed = s.channel(i) == consent::ConsentState::kGranted;
+    data->channels.push_back(std::move(item));
   }
-  if (root.categories() != nullptr) {
-    for (int i = 0; i < s.category_count(); ++i) {
-      const fb::Category* c = root.categories()->Get(static_cast<flatbuffers::uoffset_t>(i));
-      if (c->optional()) (*category_words)[Str(c->id())] = OptionalCategoryWord(s.category(i));
-    }
+  for (int i = 0; i < s.category_count(); ++i) {
+    const policy::Category* c = &root.categories[static_cast<size_t>(i)];
+    if (c->optional) (*category_words)[Str(c->id)] = OptionalCategoryWord(s.category(i));
   }
   data->location_precision = platform::LocationPrecisionName(s.location_precision());
 }
 
 // A postal address as the lines of an envelope; empty parts are left out.
-std::vector<std::string> AddressLines(const fb::PostalAddress* a) {
+std::vector<std::string> AddressLines(const policy::PostalAddress* a) {
   std::vector<std::string> lines;
   if (a == nullptr) return lines;
   auto add = [&](std::string line) {
     if (!line.empty()) lines.push_back(std::move(line));
   };
-  add(Str(a->organisation()));
-  add(Str(a->street()));
-  add(Str(a->floor()));
-  std::string code = Str(a->region());
-  const std::string postal = Str(a->postal_code());
+  add(Str(a->organisation));
+  add(Str(a->street));
+  add(Str(a->floor));
+  std::string code = Str(a->region);
+  const std::string postal = Str(a->postal_code);
   code += (!code.empty() && !postal.empty() ? " " : "") + postal;
-  std::string town = Str(a->city());
+  std::string town = Str(a->city);
   town += (!town.empty() && !code.empty() ? ", " : "") + code;
   add(std::move(town));
-  add(Str(a->country()));
+  add(Str(a->country));
   return lines;
 }
 
 // The ledger's subject keys ("purpose:<id>", "channel:<id>", "category:<id>", "location") → the
 // names the policy gives them, for the history of choices.
-std::map<std::string, std::string, std::less<>> SubjectNames(const fb::Policy& root) {
+std::map<std::string, std::string, std::less<>> SubjectNames(const policy::PolicyModel& root) {
   std::map<std::string, std::string, std::less<>> names;
-  auto add = [&](const char* kind, const flatbuffers::String* id,
-                 const flatbuffers::String* display_name) {
-    if (id != nullptr && display_name != nullptr && display_name->size() > 0) {
-      names[std::string(kind) + ":" + id->str()] = display_name->str();
+  auto add = [&](const char* kind, std::string_view id, std::string_view display_name) {
+    if (!id.empty() && !display_name.empty()) {
+      names[std::string(kind) + ":" + std::string(id)] = std::string(display_name);
     }
   };
-  if (root.purposes() != nullptr) {
-    for (const fb::Purpose* p : *root.purposes()) add("purpose", p->id(), p->display_name());
-  }
-  if (root.channels() != nullptr) {
-    for (const fb::Channel* c : *root.channels()) add("channel", c->id(), c->display_name());
-  }
-  if (root.categories() != nullptr) {
-    for (const fb::Category* c : *root.categories()) add("category", c->id(), c->display_name());
-  }
+  for (const policy::Purpose& p : root.purposes) add("purpose", p.id, p.display_name);
+  for (const policy::Channel& c : root.channels) add("channel", c.id, c.display_name);
+  for (const policy::Category& c : root.categories) add("category", c.id, c.display_name);
   names["location"] = "Location access";
   return names;
 }
@@ -119,24 +106,20 @@ StatusOr<ReportData> CollectReport(const ReportSources& src) {
   }
   vault::Vault& vault = *src.vault;
   const policy::Policy& policy = vault.policy();
-  const fb::Policy& root = policy.root();
+  const policy::PolicyModel& root = policy.model();
   ReportData data;
   data.generated_unix_ms = src.clock->NowUnixMillis();
   data.policy_id = std::string(policy.id());
   data.policy_version = policy.version();
-  if (root.controller() != nullptr) data.controller = Str(root.controller()->name());
-  if (root.privacy_contact() != nullptr) {
-    data.privacy_contact = Str(root.privacy_contact()->email());
-    data.privacy_contact_address = AddressLines(root.privacy_contact()->postal_address());
+  data.controller = Str(root.controller.name);
+  data.privacy_contact = Str(root.privacy_contact.email);
+  data.privacy_contact_address = AddressLines(&root.privacy_contact.postal_address);
+  if (data.privacy_contact_address.empty()) {
+    data.privacy_contact_address = AddressLines(&root.controller.address);
   }
-  if (data.privacy_contact_address.empty() && root.controller() != nullptr) {
-    data.privacy_contact_address = AddressLines(root.controller()->address());
-  }
-  if (root.rights() != nullptr) {
-    for (const fb::Right* r : *root.rights()) {
-      data.rights.push_back(
-          {Str(r->id()), Str(r->description()), r->self_service(), r->via_privacy_contact()});
-    }
+  for (const policy::Right& r : root.rights) {
+    data.rights.push_back(
+        {Str(r.id), Str(r.description), r.self_service, r.via_privacy_contact});
   }
 
   std::map<std::string, std::string, std::less<>> category_words;
@@ -162,30 +145,26 @@ StatusOr<ReportData> CollectReport(const ReportSources& src) {
 
   // Categories and fields in policy order; (category, field) → position for the record pass.
   std::map<std::pair<std::string, std::string>, std::pair<size_t, size_t>> where;
-  if (root.categories() != nullptr) {
-    for (const fb::Category* c : *root.categories()) {
-      CategoryReport cat;
-      cat.id = Str(c->id());
-      cat.display_name = Str(c->display_name());
-      cat.description = Str(c->description());
-      cat.retention_days = c->retention_days();
-      cat.optional = c->optional();
-      if (cat.optional) {
-        auto it = category_words.find(cat.id);
-        cat.consent = it == category_words.end() ? "not available" : it->second;
-      }
-      if (c->fields() != nullptr) {
-        for (const fb::Field* f : *c->fields()) {
-          FieldReport field;
-          field.id = Str(f->id());
-          field.display_name = Str(f->display_name());
-          field.is_public = f->is_public() || c->is_public();
-          where[{cat.id, field.id}] = {data.categories.size(), cat.fields.size()};
-          cat.fields.push_back(std::move(field));
-        }
-      }
-      data.categories.push_back(std::move(cat));
+  for (const policy::Category& c : root.categories) {
+    CategoryReport cat;
+    cat.id = Str(c.id);
+    cat.display_name = Str(c.display_name);
+    cat.description = Str(c.description);
+    cat.retention_days = c.retention_days;
+    cat.optional = c.optional;
+    if (cat.optional) {
+      auto it = category_words.find(cat.id);
+      cat.consent = it == category_words.end() ? "not available" : it->second;
     }
+    for (const policy::Field& f : c.fields) {
+      FieldReport field;
+      field.id = Str(f.id);
+      field.display_name = Str(f.display_name);
+      field.is_public = f.is_public || c.is_public;
+      where[{cat.id, field.id}] = {data.categories.size(), cat.fields.size()};
+      cat.fields.push_back(std::move(field));
+    }
+    data.categories.push_back(std::move(cat));
   }
   // A record of a category or field the current policy no longer has still belongs in the report.
   // Returns (category index, field index).

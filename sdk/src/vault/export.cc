@@ -52,25 +52,23 @@ Status Section(Writer& w, std::string_view key, ExportSection* section, std::str
 Status Categories(Writer& w, const Vault& vault) {
   TACET_RETURN_IF_ERROR(w.Key("categories"));
   TACET_RETURN_IF_ERROR(w.BeginArray());
-  for (const fb::Category* c : *vault.policy().root().categories()) {
+  for (const policy::Category& c : vault.policy().model().categories) {
     TACET_RETURN_IF_ERROR(w.BeginObject());
-    TACET_RETURN_IF_ERROR(w.Member("id", c->id()->string_view()));
-    TACET_RETURN_IF_ERROR(w.Member("display_name", c->display_name()->string_view()));
-    TACET_RETURN_IF_ERROR(w.Member("retention_days", int64_t{c->retention_days()}));
+    TACET_RETURN_IF_ERROR(w.Member("id", c.id));
+    TACET_RETURN_IF_ERROR(w.Member("display_name", c.display_name));
+    TACET_RETURN_IF_ERROR(w.Member("retention_days", int64_t{c.retention_days}));
     TACET_RETURN_IF_ERROR(w.Key("optional"));
-    TACET_RETURN_IF_ERROR(w.Bool(c->optional()));
+    TACET_RETURN_IF_ERROR(w.Bool(c.optional));
     TACET_RETURN_IF_ERROR(w.Key("fields"));
     TACET_RETURN_IF_ERROR(w.BeginArray());
-    if (c->fields() != nullptr) {
-      for (const fb::Field* f : *c->fields()) {
-        TACET_RETURN_IF_ERROR(w.BeginObject());
-        TACET_RETURN_IF_ERROR(w.Member("id", f->id()->string_view()));
-        TACET_RETURN_IF_ERROR(w.Member("display_name", f->display_name()->string_view()));
-        TACET_RETURN_IF_ERROR(w.Key("is_public"));
-        TACET_RETURN_IF_ERROR(w.Bool(f->is_public() || c->is_public()));
-        TACET_RETURN_IF_ERROR(w.Member("kind", FieldKindName(KindOfField(f->id()->string_view()))));
-        TACET_RETURN_IF_ERROR(w.EndObject());
-      }
+    for (const policy::Field& f : c.fields) {
+      TACET_RETURN_IF_ERROR(w.BeginObject());
+      TACET_RETURN_IF_ERROR(w.Member("id", f.id));
+      TACET_RETURN_IF_ERROR(w.Member("display_name", f.display_name));
+      TACET_RETURN_IF_ERROR(w.Key("is_public"));
+      TACET_RETURN_IF_ERROR(w.Bool(f.is_public || c.is_public));
+      TACET_RETURN_IF_ERROR(w.Member("kind", FieldKindName(KindOfField(f.id))));
+      TACET_RETURN_IF_ERROR(w.EndObject());
     }
     TACET_RETURN_IF_ERROR(w.EndArray());
     TACET_RETURN_IF_ERROR(w.EndObject());
@@ -83,35 +81,33 @@ Status Consent(Writer& w, consent::ConsentLedger* ledger) {
     return Unavailable(w, "consent", "no consent ledger was given to the export");
   }
   const consent::ConsentSnapshot& s = ledger->snapshot();
-  const fb::Policy& p = s.policy().root();
+  const policy::PolicyModel& p = s.policy().model();
   TACET_RETURN_IF_ERROR(w.Key("consent"));
   TACET_RETURN_IF_ERROR(w.BeginObject());
   TACET_RETURN_IF_ERROR(w.Key("available"));
   TACET_RETURN_IF_ERROR(w.Bool(true));
-  auto states = [&](const char* key, auto* list, auto state_of, auto source_of) -> Status {
+  auto states = [&](const char* key, const auto& list, auto state_of, auto source_of) -> Status {
     TACET_RETURN_IF_ERROR(w.Key(key));
     TACET_RETURN_IF_ERROR(w.BeginArray());
     int i = 0;
-    if (list != nullptr) {
-      for (const auto* entry : *list) {
-        TACET_RETURN_IF_ERROR(w.BeginObject());
-        TACET_RETURN_IF_ERROR(w.Member("id", entry->id()->string_view()));
-        TACET_RETURN_IF_ERROR(w.Member("state", consent::ConsentStateName(state_of(i))));
-        TACET_RETURN_IF_ERROR(w.Member("source", consent::DecisionSourceName(source_of(i))));
-        TACET_RETURN_IF_ERROR(w.EndObject());
-        ++i;
-      }
+    for (const auto& entry : list) {
+      TACET_RETURN_IF_ERROR(w.BeginObject());
+      TACET_RETURN_IF_ERROR(w.Member("id", entry.id));
+      TACET_RETURN_IF_ERROR(w.Member("state", consent::ConsentStateName(state_of(i))));
+      TACET_RETURN_IF_ERROR(w.Member("source", consent::DecisionSourceName(source_of(i))));
+      TACET_RETURN_IF_ERROR(w.EndObject());
+      ++i;
     }
     return w.EndArray();
   };
   TACET_RETURN_IF_ERROR(states(
-      "purposes", p.purposes(), [&](int i) { return s.purpose(i); },
+      "purposes", p.purposes, [&](int i) { return s.purpose(i); },
       [&](int i) { return s.purpose_source(i); }));
   TACET_RETURN_IF_ERROR(states(
-      "channels", p.channels(), [&](int i) { return s.channel(i); },
+      "channels", p.channels, [&](int i) { return s.channel(i); },
       [&](int i) { return s.channel_source(i); }));
   TACET_RETURN_IF_ERROR(states(
-      "categories", p.categories(), [&](int i) { return s.category(i); },
+      "categories", p.categories, [&](int i) { return s.category(i); },
       [&](int i) { return s.category_source(i); }));
   TACET_RETURN_IF_ERROR(
       w.Member("location_precision", platform::LocationPrecisionName(s.location_precision())));

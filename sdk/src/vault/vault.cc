@@ -215,7 +215,7 @@ std::vector<store::Migration> VaultMigrations() {
 }
 
 struct Vault::Target {
-  const fb::Category* category;
+  const policy::Category* category;
   std::string_view category_id;
   std::string_view field_id;
   FieldKind kind;
@@ -415,15 +415,13 @@ Status Vault::FinishErasures(const std::string* category) {
 }
 
 StatusOr<Vault::Target> Vault::Resolve(std::string_view category, std::string_view field) const {
-  const fb::Category* c = policy().FindCategory(category);
+  const policy::Category* c = policy().FindCategory(category);
   if (c == nullptr) {
     return NotFoundError("vault: the policy has no category '" + std::string(category) + "'");
   }
-  if (c->fields() != nullptr) {
-    for (const fb::Field* f : *c->fields()) {
-      if (f->id()->string_view() == field) {
-        return Target{c, c->id()->string_view(), f->id()->string_view(), KindOfField(field)};
-      }
+  for (const policy::Field& f : c->fields) {
+    if (f.id == field) {
+      return Target{c, c->id, f.id, KindOfField(field)};
     }
   }
   return NotFoundError("vault: category '" + std::string(category) + "' has no field '" +
@@ -446,12 +444,12 @@ Status Vault::CheckConsent(const Target& t) const {
   std::string denied;
   for (int p = 0; p < snapshot.purpose_count(); ++p) {
     const consent::CollectionDecision d = consent::DecideCollection(snapshot, p, category);
-    const fb::Purpose* purpose =
-        snapshot.policy().root().purposes()->Get(static_cast<flatbuffers::uoffset_t>(p));
+    const policy::Purpose* purpose =
+        &snapshot.policy().model().purposes[static_cast<size_t>(p)];
     switch (d.reason) {
       case consent::CollectionReason::kAllowed:
         allowed = true;
-        if (purpose->legal_basis() == fb::LegalBasis::Consent) explicitly = true;
+        if (purpose->legal_basis == policy::LegalBasis::kConsent) explicitly = true;
         continue;
       case consent::CollectionReason::kUnknownPurpose:
       case consent::CollectionReason::kUnknownCategory:
@@ -465,7 +463,7 @@ Status Vault::CheckConsent(const Target& t) const {
         break;
     }
     if (!denied.empty()) denied += ", ";
-    denied += purpose->id()->string_view();
+    denied += purpose->id;
   }
   if (!allowed && declined) {
     return PermissionDeniedError(what + ": the user declined to provide '" +
@@ -860,17 +858,17 @@ StatusOr<std::vector<HistoryEntry>> Vault::History(std::string_view category,
 }
 
 StatusOr<ErasureResult> Vault::Erase(std::string_view category) {
-  const fb::Category* c = policy().FindCategory(category);
+  const policy::Category* c = policy().FindCategory(category);
   if (c == nullptr) {
     return NotFoundError("vault: the policy has no category '" + std::string(category) + "'");
   }
-  return EraseCategories({std::string(c->id()->string_view())}, /*everything=*/false);
+  return EraseCategories({std::string(c->id)}, /*everything=*/false);
 }
 
 StatusOr<ErasureResult> Vault::EraseAll() {
   std::set<std::string> all;
-  for (const fb::Category* c : *policy().root().categories()) {
-    all.insert(std::string(c->id()->string_view()));
+  for (const policy::Category& c : policy().model().categories) {
+    all.insert(std::string(c.id));
   }
   TACET_ASSIGN_OR_RETURN(auto q, deps_.db->Prepare("SELECT DISTINCT category FROM vault_records"));
   while (true) {
@@ -961,19 +959,19 @@ StatusOr<ErasureResult> Vault::EraseCategories(const std::vector<std::string>& c
 }
 
 StatusOr<int64_t> Vault::ExpiresAt(std::string_view category, int64_t written_unix_ms) const {
-  const fb::Category* c = policy().FindCategory(category);
+  const policy::Category* c = policy().FindCategory(category);
   if (c == nullptr) {
     return NotFoundError("vault: the policy has no category '" + std::string(category) + "'");
   }
-  return written_unix_ms + static_cast<int64_t>(c->retention_days()) * kMillisPerDay;
+  return written_unix_ms + static_cast<int64_t>(c->retention_days) * kMillisPerDay;
 }
 
 StatusOr<SweepResult> Vault::Sweep(int64_t now_unix_ms) {
   SweepResult total;
-  for (const fb::Category* c : *policy().root().categories()) {
-    if (c->retention_days() == 0) continue;  // the validator refuses 0; never purge on it
-    const std::string_view id = c->id()->string_view();
-    const int64_t cutoff = now_unix_ms - static_cast<int64_t>(c->retention_days()) * kMillisPerDay;
+  for (const policy::Category& c : policy().model().categories) {
+    if (c.retention_days == 0) continue;  // the validator refuses 0; never purge on it
+    const std::string_view id = c.id;
+    const int64_t cutoff = now_unix_ms - static_cast<int64_t>(c.retention_days) * kMillisPerDay;
     TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(*deps_.db, store::Durability::kNormal));
     TACET_ASSIGN_OR_RETURN(Head head, LoadHead());
     // An expired record goes with its whole history. A live record loses its past versions up to
@@ -1050,7 +1048,7 @@ StatusOr<SweepResult> Vault::Sweep(int64_t now_unix_ms) {
         txn, audit::AuditKind::kRetentionPurge, "category " + std::string(id),
         "records=" + std::to_string(records_purged) + " history=" +
             std::to_string(history_purged) + " retention_days=" +
-            std::to_string(c->retention_days())));
+            std::to_string(c.retention_days)));
     TACET_RETURN_IF_ERROR(StoreHead(head));
     TACET_RETURN_IF_ERROR(txn.Commit());
     total.records += records_purged;
@@ -1081,12 +1079,11 @@ Status Vault::UpgradeToFormat2() {
                                         "max(id) FROM vault_records WHERE category = ?1 AND field "
                                         "= ?2) AND NOT EXISTS (SELECT 1 FROM vault_records WHERE "
                                         "category = ?1 AND field = ?2 AND single = 1)"));
-  for (const fb::Category* c : *policy().root().categories()) {
-    if (c->fields() == nullptr) continue;
-    for (const fb::Field* f : *c->fields()) {
-      if (!IsSingleValued(f->id()->string_view())) continue;
-      TACET_RETURN_IF_ERROR(mark.Bind(1, c->id()->string_view()));
-      TACET_RETURN_IF_ERROR(mark.Bind(2, f->id()->string_view()));
+  for (const policy::Category& c : policy().model().categories) {
+    for (const policy::Field& f : c.fields) {
+      if (!IsSingleValued(f.id)) continue;
+      TACET_RETURN_IF_ERROR(mark.Bind(1, c.id));
+      TACET_RETURN_IF_ERROR(mark.Bind(2, f.id));
       TACET_RETURN_IF_ERROR(mark.Step().status());
       TACET_RETURN_IF_ERROR(mark.Reset());
     }

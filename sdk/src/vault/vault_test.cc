@@ -393,8 +393,8 @@ TEST_F(VaultTest, EraseAllLeavesNoRecordKeyOrTrace) {
     return OkStatus();
   }));
   EXPECT_EQ(n, 0);
-  for (const fb::Category* c : *h_.policy()->root().categories()) {
-    EXPECT_THAT(h_.device().key_store().Get("vault_dek_" + c->id()->str()),
+  for (const policy::Category& c : h_.policy()->model().categories) {
+    EXPECT_THAT(h_.device().key_store().Get("vault_dek_" + std::string(c.id)),
                 StatusIs(StatusCode::kNotFound));
   }
   EXPECT_THAT(FindOnDisk(h_.db(), Needles(canaries)), IsEmpty());
