@@ -25,7 +25,7 @@ lib=$(ls "$BUILD"/sdk/libtacet.so.*.*.* | head -1)
 stripped="$BUILD/libtacet.stripped.so"
 "$STRIP" --strip-all -o "$stripped" "$lib"
 bytes=$(stat -c %s "$stripped")
-printf 'libtacet.so (arm64, -Os, LTO, gc-sections, stripped): %d bytes (%.1f KiB)\n' "$bytes" "$(echo "$bytes / 1024" | bc -l)"
+awk -v b="$bytes" 'BEGIN { printf "libtacet.so (arm64, -Os, LTO, gc-sections, stripped): %d bytes (%.1f KiB)\n", b, b / 1024 }'
 
 # What the library needs at run time, and their sizes on disk (the speaker's system libraries).
 aarch64-linux-gnu-readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | while read -r needed; do
