@@ -15,6 +15,18 @@
 namespace tacet::agent {
 namespace {
 
+// The vault tells the outbox what it erased: queued events carrying those categories go too.
+class OutboxErasure final : public vault::ErasureListener {
+ public:
+  explicit OutboxErasure(outbox::Outbox& outbox) : outbox_(outbox) {}
+  Status OnErased(const std::vector<std::string>& categories, bool everything) override {
+    return outbox_.EraseCategories(categories, everything).status();
+  }
+
+ private:
+  outbox::Outbox& outbox_;
+};
+
 constexpr char kClosed[] = "agent: closed";
 
 bool Exists(const std::string& path) {
@@ -252,6 +264,15 @@ Status Agent::OpenModules(bool db_exists) {
                          consent::ConsentLedger::Open(*db_, policy_, clock, *keys_, *drbg_));
   view_ = std::make_unique<vault::LedgerConsentView>(*ledger_);
   TACET_ASSIGN_OR_RETURN(audit_, audit::AuditLog::Open(*db_, clock, *keys_, *drbg_));
+  if (writable_) {
+    // The outbox shares the ledger's connection: a consent change purges what it no longer allows
+    // inside its own transaction (the commit hook), and an erasure empties it of the erased
+    // categories.
+    TACET_ASSIGN_OR_RETURN(outbox_, outbox::Outbox::Open(*db_, *keys_, *drbg_, clock));
+    ledger_->SetCommitHook(outbox_.get());
+    outbox_erasure_ = std::make_unique<OutboxErasure>(*outbox_);
+    erasure_listener_ = outbox_erasure_.get();
+  }
   vault::VaultDeps deps;
   deps.db = db_.get();
   deps.policy = policy_;
@@ -381,6 +402,10 @@ Status Agent::CloseImpl(bool force) {
   access_log_.reset();
   access_db_.reset();
   vault_.reset();
+  if (ledger_ != nullptr) ledger_->SetCommitHook(nullptr);
+  erasure_listener_ = nullptr;
+  outbox_erasure_.reset();
+  outbox_.reset();
   audit_.reset();
   view_.reset();
   // The ledger and the policy manager stay (unused) until the destructor: consent() and
@@ -706,5 +731,64 @@ StatusOr<vault::SweepResult> Agent::SweepLocked() {
 
 const DeviceIdentity& Agent::identity() const { return identity_; }
 bool Agent::read_only() const { return options_.read_only; }
+
+StatusOr<RecordResult> Agent::Record(const outbox::Event& event, bool hold_if_undecided) {
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+  // The storage lock also orders consent changes (SetPurpose & co. take it): the snapshot read
+  // here is the latest committed one, and no revocation can commit between this decision and the
+  // insert below. The device lock keeps other processes out of the folder.
+  const consent::ConsentSnapshot& s = ledger_->snapshot();
+  const std::string what = "record: refusing to store an event for purpose '" + event.purpose + "'";
+  const int purpose = s.PurposeIndex(event.purpose);
+  if (purpose < 0) {
+    TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
+    return NotFoundError(what + ": the policy has no such purpose");
+  }
+  TACET_ASSIGN_OR_RETURN(std::vector<std::string> categories, outbox::CategoriesOf(event));
+  const policy::Policy& policy = s.policy();
+  for (const outbox::EventField& f : event.fields) {
+    const std::string_view key = f.key;
+    const size_t dot = key.find('.');
+    const policy::Category* category = policy.FindCategory(key.substr(0, dot));
+    bool known = false;
+    if (category != nullptr) {
+      for (const policy::Field& field : category->fields) known = known || field.id == key.substr(dot + 1);
+    }
+    if (!known) {
+      TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
+      return NotFoundError(what + ": the policy has no field '" + f.key + "'");
+    }
+  }
+  bool held = false;
+  for (const std::string& category : categories) {
+    const consent::CollectionDecision d =
+        consent::DecideCollection(s, purpose, s.CategoryIndex(category));
+    if (d.allowed()) continue;
+    const bool not_asked = d.reason == consent::CollectionReason::kPurposeNotAsked ||
+                           d.reason == consent::CollectionReason::kCategoryNotAsked ||
+                           d.reason == consent::CollectionReason::kRequiredPurposeNotAsked;
+    const bool refused = s.purpose(purpose) == consent::ConsentState::kDenied ||
+                         s.category(s.CategoryIndex(category)) == consent::ConsentState::kDenied;
+    if (hold_if_undecided && not_asked && !refused) {
+      held = true;
+      continue;
+    }
+    TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
+    return PermissionDeniedError(what + ": category '" + category + "': " + d.text() + " (" +
+                                 d.name() + ")");
+  }
+  RecordResult result;
+  result.held = held;
+  TACET_ASSIGN_OR_RETURN(result.id, outbox_->Enqueue(event, held ? outbox::EventState::kHeld
+                                                                  : outbox::EventState::kQueued));
+  return result;
+}
+
+StatusOr<outbox::OutboxCounts> Agent::RecordCounts() {
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+  return outbox_->Counts();
+}
 
 }  // namespace tacet::agent

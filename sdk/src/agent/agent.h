@@ -56,6 +56,7 @@
 #include "gate/location_gate.h"
 #include "gate/permission_fanout.h"
 #include "gate/voice_gate.h"
+#include "outbox/outbox.h"
 #include "policy/policy.h"
 #include "policy/policy_manager.h"
 #include "report/privacy_report.h"
@@ -125,6 +126,12 @@ struct PolicyUpdateResult {
   std::vector<std::string> purposes_to_ask;
   // The controller changed: disclosures stop until AcknowledgeControllerNotice.
   bool controller_notice_required = false;
+};
+
+// What Agent::Record did with an event.
+struct RecordResult {
+  int64_t id = 0;     // the outbox row
+  bool held = false;  // stored held until the user answers
 };
 
 class Agent {
@@ -232,6 +239,18 @@ class Agent {
   // Runs the retention sweep now (the sweeper also runs it on the scheduler).
   StatusOr<vault::SweepResult> SweepNow();
 
+  // ---- recording: events that may leave the device (docs/sync.md) -----------------------------
+  // Records an event for its purpose. Nothing is stored unless consent::DecideCollection allows
+  // the purpose to collect every category the event carries, under the current consent snapshot;
+  // a refusal stores nothing, is counted (RecordCounts) and returns kPermissionDenied naming the
+  // purpose, the category and the reason (read-only agents: kFailedPrecondition). With `hold_if_undecided`, an event whose only obstacle
+  // is a question the user has not answered yet is stored held: a grant releases it, a refusal
+  // deletes it (both inside the consent change's transaction). Field keys must be
+  // "<category>.<field>" of the policy (kNotFound otherwise). Thread-safe; takes the storage lock.
+  StatusOr<RecordResult> Record(const outbox::Event& event, bool hold_if_undecided = false);
+  // The outbox as it is and its running totals (refusals, evictions, purges, releases, erasures).
+  StatusOr<outbox::OutboxCounts> RecordCounts();
+
   const DeviceIdentity& identity() const;
   bool read_only() const;
 
@@ -280,6 +299,8 @@ class Agent {
   // The sync module's hook (next issue): told after an erasure. None yet.
   vault::ErasureListener* erasure_listener_ = nullptr;
   std::unique_ptr<vault::Vault> vault_;
+  std::unique_ptr<outbox::Outbox> outbox_;  // writable agents
+  std::unique_ptr<vault::ErasureListener> outbox_erasure_;
   std::unique_ptr<store::Database> access_db_;
   std::unique_ptr<gate::AccessLog> access_log_;
   std::unique_ptr<gate::VoiceGate> voice_;

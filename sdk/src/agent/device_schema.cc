@@ -6,6 +6,7 @@
 #include "audit/audit_log.h"
 #include "consent/consent_ledger.h"
 #include "gate/access_log.h"
+#include "outbox/outbox.h"
 #include "vault/vault.h"
 
 namespace tacet::agent {
@@ -26,6 +27,7 @@ constexpr Step kDeviceSteps[] = {
     {DeviceMigrations, 1},            // device v5
     {vault::VaultMigrations, 2},      // device v6
     {consent::ConsentMigrations, 2},  // device v7
+    {outbox::OutboxMigrations, 1},    // device v8
 };
 
 store::Schema* Build() {

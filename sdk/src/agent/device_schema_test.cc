@@ -1,4 +1,5 @@
 #include "agent/device_schema.h"
+#include "outbox/outbox.h"
 
 #include <set>
 #include <string>
@@ -19,7 +20,7 @@ namespace {
 TEST(DeviceSchemaTest, ContainsEveryModuleStepOnce) {
   std::multiset<std::string> expected;
   for (auto* module : {consent::ConsentMigrations, audit::AuditMigrations, vault::VaultMigrations,
-                       gate::GateMigrations, DeviceMigrations}) {
+                       gate::GateMigrations, DeviceMigrations, outbox::OutboxMigrations}) {
     for (const store::Migration& m : module()) expected.insert(m.description);
   }
   std::multiset<std::string> actual;

@@ -687,8 +687,18 @@ StatusOr<std::unique_ptr<const ConsentSnapshot>> ConsentLedger::TryCommitLocked(
     TACET_RETURN_IF_ERROR(record.BindBlob(1, policy->bytes()));
     TACET_RETURN_IF_ERROR(record.Step().status());
   }
+  std::unique_ptr<const ConsentSnapshot> next = builder.Build(generation_ + 1);
+  if (commit_hook_ != nullptr) {
+    const Status hooked = commit_hook_->OnConsentCommitting(db_, *next);
+    if (!hooked.ok()) return hooked.WithContext("consent: the change was not committed");
+  }
   TACET_RETURN_IF_ERROR(txn.Commit());
-  return builder.Build(generation_ + 1);
+  return next;
+}
+
+void ConsentLedger::SetCommitHook(ConsentCommitHook* hook) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  commit_hook_ = hook;
 }
 
 void ConsentLedger::Publish(std::unique_ptr<const ConsentSnapshot> snapshot) {

@@ -99,6 +99,22 @@ class ConsentListener {
   virtual void OnConsentChanged(const ConsentSnapshot& snapshot) = 0;
 };
 
+// Runs inside the write transaction of every change the ledger commits (a decision, a policy
+// update), after the ledger's rows are written and before the commit: what it writes through `db`
+// (the ledger's connection) commits or rolls back with the change. `next` is the snapshot the
+// change publishes if it commits. The outbox uses it to delete what a revocation no longer allows
+// in the revocation's own transaction (docs/sync.md).
+//
+// Called on the writing thread with the ledger's write lock held: it must not call the ledger's
+// mutating methods, must not start or end a transaction, and must not block on anything that may
+// wait for the ledger. An error aborts the change: nothing is written, nothing is published, and
+// the error (with context) is returned to the caller of the change.
+class ConsentCommitHook {
+ public:
+  virtual ~ConsentCommitHook() = default;
+  virtual Status OnConsentCommitting(store::Database& db, const ConsentSnapshot& next) = 0;
+};
+
 class ConsentLedger {
  public:
   // Loads the decisions from `db` (which must have been opened with a schema that includes
@@ -173,6 +189,10 @@ class ConsentLedger {
   // the listener is not called again. Thread-safe, except from inside a listener.
   void AddListener(ConsentListener* listener);
   void RemoveListener(ConsentListener* listener);
+
+  // Sets the one commit hook (nullptr: none). Not owned; it must outlive its registration.
+  // Thread-safe: waits for a change in progress, and the next change sees the new hook.
+  void SetCommitHook(ConsentCommitHook* hook);
 
   // Recomputes the whole hash chain, checks that consent_state agrees with the last history entry
   // of every subject, and checks the keyed head: its MAC, and that it names the last entry (seq
@@ -255,6 +275,7 @@ class ConsentLedger {
 
   std::mutex listeners_mu_;  // serialises callbacks; never taken while holding write_mu_
   std::vector<ConsentListener*> listeners_;
+  ConsentCommitHook* commit_hook_ = nullptr;  // guarded by write_mu_
   uint64_t notified_generation_ = 0;
 };
 

@@ -1,0 +1,146 @@
+// Agent::Record on an emulated device: the recorder's one decision, hold-until-decided, and the
+// outbox following the user's choices (revocation, erasure) through the Agent.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "agent/agent.h"
+#include "emulator/emulated_device.h"
+#include "testing/status_matchers.h"
+#include "testing/test_util.h"
+
+namespace tacet::agent {
+namespace {
+
+using consent::ConsentState;
+using consent::DecisionSource;
+using ::testing::HasSubstr;
+
+outbox::Event Voice(std::string intent) {
+  outbox::Event e;
+  e.purpose = "voice_features";
+  e.fields = {{"voice.voice_commands", std::move(intent)}};
+  e.occurred_unix_ms = 1'700'000'000'000;
+  return e;
+}
+
+outbox::Event Usage(std::string what, std::string purpose = "analytics") {
+  outbox::Event e;
+  e.purpose = std::move(purpose);
+  e.fields = {{"usage.interaction_events", std::move(what)}};
+  e.occurred_unix_ms = 1'700'000'000'000;
+  return e;
+}
+
+class RecordTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AgentOptions options;
+    options.data_dir = dir_.File("device");
+    options.lock_timeout_ms = 100;
+    ASSERT_OK_AND_ASSIGN(agent_, Agent::Open(options, device_.platform()));
+  }
+
+  outbox::OutboxCounts Counts() {
+    auto counts = agent_->RecordCounts();
+    EXPECT_OK(counts.status());
+    return counts.ok() ? *counts : outbox::OutboxCounts{};
+  }
+
+  tacet::testing::TempDir dir_;
+  platform::EmulatedDevice device_;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(RecordTest, NothingIsStoredForAPurposeTheUserHasNotGranted) {
+  // Never asked about voice: refused, nothing stored, counted, and the reason named.
+  EXPECT_THAT(agent_->Record(Voice("play jazz")),
+              StatusIs(StatusCode::kPermissionDenied,
+                       HasSubstr("purpose 'voice_features': category 'voice'")));
+  ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  EXPECT_THAT(agent_->Record(Voice("play jazz")),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("purpose_refused")));
+  outbox::OutboxCounts counts = Counts();
+  EXPECT_EQ(counts.queued + counts.held, 0);
+  EXPECT_EQ(counts.refused, 2);
+  // Granted: stored.
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK_AND_ASSIGN(RecordResult r, agent_->Record(Voice("play jazz")));
+  EXPECT_FALSE(r.held);
+  EXPECT_EQ(Counts().queued, 1);
+}
+
+TEST_F(RecordTest, ALegalObligationIsNoReasonToRecord) {
+  EXPECT_THAT(agent_->Record(Usage("report", "legal_obligation")),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("not_a_collection_basis")));
+  EXPECT_EQ(Counts().queued, 0);
+}
+
+TEST_F(RecordTest, UnknownPurposesAndFieldsAreRefusedByName) {
+  EXPECT_THAT(agent_->Record(Usage("x", "selling_to_brokers")),
+              StatusIs(StatusCode::kNotFound, HasSubstr("no such purpose")));
+  outbox::Event e = Usage("x");
+  e.fields[0].key = "usage.heartbeat";
+  EXPECT_THAT(agent_->Record(e), StatusIs(StatusCode::kNotFound, HasSubstr("'usage.heartbeat'")));
+  EXPECT_EQ(Counts().refused, 2);
+}
+
+TEST_F(RecordTest, HeldUntilDecidedThenReleasedByAGrant) {
+  ASSERT_OK_AND_ASSIGN(RecordResult r, agent_->Record(Voice("wake"), /*hold_if_undecided=*/true));
+  EXPECT_TRUE(r.held);
+  EXPECT_EQ(Counts().held, 1);
+  ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  outbox::OutboxCounts counts = Counts();
+  EXPECT_EQ(counts.held, 0);
+  EXPECT_EQ(counts.queued, 1);
+  EXPECT_EQ(counts.released, 1);
+}
+
+TEST_F(RecordTest, HeldEventsArePurgedByARefusalAndARefusedPurposeIsNeverHeld) {
+  ASSERT_OK(agent_->Record(Voice("wake"), true).status());
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  EXPECT_EQ(Counts().held, 0);
+  EXPECT_EQ(Counts().purged_by_consent, 1);
+  // Refused is an answer: holding is for questions not yet asked.
+  EXPECT_THAT(agent_->Record(Voice("again"), true), StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_EQ(Counts().held, 0);
+}
+
+TEST_F(RecordTest, RevocationEmptiesTheQueueOfItsPurposeAndAReopenAgrees) {
+  ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  for (int i = 0; i < 5; ++i) ASSERT_OK(agent_->Record(Voice("cmd " + std::to_string(i))).status());
+  ASSERT_OK(agent_->Record(Usage("tap")).status());
+  EXPECT_EQ(Counts().queued, 6);
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  EXPECT_EQ(Counts().queued, 1);
+  ASSERT_OK(agent_->Close());
+  SetUp();
+  outbox::OutboxCounts counts = Counts();
+  EXPECT_EQ(counts.queued, 1);
+  EXPECT_EQ(counts.purged_by_consent, 5);
+}
+
+TEST_F(RecordTest, ErasingACategoryEmptiesTheOutboxOfIt) {
+  ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK(agent_->Record(Voice("cmd")).status());
+  ASSERT_OK(agent_->Record(Usage("tap")).status());
+  ASSERT_OK(agent_->Erase("voice").status());
+  EXPECT_EQ(Counts().queued, 1);
+  EXPECT_EQ(Counts().erased, 1);
+  ASSERT_OK(agent_->EraseAll().status());
+  EXPECT_EQ(Counts().queued, 0);
+}
+
+TEST_F(RecordTest, AClosedAgentRecordsNothing) {
+  ASSERT_OK(agent_->Close());
+  EXPECT_THAT(agent_->Record(Usage("tap")), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+}  // namespace
+}  // namespace tacet::agent

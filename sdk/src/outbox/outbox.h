@@ -1,0 +1,150 @@
+// tacet::outbox::Outbox: the durable queue of recorded events waiting to leave the device
+// (docs/sync.md). This part holds events; the uploader that batches, minimises and seals them per
+// recipient comes next and reads them through List().
+//
+//   TACET_ASSIGN_OR_RETURN(auto outbox, Outbox::Open(db, keys, drbg, clock));
+//   ledger.SetCommitHook(outbox.get());   // revocations purge in their own transaction
+//   TACET_ASSIGN_OR_RETURN(int64_t id, outbox->Enqueue(event, EventState::kQueued));
+//
+// What it guarantees:
+//   - an event is durable once Enqueue returns (one transaction), and its fields are on disk only
+//     sealed with AES-256-GCM under the outbox key (key store, kOutboxKeyName): no personal
+//     plaintext in the database;
+//   - a consent change that stops a purpose from collecting a category deletes every queued and
+//     held event of that purpose carrying it, inside the consent change's own transaction
+//     (consent::ConsentCommitHook); a grant releases the held events it allows in the same way;
+//   - the queue is capped (OutboxOptions::max_events): the oldest queued event is evicted first,
+//     and every eviction is counted (Counts) — never silent;
+//   - erasure deletes every event carrying an erased category (EraseCategories).
+//
+// Threads: one Outbox per database connection; its methods are called with that connection free
+// (not inside another transaction), from one thread at a time — the Agent's storage lock — except
+// OnConsentCommitting, which the ledger calls inside its own transaction on the same connection.
+#ifndef TACET_OUTBOX_OUTBOX_H_
+#define TACET_OUTBOX_OUTBOX_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "consent/consent_ledger.h"
+#include "crypto/drbg.h"
+#include "crypto/secure.h"
+#include "store/database.h"
+#include "store/schema.h"
+#include "tacet/platform/clock.h"
+#include "tacet/platform/key_store.h"
+
+namespace tacet::outbox {
+
+// The outbox's tables, as published migration steps (agent::DeviceSchema lists them).
+std::vector<store::Migration> OutboxMigrations();
+
+// The key-store entry holding the 32-byte outbox key.
+inline constexpr std::string_view kOutboxKeyName = "outbox_key";
+
+// Limits on what one event may carry; larger events are refused with kInvalidArgument.
+inline constexpr size_t kMaxFieldsPerEvent = 64;
+inline constexpr size_t kMaxValueBytes = 16 * 1024;
+
+// One field: `key` is "<category>.<field>" of the policy, `value` its text or bytes.
+struct EventField {
+  std::string key;
+  std::string value;
+};
+
+struct Event {
+  std::string purpose;
+  std::vector<EventField> fields;
+  int64_t occurred_unix_ms = 0;
+};
+
+enum class EventState : uint8_t {
+  kHeld = 0,    // recorded while the purpose was not yet decided; leaves only once granted
+  kQueued = 1,  // may leave the device (the uploader still asks the policy per recipient)
+};
+
+struct StoredEvent {
+  int64_t id = 0;
+  EventState state = EventState::kQueued;
+  int64_t recorded_unix_ms = 0;
+  Event event;
+  std::vector<std::string> categories;  // the distinct categories of event.fields, sorted
+};
+
+struct OutboxOptions {
+  // Queued plus held events at most; at the cap the oldest event (queued before held) is evicted.
+  int64_t max_events = 100000;
+};
+
+// Running totals since the database was created (outbox_counters), and the queue as it is now.
+struct OutboxCounts {
+  int64_t queued = 0;
+  int64_t held = 0;
+  int64_t evicted = 0;               // dropped at the cap
+  int64_t purged_by_consent = 0;     // deleted by a consent change (revocation, refusal, policy)
+  int64_t released = 0;              // held events a grant moved to the queue
+  int64_t erased = 0;                // deleted by an erasure
+  int64_t refused = 0;               // never stored: the recorder's decision said no
+};
+
+// The distinct categories of an event's field keys ("usage.listening_history" -> "usage"),
+// sorted. kInvalidArgument for a key without a "<category>." prefix or an empty field name.
+StatusOr<std::vector<std::string>> CategoriesOf(const Event& event);
+
+class Outbox final : public consent::ConsentCommitHook {
+ public:
+  // Opens the outbox over `db` (migrated with OutboxMigrations). Reads or creates the outbox key
+  // (GetOrCreateSecret; 32 bytes from `drbg`), refusing a key of the wrong size or all zeros
+  // (kDataLoss). Keeps non-owning references to `db`, `drbg` (nonces) and `clock`, which must
+  // outlive it; `keys` is used only here (the key is copied and wiped on destruction).
+  static StatusOr<std::unique_ptr<Outbox>> Open(store::Database& db, platform::KeyStore& keys,
+                                                crypto::Drbg& drbg, platform::Clock& clock,
+                                                OutboxOptions options = {});
+  ~Outbox() override;
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // Stores `event` in `state`, sealed, in one transaction, evicting at the cap first. The caller
+  // has already decided that the event may be collected (the Agent's recorder asks
+  // consent::DecideCollection); the outbox checks only its shape. Returns the event's id.
+  // Errors: kInvalidArgument (bad shape, naming it), store errors (nothing stored).
+  StatusOr<int64_t> Enqueue(const Event& event, EventState state);
+
+  // consent::ConsentCommitHook. For every (purpose, categories, state) group in the outbox,
+  // decides with consent::DecideCollection under `next`: all categories allowed releases held
+  // events; a held group whose only obstacle is a question not yet asked stays held; anything
+  // else deletes the group. Counted in the same transaction.
+  Status OnConsentCommitting(store::Database& db, const consent::ConsentSnapshot& next) override;
+
+  // Deletes every event carrying one of `categories` (every event when `everything`), in one
+  // transaction. Returns how many were deleted.
+  StatusOr<int64_t> EraseCategories(const std::vector<std::string>& categories, bool everything);
+
+  // Events in `state`, oldest first, at most `limit`, opened. kDataLoss naming the row for a row
+  // whose seal does not open (tampering or another key).
+  StatusOr<std::vector<StoredEvent>> List(EventState state, int64_t limit);
+
+  StatusOr<OutboxCounts> Counts();
+
+  // Counts one event the recorder refused (nothing of it is stored; only the count).
+  Status CountRefusal();
+
+ private:
+  Outbox(store::Database& db, crypto::Drbg& drbg, platform::Clock& clock, OutboxOptions options);
+  Status EvictInTransaction();
+
+  store::Database& db_;
+  crypto::Drbg& drbg_;
+  platform::Clock& clock_;
+  const OutboxOptions options_;
+  crypto::SecretBytes key_;
+};
+
+}  // namespace tacet::outbox
+
+#endif  // TACET_OUTBOX_OUTBOX_H_

@@ -1,0 +1,298 @@
+#include "outbox/outbox.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "consent/consent_ledger.h"
+#include "consent/consent_snapshot.h"
+#include "crypto/crypto_test_util.h"
+#include "emulator/memory_key_store.h"
+#include "emulator/virtual_clock.h"
+#include "policy/policy.h"
+#include "store/database.h"
+#include "store/statement.h"
+#include "testing/status_matchers.h"
+#include "testing/test_util.h"
+
+namespace tacet::outbox {
+namespace {
+
+using consent::ConsentState;
+using consent::DecisionSource;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+// The consent ledger's steps and then the outbox's, as one schema (the device schema does the same
+// with every module).
+const store::Schema& TestSchema() {
+  static const store::Schema* schema = [] {
+    auto* s = new store::Schema{"outbox-test", {}};
+    int version = 0;
+    for (auto steps : {consent::ConsentMigrations(), OutboxMigrations()}) {
+      for (store::Migration m : steps) {
+        m.to_version = ++version;
+        s->migrations.push_back(m);
+      }
+    }
+    return s;
+  }();
+  return *schema;
+}
+
+Event UsageEvent(std::string value, std::string purpose = "analytics") {
+  Event e;
+  e.purpose = std::move(purpose);
+  e.fields = {{"usage.interaction_events", std::move(value)}};
+  e.occurred_unix_ms = 1'700'000'000'000;
+  return e;
+}
+
+Event VoiceEvent(std::string intent) {
+  Event e;
+  e.purpose = "voice_features";
+  e.fields = {{"voice.voice_commands", std::move(intent)}};
+  e.occurred_unix_ms = 1'700'000'000'000;
+  return e;
+}
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open(OutboxOptions options = {}) {
+    outbox_.reset();
+    ledger_.reset();
+    db_.reset();
+    store::OpenOptions db_options;
+    db_options.schema = &TestSchema();
+    ASSERT_OK_AND_ASSIGN(db_, store::Database::Open(path(), db_options));
+    ASSERT_OK_AND_ASSIGN(auto policy, policy::Policy::LoadEmbedded());
+    ASSERT_OK_AND_ASSIGN(ledger_, consent::ConsentLedger::Open(*db_, policy, clock_, keys_,
+                                                               crypto::testing::TestDrbg()));
+    ASSERT_OK_AND_ASSIGN(outbox_, Outbox::Open(*db_, keys_, crypto::testing::TestDrbg(), clock_,
+                                               options));
+    ledger_->SetCommitHook(outbox_.get());
+  }
+
+  void GrantVoice() {
+    ASSERT_OK(ledger_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+    ASSERT_OK(ledger_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  }
+
+  int64_t Count(EventState state) {
+    auto events = outbox_->List(state, 1'000'000);
+    EXPECT_OK(events);
+    return events.ok() ? static_cast<int64_t>(events->size()) : -1;
+  }
+
+  std::string path() const { return dir_.File("device.db"); }
+
+  tacet::testing::TempDir dir_;
+  platform::VirtualClock clock_;
+  platform::MemoryKeyStore keys_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<consent::ConsentLedger> ledger_;
+  std::unique_ptr<Outbox> outbox_;
+};
+
+TEST_F(OutboxTest, AnEventIsDurableAndOpensAfterAReopen) {
+  ASSERT_OK_AND_ASSIGN(int64_t id, outbox_->Enqueue(UsageEvent("played track 42"), EventState::kQueued));
+  EXPECT_GT(id, 0);
+  ledger_->SetCommitHook(nullptr);
+  Open();
+  ASSERT_OK_AND_ASSIGN(auto events, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].id, id);
+  EXPECT_EQ(events[0].event.purpose, "analytics");
+  ASSERT_THAT(events[0].event.fields, SizeIs(1));
+  EXPECT_EQ(events[0].event.fields[0].key, "usage.interaction_events");
+  EXPECT_EQ(events[0].event.fields[0].value, "played track 42");
+  EXPECT_EQ(events[0].event.occurred_unix_ms, 1'700'000'000'000);
+  EXPECT_EQ(events[0].categories, std::vector<std::string>{"usage"});
+}
+
+TEST_F(OutboxTest, NoFieldValueIsOnDiskInPlaintext) {
+  const std::string canary = "CANARY-outbox-7f3a9c-personal";
+  ASSERT_OK(outbox_->Enqueue(UsageEvent(canary), EventState::kQueued).status());
+  ASSERT_OK(db_->Checkpoint(store::CheckpointMode::kTruncate));
+  for (const std::string& file : db_->Files()) {
+    if (!std::filesystem::exists(file)) continue;  // the -wal after a truncating checkpoint
+    const Bytes bytes = tacet::testing::ReadFileOrDie(file);
+    const std::string text(bytes.begin(), bytes.end());
+    EXPECT_EQ(text.find(canary), std::string::npos) << file;
+  }
+  // And the test could fail: the value is in what List opens.
+  ASSERT_OK_AND_ASSIGN(auto events, outbox_->List(EventState::kQueued, 10));
+  EXPECT_EQ(events.at(0).event.fields.at(0).value, canary);
+}
+
+TEST_F(OutboxTest, ObjectingToAPurposeDeletesItsQueueInTheSameCommit) {
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("a"), EventState::kQueued).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("b"), EventState::kQueued).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("c", "provide_service"), EventState::kQueued).status());
+  ASSERT_OK(ledger_->SetPurpose("analytics", ConsentState::kDenied, DecisionSource::kUser));
+  ASSERT_OK_AND_ASSIGN(auto left, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(left, SizeIs(1));
+  EXPECT_EQ(left[0].event.purpose, "provide_service");
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.purged_by_consent, 2);
+  EXPECT_EQ(counts.queued, 1);
+}
+
+// The purge and the revocation are one transaction: when the purge cannot happen, neither does
+// the revocation, and when the revocation is rolled back, the queue is as it was.
+class FailingAfterOutbox final : public consent::ConsentCommitHook {
+ public:
+  explicit FailingAfterOutbox(Outbox* outbox) : outbox_(outbox) {}
+  Status OnConsentCommitting(store::Database& db, const consent::ConsentSnapshot& next) override {
+    TACET_RETURN_IF_ERROR(outbox_->OnConsentCommitting(db, next));
+    return UnavailableError("injected: the disk is full");
+  }
+
+ private:
+  Outbox* outbox_;
+};
+
+TEST_F(OutboxTest, ARevocationThatDoesNotCommitPurgesNothing) {
+  GrantVoice();
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("play jazz"), EventState::kQueued).status());
+  FailingAfterOutbox failing(outbox_.get());
+  ledger_->SetCommitHook(&failing);
+  const Status revoked =
+      ledger_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser);
+  EXPECT_FALSE(revoked.ok());
+  EXPECT_THAT(revoked.message(), HasSubstr("the disk is full"));
+  EXPECT_EQ(ledger_->snapshot().purpose(ledger_->snapshot().PurposeIndex("voice_features")),
+            ConsentState::kGranted);
+  EXPECT_EQ(Count(EventState::kQueued), 1);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.purged_by_consent, 0);  // the counter rolled back with the delete
+
+  ledger_->SetCommitHook(outbox_.get());
+  ASSERT_OK(ledger_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  EXPECT_EQ(Count(EventState::kQueued), 0);
+}
+
+TEST_F(OutboxTest, DecliningAnOptionalCategoryDeletesEventsCarryingIt) {
+  GrantVoice();
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("next song"), EventState::kQueued).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("kept"), EventState::kQueued).status());
+  ASSERT_OK(ledger_->SetCategoryProvided("voice", false, DecisionSource::kUser));
+  ASSERT_OK_AND_ASSIGN(auto left, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(left, SizeIs(1));
+  EXPECT_EQ(left[0].event.fields[0].value, "kept");
+}
+
+TEST_F(OutboxTest, HeldEventsWaitForTheirQuestionAndLeaveOnlyWhenGranted) {
+  // voice_features has not been asked: the recorder holds such events.
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held 1"), EventState::kHeld).status());
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held 2"), EventState::kHeld).status());
+  // An unrelated change keeps them held.
+  ASSERT_OK(ledger_->SetChannel("email", ConsentState::kGranted, DecisionSource::kUser));
+  EXPECT_EQ(Count(EventState::kHeld), 2);
+  // Providing the category alone is not enough: the purpose is still not asked.
+  ASSERT_OK(ledger_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+  EXPECT_EQ(Count(EventState::kHeld), 2);
+  EXPECT_EQ(Count(EventState::kQueued), 0);
+  ASSERT_OK(ledger_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  EXPECT_EQ(Count(EventState::kHeld), 0);
+  EXPECT_EQ(Count(EventState::kQueued), 2);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.released, 2);
+}
+
+TEST_F(OutboxTest, HeldEventsArePurgedWhenTheAnswerIsNo) {
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held"), EventState::kHeld).status());
+  ASSERT_OK(ledger_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  EXPECT_EQ(Count(EventState::kHeld), 0);
+  EXPECT_EQ(Count(EventState::kQueued), 0);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.purged_by_consent, 1);
+}
+
+TEST_F(OutboxTest, TheCapEvictsTheOldestQueuedEventFirstAndCountsIt) {
+  Open(OutboxOptions{3});
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held, kept"), EventState::kHeld).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("oldest"), EventState::kQueued).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("middle"), EventState::kQueued).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("newest"), EventState::kQueued).status());
+  ASSERT_OK_AND_ASSIGN(auto queued, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(queued, SizeIs(2));
+  EXPECT_EQ(queued[0].event.fields[0].value, "middle");
+  EXPECT_EQ(queued[1].event.fields[0].value, "newest");
+  EXPECT_EQ(Count(EventState::kHeld), 1);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.evicted, 1);
+}
+
+TEST_F(OutboxTest, ErasureDeletesExactlyTheEventsCarryingTheCategory) {
+  GrantVoice();
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("voice"), EventState::kQueued).status());
+  Event both = VoiceEvent("both");
+  both.fields.push_back({"usage.interaction_events", "tap"});
+  ASSERT_OK(outbox_->Enqueue(both, EventState::kQueued).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("usage only"), EventState::kQueued).status());
+  ASSERT_OK_AND_ASSIGN(int64_t erased, outbox_->EraseCategories({"voice"}, false));
+  EXPECT_EQ(erased, 2);
+  ASSERT_OK_AND_ASSIGN(auto left, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(left, SizeIs(1));
+  EXPECT_EQ(left[0].event.fields[0].value, "usage only");
+  // "usage" must not match a category merely containing the word.
+  ASSERT_OK_AND_ASSIGN(erased, outbox_->EraseCategories({"usag"}, false));
+  EXPECT_EQ(erased, 0);
+  ASSERT_OK_AND_ASSIGN(erased, outbox_->EraseCategories({}, true));
+  EXPECT_EQ(erased, 1);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.erased, 3);
+}
+
+TEST_F(OutboxTest, ARowMovedToAnotherPurposeOrAlteredDoesNotOpen) {
+  ASSERT_OK_AND_ASSIGN(int64_t id, outbox_->Enqueue(UsageEvent("x"), EventState::kQueued));
+  ASSERT_OK(db_->Exec("UPDATE outbox_events SET purpose = 'provide_service' WHERE id = " +
+                      std::to_string(id)));
+  EXPECT_THAT(outbox_->List(EventState::kQueued, 10),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("event " + std::to_string(id))));
+  ASSERT_OK(db_->Exec("UPDATE outbox_events SET purpose = 'analytics', sealed = "
+                      "CAST(substr(sealed, 1, length(sealed) - 1) || x'00' AS BLOB) WHERE id = " +
+                      std::to_string(id)));
+  EXPECT_THAT(outbox_->List(EventState::kQueued, 10), StatusIs(StatusCode::kDataLoss));
+}
+
+TEST_F(OutboxTest, MalformedEventsAreRefusedNamingTheProblem) {
+  Event none;
+  none.purpose = "analytics";
+  EXPECT_THAT(outbox_->Enqueue(none, EventState::kQueued),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("1 to 64 fields")));
+  Event bad_key = UsageEvent("v");
+  bad_key.fields[0].key = "nodot";
+  EXPECT_THAT(outbox_->Enqueue(bad_key, EventState::kQueued),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'nodot'")));
+  Event big = UsageEvent(std::string(kMaxValueBytes + 1, 'x'));
+  EXPECT_THAT(outbox_->Enqueue(big, EventState::kQueued),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("16384-byte limit")));
+  Event no_purpose = UsageEvent("v", "");
+  EXPECT_THAT(outbox_->Enqueue(no_purpose, EventState::kQueued),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(outbox_->Enqueue(UsageEvent("v"), static_cast<EventState>(7)),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(Count(EventState::kQueued), 0);
+}
+
+TEST_F(OutboxTest, AnAllZeroOrShortKeyIsRefused) {
+  ASSERT_OK(keys_.Delete(kOutboxKeyName));
+  ASSERT_OK(keys_.Put(kOutboxKeyName, Bytes(32, 0)));
+  EXPECT_THAT(Outbox::Open(*db_, keys_, crypto::testing::TestDrbg(), clock_),
+              StatusIs(StatusCode::kDataLoss));
+  ASSERT_OK(keys_.Delete(kOutboxKeyName));
+  ASSERT_OK(keys_.Put(kOutboxKeyName, Bytes(16, 1)));
+  EXPECT_THAT(Outbox::Open(*db_, keys_, crypto::testing::TestDrbg(), clock_),
+              StatusIs(StatusCode::kDataLoss));
+}
+
+}  // namespace
+}  // namespace tacet::outbox
