@@ -8,16 +8,17 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "posix/device_lock.h"
-#include "testing/run_command.h"
+#include "testing/tacetctl_fixture.h"
 #include "testing/test_util.h"
 
 namespace tacet::cli {
 namespace {
 
 using ::testing::HasSubstr;
-using tacet::testing::CommandResult;
+using CommandResult = tacet::testing::TacetctlResult;
 using tacet::testing::ShellQuote;
 
 bool Exists(const std::string& path) {
@@ -25,66 +26,59 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-class DeviceSessionTest : public ::testing::Test {
+class DeviceSessionTest : public tacet::testing::TacetctlFixture {
  protected:
-  CommandResult Run(const std::string& args, const std::string& db, const std::string& keys) {
-    return tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " " + args + " --db " +
-                                      ShellQuote(db) + " --keystore " + ShellQuote(keys));
-  }
-  CommandResult Run(const std::string& args) { return Run(args, Db(), Keys()); }
-  std::string Db() const { return dir_.File("device.db"); }
-  std::string Keys() const { return dir_.File("keys"); }
-
   // A device holding a value in two categories.
   void MakeDevice() {
     for (const char* subject : {"category:contact", "category:usage"}) {
-      ASSERT_EQ(Run(std::string("consent grant ") + subject).exit_code, 0);
+      ASSERT_EQ(Run({"consent", "grant", subject}).exit_code, 0);
     }
-    CommandResult r = Run("profile set contact.email_address ada@example.org");
+    CommandResult r = Run({"profile", "set", "contact.email_address", "ada@example.org"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
-    r = Run("profile set usage.search_queries lullabies");
+    r = Run({"profile", "set", "usage.search_queries", "lullabies"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   void ExpectEveryValueReadable() {
-    const CommandResult r = Run("profile get");
+    const CommandResult r = Run({"profile", "get"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr("ada@example.org"));
     EXPECT_THAT(r.output, HasSubstr("lullabies"));
     EXPECT_THAT(r.output, HasSubstr("2 values"));
   }
-
-  tacet::testing::TempDir dir_;
 };
 
 // Issue 8 item 1: `profile get --db devcie.db --keystore keys` used to create devcie.db and then
 // destroy the data key of every category without rows in it: every value of the real device.
 TEST_F(DeviceSessionTest, AMistypedDatabaseWithTheRealKeyStoreDestroysNothing) {
   MakeDevice();
-  CommandResult r = Run("profile get", dir_.File("devcie.db"), Keys());
+  CommandResult r = RunOn(File("devcie.db"), Keys(), {"profile", "get"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("no device database at"));
-  EXPECT_FALSE(Exists(dir_.File("devcie.db")));
-  r = Run("profile set contact.phone_number +441632960961", dir_.File("devcie.db"), Keys());
+  EXPECT_FALSE(Exists(File("devcie.db")));
+  r = RunOn(File("devcie.db"), Keys(), {"profile", "set", "contact.phone_number", "+441632960961"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("belongs to database"));
-  EXPECT_FALSE(Exists(dir_.File("devcie.db"))) << "a write created a second device on the keys";
+  EXPECT_FALSE(Exists(File("devcie.db"))) << "a write created a second device on the keys";
   ExpectEveryValueReadable();
 }
 
 // Issue 8 item 4: a typo in --keystore used to make a new key-encryption key and write there.
 TEST_F(DeviceSessionTest, AMistypedKeyStoreMakesNoKeys) {
   MakeDevice();
-  for (const char* cmd : {"profile set contact.email_address eve@example.org", "profile get",
-                          "consent grant channel:email"}) {
-    const CommandResult r = Run(cmd, Db(), dir_.File("kyes"));
+  const std::vector<std::string> commands[] = {
+      {"profile", "set", "contact.email_address", "eve@example.org"}, {"profile", "get"},
+      {"consent", "grant", "channel:email"}};
+  for (const std::vector<std::string>& args : commands) {
+    const std::string cmd = ::testing::PrintToString(args);
+    const CommandResult r = RunOn(Db(), File("kyes"), args);
     EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;
     EXPECT_THAT(r.output, HasSubstr("key store")) << cmd;
-    EXPECT_FALSE(Exists(dir_.File("kyes"))) << cmd << " created a key store";
+    EXPECT_FALSE(Exists(File("kyes"))) << cmd << " created a key store";
   }
   // An empty directory where the key store should be is no better than a missing one.
-  ASSERT_EQ(::mkdir(dir_.File("empty").c_str(), 0700), 0);
-  const CommandResult r = Run("profile set contact.email_address eve@example.org", Db(),
-                              dir_.File("empty"));
+  ASSERT_EQ(::mkdir(File("empty").c_str(), 0700), 0);
+  const CommandResult r =
+      RunOn(Db(), File("empty"), {"profile", "set", "contact.email_address", "eve@example.org"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("refusing to create keys"));
   ExpectEveryValueReadable();
@@ -92,13 +86,13 @@ TEST_F(DeviceSessionTest, AMistypedKeyStoreMakesNoKeys) {
 
 TEST_F(DeviceSessionTest, AnotherDevicesKeyStoreIsRefused) {
   MakeDevice();
-  const std::string other_db = dir_.File("other.db"), other_keys = dir_.File("other-keys");
-  ASSERT_EQ(Run("consent grant channel:email", other_db, other_keys).exit_code, 0);
-  const CommandResult r = Run("profile get", Db(), other_keys);
+  const std::string other_db = File("other.db"), other_keys = File("other-keys");
+  ASSERT_EQ(RunOn(other_db, other_keys, {"consent", "grant", "channel:email"}).exit_code, 0);
+  const CommandResult r = RunOn(Db(), other_keys, {"profile", "get"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("do not belong together"));
   ExpectEveryValueReadable();
-  EXPECT_EQ(Run("consent verify", other_db, other_keys).exit_code, 0);
+  EXPECT_EQ(RunOn(other_db, other_keys, {"consent", "verify"}).exit_code, 0);
 }
 
 // Issue 8 item 5: one owner per device folder. A second writer waits, then says who holds it.
@@ -107,12 +101,12 @@ TEST_F(DeviceSessionTest, ASecondProcessWaitsForTheOwnerThenFailsClearly) {
   auto held = platform::DeviceLock::Acquire(platform::DeviceLock::LockPathFor(Db()),
                                             platform::LockMode::kExclusive, 1000);
   ASSERT_TRUE(held.ok()) << held.status().ToString();
-  const CommandResult r = Run("profile set contact.email_address eve@example.org");
+  const CommandResult r = Run({"profile", "set", "contact.email_address", "eve@example.org"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("in use by process " + std::to_string(::getpid())));
   held->reset();
   ExpectEveryValueReadable();
-  EXPECT_THAT(Run("profile get contact.email_address").output, HasSubstr("ada@example.org"))
+  EXPECT_THAT(Run({"profile", "get", "contact.email_address"}).output, HasSubstr("ada@example.org"))
       << "the refused write changed nothing";
 }
 
@@ -123,24 +117,21 @@ TEST_F(DeviceSessionTest, TwoFirstWritesOnANewFolderBothSucceed) {
   auto held = platform::DeviceLock::Acquire(platform::DeviceLock::LockPathFor(Db()),
                                             platform::LockMode::kExclusive, 1000);
   ASSERT_TRUE(held.ok()) << held.status().ToString();
-  const std::string common = " --db " + ShellQuote(Db()) + " --keystore " + ShellQuote(Keys());
   const std::string script =
-      ShellQuote(TACETCTL_PATH) + " consent grant category:contact" + common + " > " +
-      ShellQuote(dir_.File("a.out")) + " 2>&1 & a=$!; " + ShellQuote(TACETCTL_PATH) +
-      " consent grant channel:email" + common + " > " + ShellQuote(dir_.File("b.out")) +
-      " 2>&1 & b=$!; sleep 0.5; echo go > " + ShellQuote(dir_.File("go")) +
+      CommandLine({"consent", "grant", "category:contact"}) + " > " + ShellQuote(File("a.out")) +
+      " 2>&1 & a=$!; " + CommandLine({"consent", "grant", "channel:email"}) + " > " +
+      ShellQuote(File("b.out")) + " 2>&1 & b=$!; sleep 0.5; echo go > " + ShellQuote(File("go")) +
       "; wait $a; ra=$?; wait $b; rb=$?; echo \"$ra $rb\"";
   // Both commands are started and waiting on the lock before it is released.
   std::thread release([&] {
-    for (int i = 0; i < 100 && !Exists(dir_.File("go")); ++i) ::usleep(20 * 1000);
+    for (int i = 0; i < 100 && !Exists(File("go")); ++i) ::usleep(20 * 1000);
     held->reset();
   });
-  const CommandResult r = tacet::testing::RunCommand(script);
+  const tacet::testing::CommandResult r = tacet::testing::RunCommand(script);
   release.join();
-  EXPECT_THAT(r.output, HasSubstr("0 0")) << r.output << "\nA: "
-      << tacet::testing::RunCommand("cat " + ShellQuote(dir_.File("a.out"))).output << "\nB: "
-      << tacet::testing::RunCommand("cat " + ShellQuote(dir_.File("b.out"))).output;
-  const CommandResult history = Run("consent history");
+  EXPECT_THAT(r.output, HasSubstr("0 0")) << r.output << "\nA: " << Contents(File("a.out"))
+                                         << "\nB: " << Contents(File("b.out"));
+  const CommandResult history = Run({"consent", "history"});
   EXPECT_EQ(history.exit_code, 0) << history.output;
   EXPECT_THAT(history.output, HasSubstr("2 entries"));
 }
@@ -149,9 +140,9 @@ TEST_F(DeviceSessionTest, TwoFirstWritesOnANewFolderBothSucceed) {
 TEST_F(DeviceSessionTest, AnOlderCopyOfTheDatabaseIsRefused) {
   MakeDevice();
   const Bytes old_copy = tacet::testing::ReadFileOrDie(Db());
-  ASSERT_EQ(Run("profile set contact.email_address eve@example.org").exit_code, 0);
+  ASSERT_EQ(Run({"profile", "set", "contact.email_address", "eve@example.org"}).exit_code, 0);
   tacet::testing::WriteFileOrDie(Db(), old_copy);
-  const CommandResult r = Run("profile get");
+  const CommandResult r = Run({"profile", "get"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("replaced by an earlier copy"));
 }
@@ -161,27 +152,28 @@ TEST_F(DeviceSessionTest, AnOlderCopyOfTheDatabaseIsRefused) {
 // read-only with a read-only bind mount in a private mount namespace (root, as CI runs).
 TEST_F(DeviceSessionTest, ReadingCommandsWorkInAReadOnlyFolder) {
   MakeDevice();
-  const CommandResult probe = tacet::testing::RunCommand(
-      "unshare -m sh -c 'mount --bind " + ShellQuote(dir_.path()) + " " + ShellQuote(dir_.path()) +
-      " && mount -o remount,bind,ro " + ShellQuote(dir_.path()) + "' 2>&1");
+  const tacet::testing::CommandResult probe = tacet::testing::RunCommand(
+      "unshare -m sh -c 'mount --bind " + ShellQuote(path()) + " " + ShellQuote(path()) +
+      " && mount -o remount,bind,ro " + ShellQuote(path()) + "' 2>&1");
   if (probe.exit_code != 0) GTEST_SKIP() << "cannot make a read-only bind mount here: " << probe.output;
-  auto in_read_only_folder = [&](const std::string& args) {
-    const std::string tacetctl = ShellQuote(TACETCTL_PATH) + " " + args + " --db " +
-                                 ShellQuote(Db()) + " --keystore " + ShellQuote(Keys());
+  auto in_read_only_folder = [&](const std::vector<std::string>& args) {
     return tacet::testing::RunCommand(
         "unshare -m sh -c " +
-        ShellQuote("mount --bind " + ShellQuote(dir_.path()) + " " + ShellQuote(dir_.path()) +
-                   " && mount -o remount,bind,ro " + ShellQuote(dir_.path()) + " && " + tacetctl));
+        ShellQuote("mount --bind " + ShellQuote(path()) + " " + ShellQuote(path()) +
+                   " && mount -o remount,bind,ro " + ShellQuote(path()) + " && " +
+                   CommandLine(args)));
   };
-  CommandResult r = in_read_only_folder("profile get");
+  tacet::testing::CommandResult r = in_read_only_folder({"profile", "get"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("ada@example.org"));
-  for (const char* read : {"consent show", "consent verify", "audit verify",
-                           "profile history contact.email_address"}) {
+  const std::vector<std::string> reads[] = {{"consent", "show"}, {"consent", "verify"},
+                                            {"audit", "verify"},
+                                            {"profile", "history", "contact.email_address"}};
+  for (const std::vector<std::string>& read : reads) {
     r = in_read_only_folder(read);
-    EXPECT_EQ(r.exit_code, 0) << read << ": " << r.output;
+    EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(read) << ": " << r.output;
   }
-  r = in_read_only_folder("profile set contact.email_address eve@example.org");
+  r = in_read_only_folder({"profile", "set", "contact.email_address", "eve@example.org"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Read-only file system"));
   ExpectEveryValueReadable();

@@ -12,7 +12,7 @@
 #include "policy/embedded_policy.h"
 #include "policy/policy.h"
 #include "policy/policy_test_util.h"
-#include "testing/run_command.h"
+#include "testing/tacetctl_fixture.h"
 #include "testing/test_util.h"
 
 namespace tacet::cli {
@@ -20,32 +20,28 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using tacet::testing::TempDir;
 using tacet::testing::WriteFileOrDie;
 namespace pt = tacet::policy::testing;
 
-using Result = tacet::testing::CommandResult;
+using Result = tacet::testing::TacetctlResult;
 
-Result Tacetctl(const std::string& args) {
-  return tacet::testing::RunCommand(std::string("'") + TACETCTL_PATH + "' " + args);
-}
-
-class TacetctlTest : public ::testing::Test {
+// The policy commands need no device: every run is RunBare, and the fixture's folder holds the
+// files the tests write.
+class TacetctlTest : public tacet::testing::TacetctlFixture {
  protected:
   // Writes a variant of the shipped policy and returns its path.
   std::string WritePolicy(const std::string& name, const fb::PolicyT& tree) {
     return WriteBytes(name, pt::Pack(tree));
   }
   std::string WriteBytes(const std::string& name, ByteView bytes) {
-    const std::string path = dir_.File(name);
+    const std::string path = File(name);
     WriteFileOrDie(path, bytes);
     return path;
   }
-  TempDir dir_;
 };
 
 TEST_F(TacetctlTest, ShowListsEveryCategoryPurposeRecipientAndChannel) {
-  const Result r = Tacetctl("policy show");
+  const Result r = RunBare({"policy", "show"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto policy = policy::Policy::LoadEmbedded();
   ASSERT_OK(policy);
@@ -67,14 +63,14 @@ TEST_F(TacetctlTest, ShowListsEveryCategoryPurposeRecipientAndChannel) {
 }
 
 TEST_F(TacetctlTest, ShowJsonCompilesBackToTheSamePolicy) {
-  const Result json = Tacetctl("policy show --json");
+  const Result json = RunBare({"policy", "show", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.output;
   EXPECT_THAT(json.output, HasSubstr("\"id\": \"streaming_service\""));
-  const std::string json_path = WriteBytes("policy.json", ByteView::FromString(json.output));
-  const Result compiled = Tacetctl("policy compile " + json_path + " " + dir_.File("out.bin"));
+  const std::string json_path = WriteBytes("policy.json", ByteView::FromString(json.out));
+  const Result compiled = RunBare({"policy", "compile", json_path, File("out.bin")});
   ASSERT_EQ(compiled.exit_code, 0) << compiled.output;
   auto original = policy::Policy::LoadEmbedded();
-  auto round_trip = policy::Policy::LoadFile(dir_.File("out.bin"));
+  auto round_trip = policy::Policy::LoadFile(File("out.bin"));
   ASSERT_OK(original);
   ASSERT_OK(round_trip);
   // Same content: the object trees re-serialise to identical bytes.
@@ -84,34 +80,34 @@ TEST_F(TacetctlTest, ShowJsonCompilesBackToTheSamePolicy) {
 }
 
 TEST_F(TacetctlTest, CompileTheShippedSourceAndRefuseABadOne) {
-  const Result ok = Tacetctl(std::string("policy compile ") + TACET_POLICY_JSON + " " + dir_.File("p.bin"));
+  const Result ok = RunBare({"policy", "compile", TACET_POLICY_JSON, File("p.bin")});
   ASSERT_EQ(ok.exit_code, 0) << ok.output;
-  EXPECT_EQ(tacet::testing::ReadFileOrDie(dir_.File("p.bin")), policy::EmbeddedPolicyBytes().ToBytes());
+  EXPECT_EQ(tacet::testing::ReadFileOrDie(File("p.bin")), policy::EmbeddedPolicyBytes().ToBytes());
 
   const std::string typo = WriteBytes("typo.json", ByteView::FromString(R"({ id: "x", verison: 2 })"));
-  const Result bad = Tacetctl("policy compile " + typo + " " + dir_.File("q.bin"));
+  const Result bad = RunBare({"policy", "compile", typo, File("q.bin")});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.output, HasSubstr("unknown field: verison"));
-  EXPECT_FALSE(std::ifstream(dir_.File("q.bin")).good());
+  EXPECT_FALSE(std::ifstream(File("q.bin")).good());
 }
 
 TEST_F(TacetctlTest, ShowAFile) {
   auto tree = pt::ShippedPolicyT();
   tree->version = 9;
-  const Result r = Tacetctl("policy show " + WritePolicy("v9.bin", *tree));
+  const Result r = RunBare({"policy", "show", WritePolicy("v9.bin", *tree)});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("Policy streaming_service version 9"));
 }
 
 TEST_F(TacetctlTest, VerifyPassesOnTheShippedPolicy) {
-  const Result r = Tacetctl(std::string("policy verify ") + TACET_POLICY_BIN);
+  const Result r = RunBare({"policy", "verify", TACET_POLICY_BIN});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("policy 'streaming_service' version 1 is valid"));
 }
 
 TEST_F(TacetctlTest, VerifyFailsOnTruncatedRandomAndOversizedFiles) {
   const ByteView shipped = policy::EmbeddedPolicyBytes();
-  Result r = Tacetctl("policy verify " + WriteBytes("truncated.bin", shipped.subview(0, shipped.size() / 3)));
+  Result r = RunBare({"policy", "verify", WriteBytes("truncated.bin", shipped.subview(0, shipped.size() / 3))});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("corrupt or truncated"));
 
@@ -121,13 +117,13 @@ TEST_F(TacetctlTest, VerifyFailsOnTruncatedRandomAndOversizedFiles) {
     x ^= x << 13, x ^= x >> 17, x ^= x << 5;
     b = static_cast<uint8_t>(x);
   }
-  r = Tacetctl("policy verify " + WriteBytes("random.bin", random));
+  r = RunBare({"policy", "verify", WriteBytes("random.bin", random)});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("not a Tacet policy"));
 
   Bytes big = shipped.ToBytes();
   big.resize(3 * policy::kMaxPolicyBytes);
-  r = Tacetctl("policy verify " + WriteBytes("big.bin", big));
+  r = RunBare({"policy", "verify", WriteBytes("big.bin", big)});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("larger than the 1 MiB limit"));
 }
@@ -139,7 +135,7 @@ TEST_F(TacetctlTest, VerifyNamesEveryBadEntry) {
   pt::RecipientIn(*tree, "music_industry_partners").grants[0]->transform = fb::Transform::None;
   pt::PurposeIn(*tree, "location_features").default_state = fb::DefaultState::Granted;
   pt::CategoryIn(*tree, "contact").retention_days = 0;
-  const Result r = Tacetctl("policy verify " + WritePolicy("bad.bin", *tree));
+  const Result r = RunBare({"policy", "verify", WritePolicy("bad.bin", *tree)});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("INVALID: 5 problems"));
   EXPECT_THAT(r.output, HasSubstr("- purpose 'analytics' refers to unknown category 'gps'"));
@@ -153,10 +149,10 @@ TEST_F(TacetctlTest, VerifyNamesEveryBadEntry) {
 // O_CREAT's mode applies only to a new file: overwriting an existing world-readable file must
 // not leave the new private key readable by others.
 TEST_F(TacetctlTest, KeygenPrivateKeyIsOwnerOnlyEvenOverAnExistingFile) {
-  const std::string priv = dir_.File("k.pem"), pub = dir_.File("p.pem");
+  const std::string priv = File("k.pem"), pub = File("p.pem");
   tacet::testing::WriteFileOrDie(priv, ByteView::FromString("old"));
   ASSERT_EQ(::chmod(priv.c_str(), 0644), 0);
-  ASSERT_EQ(Tacetctl("policy keygen --out-private " + priv + " --out-public " + pub).exit_code, 0);
+  ASSERT_EQ(RunBare({"policy", "keygen", "--out-private", priv, "--out-public", pub}).exit_code, 0);
   struct stat st {};
   ASSERT_EQ(::stat(priv.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -168,14 +164,14 @@ TEST_F(TacetctlTest, KeygenPrivateKeyIsOwnerOnlyEvenOverAnExistingFile) {
 // place: a symbolic link there is refused (never followed into the file it points to), and so is
 // a directory.
 TEST_F(TacetctlTest, OutputsDoNotFollowSymbolicLinks) {
-  const std::string precious = dir_.File("precious.txt");
+  const std::string precious = File("precious.txt");
   tacet::testing::WriteFileOrDie(precious, ByteView::FromString("keep me"));
-  const std::string link = dir_.File("link.pem");
+  const std::string link = File("link.pem");
   ASSERT_EQ(::symlink(precious.c_str(), link.c_str()), 0);
-  Result r = Tacetctl("policy keygen --out-private " + link + " --out-public " + dir_.File("p.pem"));
+  Result r = RunBare({"policy", "keygen", "--out-private", link, "--out-public", File("p.pem")});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("it is a symbolic link"));
-  r = Tacetctl("policy compile " + std::string(TACET_POLICY_JSON) + " " + link);
+  r = RunBare({"policy", "compile", TACET_POLICY_JSON, link});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("it is a symbolic link"));
   EXPECT_EQ(std::string(ByteView(tacet::testing::ReadFileOrDie(precious)).AsStringView()),
@@ -183,45 +179,45 @@ TEST_F(TacetctlTest, OutputsDoNotFollowSymbolicLinks) {
   struct stat st {};
   ASSERT_EQ(::lstat(link.c_str(), &st), 0);
   EXPECT_TRUE(S_ISLNK(st.st_mode));
-  r = Tacetctl("policy compile " + std::string(TACET_POLICY_JSON) + " " + dir_.path());
+  r = RunBare({"policy", "compile", TACET_POLICY_JSON, path()});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("it is a directory"));
 }
 
 TEST_F(TacetctlTest, KeygenSignAndVerifyTheSignature) {
-  const std::string priv = dir_.File("k.pem"), pub = dir_.File("p.pem");
-  const std::string other_priv = dir_.File("k2.pem"), other_pub = dir_.File("p2.pem");
-  ASSERT_EQ(Tacetctl("policy keygen --out-private " + priv + " --out-public " + pub).exit_code, 0);
-  ASSERT_EQ(Tacetctl("policy keygen --out-private " + other_priv + " --out-public " + other_pub).exit_code, 0);
+  const std::string priv = File("k.pem"), pub = File("p.pem");
+  const std::string other_priv = File("k2.pem"), other_pub = File("p2.pem");
+  ASSERT_EQ(RunBare({"policy", "keygen", "--out-private", priv, "--out-public", pub}).exit_code, 0);
+  ASSERT_EQ(RunBare({"policy", "keygen", "--out-private", other_priv, "--out-public", other_pub}).exit_code, 0);
   EXPECT_THAT(std::string(ByteView(tacet::testing::ReadFileOrDie(priv)).AsStringView()),
               HasSubstr("PRIVATE KEY"));
 
   auto tree = pt::ShippedPolicyT();
   tree->version = 2;
   const std::string file = WritePolicy("v2.bin", *tree);
-  const std::string sig = dir_.File("v2.sig");
-  Result r = Tacetctl("policy sign " + file + " --key " + priv + " --out " + sig);
+  const std::string sig = File("v2.sig");
+  Result r = RunBare({"policy", "sign", file, "--key", priv, "--out", sig});
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
-  r = Tacetctl("policy verify " + file + " --sig " + sig + " --key " + pub);
+  r = RunBare({"policy", "verify", file, "--sig", sig, "--key", pub});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("signature by"));
 
   // Another key.
-  r = Tacetctl("policy verify " + file + " --sig " + sig + " --key " + other_pub);
+  r = RunBare({"policy", "verify", file, "--sig", sig, "--key", other_pub});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("BAD SIGNATURE"));
 
   // Tampered bytes: still a valid policy, but not what was signed.
   tree->version = 3;
-  r = Tacetctl("policy verify " + WritePolicy("v2.bin", *tree) + " --sig " + sig + " --key " + pub);
+  r = RunBare({"policy", "verify", WritePolicy("v2.bin", *tree), "--sig", sig, "--key", pub});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("BAD SIGNATURE"));
   EXPECT_THAT(r.output, HasSubstr("version 3 is valid"));
 
   // An invalid policy is not signed.
   pt::CategoryIn(*tree, "voice").retention_days = 0;
-  r = Tacetctl("policy sign " + WritePolicy("bad.bin", *tree) + " --key " + priv + " --out " + dir_.File("bad.sig"));
+  r = RunBare({"policy", "sign", WritePolicy("bad.bin", *tree), "--key", priv, "--out", File("bad.sig")});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("category 'voice' has no retention period"));
 }
@@ -232,8 +228,8 @@ TEST_F(TacetctlTest, DiffShowsReconsentAndControllerChange) {
   after->version = 2;
   after->controller->name = "Buyer Holdings B.V.";
   pt::PurposeIn(*after, "advertising").categories.push_back("location");
-  const Result r = Tacetctl("policy diff " + WritePolicy("old.bin", *before) + " " +
-                            WritePolicy("new.bin", *after));
+  const Result r = RunBare({"policy", "diff", WritePolicy("old.bin", *before),
+                                   WritePolicy("new.bin", *after)});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("version 1 -> 'streaming_service' version 2"));
   EXPECT_THAT(r.output, HasSubstr("Controller changed: Spotify USA Inc. -> Buyer Holdings B.V."));
@@ -244,19 +240,19 @@ TEST_F(TacetctlTest, DiffShowsReconsentAndControllerChange) {
 }
 
 TEST_F(TacetctlTest, UsageErrors) {
-  EXPECT_EQ(Tacetctl("").exit_code, 2);
-  EXPECT_EQ(Tacetctl("frobnicate").exit_code, 2);
-  EXPECT_EQ(Tacetctl("policy").exit_code, 2);
-  EXPECT_EQ(Tacetctl("policy verify").exit_code, 2);
-  EXPECT_EQ(Tacetctl("policy verify a b").exit_code, 2);
-  EXPECT_EQ(Tacetctl("policy show --yaml").exit_code, 2);
-  const Result r = Tacetctl("policy verify x --sig s");
+  EXPECT_EQ(RunBare({}).exit_code, 2);
+  EXPECT_EQ(RunBare({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(RunBare({"policy"}).exit_code, 2);
+  EXPECT_EQ(RunBare({"policy", "verify"}).exit_code, 2);
+  EXPECT_EQ(RunBare({"policy", "verify", "a", "b"}).exit_code, 2);
+  EXPECT_EQ(RunBare({"policy", "show", "--yaml"}).exit_code, 2);
+  const Result r = RunBare({"policy", "verify", "x", "--sig", "s"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr("--sig and --key go together"));
-  const Result help = Tacetctl("help");
+  const Result help = RunBare({"help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.output, HasSubstr("policy"));
-  EXPECT_EQ(Tacetctl("policy verify /nonexistent.bin").exit_code, 1);
+  EXPECT_EQ(RunBare({"policy", "verify", "/nonexistent.bin"}).exit_code, 1);
 }
 
 }  // namespace

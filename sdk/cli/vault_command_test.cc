@@ -10,11 +10,10 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "agent/device_schema.h"
-#include "store/database.h"
-#include "testing/run_command.h"
+#include "testing/tacetctl_fixture.h"
 #include "testing/test_util.h"
 
 namespace tacet::cli {
@@ -22,8 +21,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using tacet::testing::CommandResult;
-using tacet::testing::ShellQuote;
+using CommandResult = tacet::testing::TacetctlResult;
 using Json = nlohmann::json;
 
 // Distinct strings that appear nowhere else, so finding one in a file means it leaked.
@@ -33,24 +31,20 @@ const char kEmail2[] = "canary-93fa@example.net";
 const char kPhone[] = "+441632960961";
 const char kListening[] = "Canary track 4e77";
 
-class VaultCommandTest : public ::testing::Test {
- protected:
-  CommandResult Tacetctl(const std::string& args) {
-    return tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " " + args + " --db " +
-                                      ShellQuote(Db()) + " --keystore " +
-                                      ShellQuote(dir_.File("keys")));
-  }
-  std::string Db() const { return dir_.File("device.db"); }
+// The two commands that write a file the user names: (command, its output option).
+const std::pair<const char*, const char*> kOutputCommands[] = {{"export", "--out"},
+                                                               {"report", "--html"}};
 
+class VaultCommandTest : public tacet::testing::TacetctlFixture {
+ protected:
   Json Export(const std::string& name) {
     const std::string path = out_.File(name);
-    const CommandResult r = Tacetctl("export --out " + ShellQuote(path));
+    const CommandResult r = Run({"export", "--out", path});
     EXPECT_EQ(r.exit_code, 0) << r.output;
     struct stat st {};
     EXPECT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u) << "the export holds personal data";
-    const Bytes bytes = tacet::testing::ReadFileOrDie(path);
-    return Json::parse(bytes.begin(), bytes.end());  // throws (failing the test) if malformed
+    return ReadJson(path);  // a test failure if malformed
   }
 
   static std::vector<std::string> Values(const Json& doc) {
@@ -71,24 +65,17 @@ class VaultCommandTest : public ::testing::Test {
     return all;
   }
 
-  void Sql(const std::string& sql) {
-    store::OpenOptions options;
-    options.schema = &agent::DeviceSchema();
-    auto db = store::Database::Open(Db(), options);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE((*db)->Exec(sql).ok()) << sql;
-  }
-
   // tacetctl with the options spelled out by the caller (no --db / --keystore appended), run in
   // `cwd`.
-  CommandResult TacetctlIn(const std::string& cwd, const std::string& args) {
-    return tacet::testing::RunCommand("cd " + ShellQuote(cwd) + " && " +
-                                      ShellQuote(TACETCTL_PATH) + " " + args);
+  static CommandResult TacetctlIn(const std::string& cwd, std::vector<std::string> args) {
+    tacet::testing::RunOptions options;
+    options.cwd = cwd;
+    return RunBare(std::move(args), options);
   }
-  std::string Keys() const { return dir_.File("keys"); }
-  CommandResult Consent(const std::string& args) {
-    return tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " consent " + args + " --db " +
-                                      ShellQuote(Db()) + " --keystore " + ShellQuote(Keys()));
+  // tacetctl consent ARGS on the fixture's device.
+  CommandResult Consent(std::vector<std::string> args) {
+    args.insert(args.begin(), "consent");
+    return Run(std::move(args));
   }
 
   // Every file in `folder` (not recursive) → its contents.
@@ -101,50 +88,45 @@ class VaultCommandTest : public ::testing::Test {
     }
     return files;
   }
-  static std::string Contents(const std::string& path) {
-    const Bytes bytes = tacet::testing::ReadFileOrDie(path);
-    return std::string(bytes.begin(), bytes.end());
-  }
 
-  tacet::testing::TempDir dir_;  // database and key store
-  tacet::testing::TempDir out_;  // exports, kept apart from the canary scan
+  tacet::testing::TempDir out_;  // exports, kept apart from the canary scan of the device folder
 };
 
 TEST_F(VaultCommandTest, SetCorrectHistoryExportEraseAndVerify) {
-  CommandResult r = Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName));
+  CommandResult r = Run({"profile", "set", "name.full_name", kName});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "name.full_name: set (record 1, version 1)\n");
-  r = Tacetctl(std::string("profile set contact.email_address ") + kEmail1);
+  r = Run({"profile", "set", "contact.email_address", kEmail1});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = Tacetctl(std::string("profile set contact.email_address ") + kEmail2);
+  r = Run({"profile", "set", "contact.email_address", kEmail2});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "contact.email_address: corrected (record 2, version 2)\n");
-  r = Tacetctl(std::string("profile set contact.phone_number ") + ShellQuote(kPhone));
+  r = Run({"profile", "set", "contact.phone_number", kPhone});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = Tacetctl(std::string("profile set usage.listening_history ") + ShellQuote(kListening));
+  r = Run({"profile", "set", "usage.listening_history", kListening});
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
   // A refused correction names the field and changes nothing.
-  r = Tacetctl("profile set contact.email_address not-an-address");
+  r = Run({"profile", "set", "contact.email_address", "not-an-address"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("contact.email_address"));
   // Nothing allows storing voice data until the user grants voice_features.
-  r = Tacetctl("profile set voice.voice_commands 'play something'");
+  r = Run({"profile", "set", "voice.voice_commands", "play something"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("permission denied: vault: refusing to store voice.voice_commands: no purpose that uses 'voice' is allowed"));
 
-  r = Tacetctl("profile get contact.email_address");
+  r = Run({"profile", "get", "contact.email_address"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr(kEmail2));
   EXPECT_THAT(r.output, Not(HasSubstr(kEmail1)));
   EXPECT_THAT(r.output, HasSubstr("version 2, user"));
 
-  r = Tacetctl("profile get");
+  r = Run({"profile", "get"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* v : {kName, kEmail2, kPhone, kListening}) EXPECT_THAT(r.output, HasSubstr(v));
   EXPECT_THAT(r.output, HasSubstr("4 values\n"));
 
-  r = Tacetctl("profile history contact.email_address");
+  r = Run({"profile", "history", "contact.email_address"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr(std::string("version 1 written ")));
   EXPECT_THAT(r.output, HasSubstr(std::string(": ") + kEmail1 + "\n"));
@@ -167,7 +149,7 @@ TEST_F(VaultCommandTest, SetCorrectHistoryExportEraseAndVerify) {
 
   // The privacy report: a page holding the values, written 0600, and audited.
   const std::string page = out_.File("report.html");
-  r = Tacetctl("report --html " + ShellQuote(page));
+  r = Run({"report", "--html", page});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "wrote " + page + ": 4 values in 3 categories\n");
   {
@@ -180,7 +162,7 @@ TEST_F(VaultCommandTest, SetCorrectHistoryExportEraseAndVerify) {
     EXPECT_THAT(html, HasSubstr("Content-Security-Policy"));
   }
 
-  r = Tacetctl("erase --category contact");
+  r = Run({"erase", "--category", "contact"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "erased 'contact': 2 values, 1 past versions; its data key destroyed\n");
   doc = Export("after-contact.json");
@@ -190,16 +172,16 @@ TEST_F(VaultCommandTest, SetCorrectHistoryExportEraseAndVerify) {
   for (const char* v : {kName, kEmail1, kEmail2, kPhone, kListening}) {
     EXPECT_THAT(files, Not(HasSubstr(v))) << v;
   }
-  r = Tacetctl("profile get contact.email_address");
+  r = Run({"profile", "get", "contact.email_address"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "0 values\n");
 
   // Everything: refused without --yes (a usage error, nothing asked), done with it.
-  r = Tacetctl("erase");
+  r = Run({"erase"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("needs --yes"));
   EXPECT_EQ(Values(Export("still-there.json")).size(), 2u);
-  r = Tacetctl("erase --yes");
+  r = Run({"erase", "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("erased everything: 2 values"));
   doc = Export("empty.json");
@@ -212,32 +194,30 @@ TEST_F(VaultCommandTest, SetCorrectHistoryExportEraseAndVerify) {
   EXPECT_THAT(kinds, ::testing::Contains("export"));
   EXPECT_THAT(doc["audit"].dump(), Not(HasSubstr("canary")));
 
-  r = Tacetctl("audit verify");
+  r = Run({"audit", "verify"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, ::testing::MatchesRegex("ok: [0-9]+ audit entries, chain and anchor agree\n"));
 
   // Someone with write access to the file edits entry 2 of the log.
   Sql("UPDATE audit_entries SET detail = 'nothing happened' WHERE seq = 2");
-  r = Tacetctl("audit verify");
+  r = Run({"audit", "verify"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("entry 2 does not match the chain"));
 }
 
 TEST_F(VaultCommandTest, ConsentFromTheLedgerDecidesWhatMayBeStored) {
-  CommandResult r = Tacetctl("profile set location.approximate_location Berlin");
+  CommandResult r = Run({"profile", "set", "location.approximate_location", "Berlin"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("location"));
   for (const char* subject : {"category:location", "purpose:location_features",
                               "location:approximate"}) {
-    r = tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " consent grant " + subject +
-                                   " --db " + ShellQuote(Db()) + " --keystore " +
-                                   ShellQuote(dir_.File("keys")));
+    r = Run({"consent", "grant", subject});
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
-  r = Tacetctl("profile set location.approximate_location Berlin");
+  r = Run({"profile", "set", "location.approximate_location", "Berlin"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // Approximate was granted, precise was not.
-  r = Tacetctl("profile set location.precise_location 52.517339,13.388861");
+  r = Run({"profile", "set", "location.precise_location", "52.517339,13.388861"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("precise location is not granted"));
 }
@@ -245,8 +225,8 @@ TEST_F(VaultCommandTest, ConsentFromTheLedgerDecidesWhatMayBeStored) {
 // `export --out` and `report --html` never replace the database, its companion files or
 // anything in the key store, however the path is spelled; nothing is lost.
 TEST_F(VaultCommandTest, ExportAndReportRefuseTheDatabaseAndTheKeyStore) {
-  ASSERT_EQ(Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName)).exit_code, 0);
-  ASSERT_EQ(Tacetctl(std::string("profile set contact.email_address ") + kEmail1).exit_code, 0);
+  ASSERT_EQ(Run({"profile", "set", "name.full_name", kName}).exit_code, 0);
+  ASSERT_EQ(Run({"profile", "set", "contact.email_address", kEmail1}).exit_code, 0);
   const auto keys_before = Snapshot(Keys());
   ASSERT_TRUE(keys_before.count("vault_kek")) << "the key-encryption key is where we expect it";
   const struct {
@@ -254,41 +234,41 @@ TEST_F(VaultCommandTest, ExportAndReportRefuseTheDatabaseAndTheKeyStore) {
     const char* why;
   } refused[] = {
       {Db(), "it is the database"},
-      {dir_.File("keys/../device.db"), "it is the database"},
+      {File("keys/../device.db"), "it is the database"},
       {Db() + "-wal", "it is the database's wal file"},
       {Db() + "-shm", "it is the database's shm file"},
       {Db() + "-journal", "it is the database's journal file"},
-      {dir_.File("keys/vault_kek"), "it is inside the key store"},
-      {dir_.File("keys/a-new-file.json"), "it is inside the key store"},
+      {File("keys/vault_kek"), "it is inside the key store"},
+      {File("keys/a-new-file.json"), "it is inside the key store"},
       {Keys(), "it is a directory"},
   };
   for (const auto& r : refused) {
-    for (const char* command : {"export --out ", "report --html "}) {
-      const CommandResult result = Tacetctl(command + ShellQuote(r.path));
-      EXPECT_EQ(result.exit_code, 1) << command << r.path << ": " << result.output;
+    for (const auto& [command, option] : kOutputCommands) {
+      const CommandResult result = Run({command, option, r.path});
+      EXPECT_EQ(result.exit_code, 1) << command << " " << r.path << ": " << result.output;
       EXPECT_THAT(result.output, HasSubstr("refusing to write '" + r.path + "': " + r.why))
-          << command << r.path;
+          << command << " " << r.path;
     }
   }
   // Every key byte-identical, nothing added to the key store, every value still readable.
   EXPECT_EQ(Snapshot(Keys()), keys_before);
-  const CommandResult get = Tacetctl("profile get");
+  const CommandResult get = Run({"profile", "get"});
   ASSERT_EQ(get.exit_code, 0) << get.output;
   EXPECT_THAT(get.output, HasSubstr(kName));
   EXPECT_THAT(get.output, HasSubstr(kEmail1));
   EXPECT_THAT(get.output, HasSubstr("2 values\n"));
-  EXPECT_EQ(Tacetctl("audit verify").exit_code, 0);
+  EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
 }
 
 // A symbolic link at the destination is not followed: the file it points to keeps its bytes.
 TEST_F(VaultCommandTest, ExportDoesNotFollowASymbolicLink) {
-  ASSERT_EQ(Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName)).exit_code, 0);
+  ASSERT_EQ(Run({"profile", "set", "name.full_name", kName}).exit_code, 0);
   const std::string target = out_.File("target.txt");
   tacet::testing::WriteFileOrDie(target, ByteView::FromString("someone else's file"));
   const std::string link = out_.File("export.json");
   ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
-  for (const char* command : {"export --out ", "report --html "}) {
-    const CommandResult r = Tacetctl(command + ShellQuote(link));
+  for (const auto& [command, option] : kOutputCommands) {
+    const CommandResult r = Run({command, option, link});
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_THAT(r.output, HasSubstr("it is a symbolic link"));
   }
@@ -298,40 +278,40 @@ TEST_F(VaultCommandTest, ExportDoesNotFollowASymbolicLink) {
   EXPECT_TRUE(S_ISLNK(st.st_mode));
   // A link to the key-encryption key is refused the same way.
   const std::string kek_link = out_.File("kek.json");
-  ASSERT_EQ(::symlink(dir_.File("keys/vault_kek").c_str(), kek_link.c_str()), 0);
+  ASSERT_EQ(::symlink(File("keys/vault_kek").c_str(), kek_link.c_str()), 0);
   const auto keys_before = Snapshot(Keys());
-  EXPECT_EQ(Tacetctl("export --out " + ShellQuote(kek_link)).exit_code, 1);
+  EXPECT_EQ(Run({"export", "--out", kek_link}).exit_code, 1);
   EXPECT_EQ(Snapshot(Keys()), keys_before);
 }
 
 // An export that fails part-way (a stored value fails authentication) leaves the file that was at
 // the destination byte-for-byte as it was, and no temporary file behind.
 TEST_F(VaultCommandTest, AFailedExportLeavesTheExistingFileUntouched) {
-  ASSERT_EQ(Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName)).exit_code, 0);
+  ASSERT_EQ(Run({"profile", "set", "name.full_name", kName}).exit_code, 0);
   const std::string json = out_.File("export.json");
   const std::string html = out_.File("report.html");
-  ASSERT_EQ(Tacetctl("export --out " + ShellQuote(json)).exit_code, 0);
-  ASSERT_EQ(Tacetctl("report --html " + ShellQuote(html)).exit_code, 0);
+  ASSERT_EQ(Run({"export", "--out", json}).exit_code, 0);
+  ASSERT_EQ(Run({"report", "--html", html}).exit_code, 0);
   const auto before = Snapshot(out_.path());
   ASSERT_EQ(before.size(), 2u);
 
   Sql("UPDATE vault_records SET ciphertext = zeroblob(length(ciphertext))");
-  CommandResult r = Tacetctl("export --out " + ShellQuote(json));
+  CommandResult r = Run({"export", "--out", json});
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  r = Tacetctl("report --html " + ShellQuote(html));
+  r = Run({"report", "--html", html});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_EQ(Snapshot(out_.path()), before) << "same files, same bytes, no temporary file left";
 }
 
 // Exports and reports are created 0600 and replace an existing file with a new 0600 one.
 TEST_F(VaultCommandTest, OutputsAndTheDatabaseAreOwnerOnly) {
-  ASSERT_EQ(Tacetctl(std::string("profile set name.full_name ") + ShellQuote(kName)).exit_code, 0);
+  ASSERT_EQ(Run({"profile", "set", "name.full_name", kName}).exit_code, 0);
   const std::string json = out_.File("export.json");
   tacet::testing::WriteFileOrDie(json, ByteView::FromString("old"));
   ASSERT_EQ(::chmod(json.c_str(), 0644), 0);
   const std::string html = out_.File("report.html");
-  ASSERT_EQ(Tacetctl("export --out " + ShellQuote(json)).exit_code, 0);
-  ASSERT_EQ(Tacetctl("report --html " + ShellQuote(html)).exit_code, 0);
+  ASSERT_EQ(Run({"export", "--out", json}).exit_code, 0);
+  ASSERT_EQ(Run({"report", "--html", html}).exit_code, 0);
   for (const std::string& path : {json, html, Db()}) {
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
@@ -345,63 +325,64 @@ TEST_F(VaultCommandTest, OutputsAndTheDatabaseAreOwnerOnly) {
 TEST_F(VaultCommandTest, ValuesThatStartWithADash) {
   for (const char* subject : {"category:location", "purpose:location_features",
                               "location:approximate"}) {
-    ASSERT_EQ(Consent(std::string("grant ") + subject).exit_code, 0) << subject;
+    ASSERT_EQ(Consent({"grant", subject}).exit_code, 0) << subject;
   }
-  CommandResult r = Tacetctl("profile set location.approximate_location -33.87,151.21");
+  CommandResult r = Run({"profile", "set", "location.approximate_location", "-33.87,151.21"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = Tacetctl("profile set location.approximate_location -33.87,-70.65");
+  r = Run({"profile", "set", "location.approximate_location", "-33.87,-70.65"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const std::string options = " --db " + ShellQuote(Db()) + " --keystore " + ShellQuote(Keys());
-  r = TacetctlIn(out_.path(), "profile set" + options + " -- usage.search_queries --help me");
+  r = TacetctlIn(out_.path(), {"profile", "set", "--db", Db(), "--keystore", Keys(), "--",
+                               "usage.search_queries", "--help", "me"});
   // One value too many after "--": a usage error, not an option.
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  r = TacetctlIn(out_.path(), "profile set" + options + " -- usage.search_queries '--help me'");
+  r = TacetctlIn(out_.path(), {"profile", "set", "--db", Db(), "--keystore", Keys(), "--",
+                               "usage.search_queries", "--help me"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = Tacetctl("profile get");
+  r = Run({"profile", "get"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("]: -33.87,-70.65\n"));
   EXPECT_THAT(r.output, HasSubstr("]: --help me\n"));
   // --name=VALUE works too.
-  r = TacetctlIn(out_.path(), "profile get --db=" + ShellQuote(Db()) + " --keystore=" +
-                                  ShellQuote(Keys()));
+  r = TacetctlIn(out_.path(), {"profile", "get", "--db=" + Db(), "--keystore=" + Keys()});
   EXPECT_EQ(r.exit_code, 0) << r.output;
 
   // `--db --db FILE`: before, a database called "--db" was made and FILE stored as the value.
-  r = TacetctlIn(out_.path(), "profile set usage.search_queries --db --db " +
-                                  ShellQuote(out_.File("d.db")) + " --keystore " +
-                                  ShellQuote(Keys()));
+  r = TacetctlIn(out_.path(), {"profile", "set", "usage.search_queries", "--db", "--db",
+                               out_.File("d.db"), "--keystore", Keys()});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--db needs a value, not the option '--db'"));
   EXPECT_FALSE(std::filesystem::exists(out_.File("--db")));
   EXPECT_FALSE(std::filesystem::exists(out_.File("d.db")));
-  r = TacetctlIn(out_.path(), "profile get --db " + ShellQuote(Db()) + " --keystore --db");
+  r = TacetctlIn(out_.path(), {"profile", "get", "--db", Db(), "--keystore", "--db"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("needs a value"));
   EXPECT_FALSE(std::filesystem::exists(out_.File("--db")));
   // An option given twice is not silently resolved either.
-  r = Tacetctl("profile get --db " + ShellQuote(out_.File("other.db")));
+  r = Run({"profile", "get", "--db", out_.File("other.db")});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--db is given more than once"));
   // Still an unknown option when it is not a number.
-  r = Tacetctl("profile set usage.search_queries -x");
+  r = Run({"profile", "set", "usage.search_queries", "-x"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("unknown option -x"));
-  r = Tacetctl("profile get usage.search_queries");
+  r = Run({"profile", "get", "usage.search_queries"});
   EXPECT_THAT(r.output, HasSubstr("1 values\n")) << "only the value given after --";
 }
 
 // A consent SUBJECT that is not one records nothing.
 TEST_F(VaultCommandTest, UnknownLocationLevelIsAUsageErrorAndRecordsNothing) {
-  for (const char* subject : {"deny location:bogus", "deny location:", "grant location:bogus",
-                              "grant location"}) {
-    const CommandResult r = Consent(subject);
-    EXPECT_EQ(r.exit_code, 2) << subject << ": " << r.output;
+  const std::pair<const char*, const char*> bad[] = {
+      {"deny", "location:bogus"}, {"deny", "location:"}, {"grant", "location:bogus"},
+      {"grant", "location"}};
+  for (const auto& [verb, subject] : bad) {
+    const CommandResult r = Consent({verb, subject});
+    EXPECT_EQ(r.exit_code, 2) << verb << " " << subject << ": " << r.output;
   }
-  EXPECT_THAT(Consent("deny location:bogus").output, HasSubstr("not 'location:bogus'"));
-  CommandResult r = Consent("history");
+  EXPECT_THAT(Consent({"deny", "location:bogus"}).output, HasSubstr("not 'location:bogus'"));
+  CommandResult r = Consent({"history"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "0 entries\n");
-  r = Consent("deny location");
+  r = Consent({"deny", "location"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("location: none"));
 }
@@ -417,13 +398,10 @@ TEST_F(VaultCommandTest, NonRegularDatabasePathsAreRefused) {
   } cases[] = {{"/dev/null", "a character device"}, {out_.path(), "a directory"},
                {fifo, "a FIFO"}};
   for (const auto& c : cases) {
-    CommandResult r = tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " consent deny " +
-                                                 "category:location --db " + ShellQuote(c.path) +
-                                                 " --keystore " + ShellQuote(Keys()));
+    CommandResult r = RunOn(c.path, Keys(), {"consent", "deny", "category:location"});
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_THAT(r.output, HasSubstr("database path '" + c.path + "' is " + c.what));
-    r = tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " profile get --db " +
-                                   ShellQuote(c.path) + " --keystore " + ShellQuote(Keys()));
+    r = RunOn(c.path, Keys(), {"profile", "get"});
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_THAT(r.output, HasSubstr("is " + std::string(c.what)));
   }
@@ -437,7 +415,7 @@ TEST_F(VaultCommandTest, NonRegularDatabasePathsAreRefused) {
 // A full card number is refused in every field but its own, whatever separates its digits, and
 // the message never repeats it.
 TEST_F(VaultCommandTest, CardNumbersAreRefused) {
-  ASSERT_EQ(Consent("grant category:payment").exit_code, 0);
+  ASSERT_EQ(Consent({"grant", "category:payment"}).exit_code, 0);
   const struct {
     const char* field;
     const char* value;
@@ -448,17 +426,16 @@ TEST_F(VaultCommandTest, CardNumbersAreRefused) {
                {"contact.postal_address", "4111/1111/1111/1111"}};
   for (const auto& c : cases) {
     const CommandResult r =
-        Tacetctl(std::string("profile set ") + c.field + " " + ShellQuote(c.value));
+        Run({"profile", "set", c.field, c.value});
     EXPECT_EQ(r.exit_code, 1) << c.field << " " << c.value << ": " << r.output;
     EXPECT_THAT(r.output, HasSubstr(std::string(c.field) + ": "));
     EXPECT_THAT(r.output, HasSubstr("card number"));
     EXPECT_THAT(r.output, Not(HasSubstr("1111")));
   }
-  EXPECT_EQ(Tacetctl("profile get").output, "0 values\n");
+  EXPECT_EQ(Run({"profile", "get"}).output, "0 values\n");
   // Numbers that are not card numbers are kept.
   for (const char* value : {"call +44 20 7946 0958", "123456789012", "4111 1111 1111 1112"}) {
-    const CommandResult r = Tacetctl(std::string("profile set usage.search_queries ") +
-                                     ShellQuote(value));
+    const CommandResult r = Run({"profile", "set", "usage.search_queries", value});
     EXPECT_EQ(r.exit_code, 0) << value << ": " << r.output;
   }
 }
@@ -467,34 +444,36 @@ TEST_F(VaultCommandTest, CardNumbersAreRefused) {
 // otherwise display as "Adapng.exe".
 TEST_F(VaultCommandTest, BidiControlsArePrintedVisibly) {
   const std::string spoof = "Ada\xE2\x80\xAE" "exe.gnp";
-  ASSERT_EQ(Tacetctl("profile set name.full_name " + ShellQuote(spoof)).exit_code, 0);
-  for (const char* command : {"profile get", "profile get name.full_name",
-                              "profile history name.full_name"}) {
-    const CommandResult r = Tacetctl(command);
+  ASSERT_EQ(Run({"profile", "set", "name.full_name", spoof}).exit_code, 0);
+  const std::vector<std::string> commands[] = {
+      {"profile", "get"}, {"profile", "get", "name.full_name"},
+      {"profile", "history", "name.full_name"}};
+  for (const std::vector<std::string>& args : commands) {
+    const std::string command = ::testing::PrintToString(args);
+    const CommandResult r = Run(args);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr("Ada\xE2\x9F\xA8U+202E\xE2\x9F\xA9" "exe.gnp")) << command;
     EXPECT_THAT(r.output, Not(HasSubstr("\xE2\x80\xAE"))) << command;
   }
   // The export keeps the value exactly as stored: it is data for a program, not a display.
   const std::string json = out_.File("e.json");
-  ASSERT_EQ(Tacetctl("export --out " + ShellQuote(json)).exit_code, 0);
+  ASSERT_EQ(Run({"export", "--out", json}).exit_code, 0);
   EXPECT_THAT(Contents(json), HasSubstr(spoof));
 }
 
 TEST_F(VaultCommandTest, UsageErrors) {
-  EXPECT_EQ(Tacetctl("profile set contact.email_address").exit_code, 2);
-  EXPECT_EQ(Tacetctl("profile set email_address a@b.example").exit_code, 2);
-  EXPECT_EQ(Tacetctl("profile frobnicate").exit_code, 2);
-  EXPECT_EQ(Tacetctl("export").exit_code, 2);
-  EXPECT_EQ(Tacetctl("report").exit_code, 2);
-  EXPECT_EQ(Tacetctl("audit").exit_code, 2);
-  EXPECT_EQ(Tacetctl("erase --category contact --bogus").exit_code, 2);
-  const CommandResult r =
-      tacet::testing::RunCommand(ShellQuote(TACETCTL_PATH) + " profile get --db " + ShellQuote(Db()));
+  EXPECT_EQ(Run({"profile", "set", "contact.email_address"}).exit_code, 2);
+  EXPECT_EQ(Run({"profile", "set", "email_address", "a@b.example"}).exit_code, 2);
+  EXPECT_EQ(Run({"profile", "frobnicate"}).exit_code, 2);
+  EXPECT_EQ(Run({"export"}).exit_code, 2);
+  EXPECT_EQ(Run({"report"}).exit_code, 2);
+  EXPECT_EQ(Run({"audit"}).exit_code, 2);
+  EXPECT_EQ(Run({"erase", "--category", "contact", "--bogus"}).exit_code, 2);
+  const CommandResult r = RunBare({"profile", "get", "--db", Db()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr("--keystore DIR are required"));
   // An unknown field is refused by the vault, naming it.
-  const CommandResult unknown = Tacetctl("profile set contact.shoe_size 43");
+  const CommandResult unknown = Run({"profile", "set", "contact.shoe_size", "43"});
   EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
   EXPECT_THAT(unknown.output, HasSubstr("shoe_size"));
 }

@@ -18,7 +18,7 @@
 #include "emulator/emulated_device.h"
 #include "gate/access_log.h"
 #include "policy/policy_test_util.h"
-#include "store/database.h"
+#include "testing/device_harness.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
 #include "vault/json_stream.h"
@@ -55,48 +55,18 @@ class CountingSink final : public gate::VoiceFrameSink {
   std::atomic<gate::EndReason> reason_{gate::EndReason::kNone};
 };
 
+// Every test opens its own agents, with the options it needs, on the one device harness.
 class AgentTest : public ::testing::Test {
  protected:
-  AgentOptions Options() const {
-    AgentOptions options;
-    options.data_dir = dir_.File("device");
-    options.lock_timeout_ms = 100;
-    return options;
-  }
-
-  std::unique_ptr<Agent> MustOpen(const AgentOptions& options) {
-    auto agent = Agent::Open(options, device_.platform());
-    EXPECT_OK(agent.status());
-    return agent.ok() ? *std::move(agent) : nullptr;
-  }
-  std::unique_ptr<Agent> MustOpen() { return MustOpen(Options()); }
-
-  void AllowVoice(Agent& agent) {
-    ASSERT_OK(agent.SetCategoryProvided("voice", true, DecisionSource::kUser));
-    ASSERT_OK(agent.SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
-    ASSERT_OK(device_.permissions().Set(Permission::kMicrophone, PermissionState::kGranted));
-  }
-
-  std::vector<gate::AccessLogEntry> AccessLogRows() {
-    store::OpenOptions options;
-    options.read_only = true;
-    auto db = store::Database::Open(dir_.File("device/tacet.db"), options);
-    EXPECT_OK(db.status());
-    if (!db.ok()) return {};
-    auto rows = gate::ReadAccessLog(**db, 0, INT64_MAX);
-    EXPECT_OK(rows.status());
-    return rows.ok() ? *rows : std::vector<gate::AccessLogEntry>{};
-  }
-
-  tacet::testing::TempDir dir_;
-  platform::EmulatedDevice device_;
+  AgentOptions Options() const { return h_.Options(); }
+  tacet::testing::DeviceHarness h_;
 };
 
 TEST_F(AgentTest, OpenCloseReopenKeepsDataAndAdvancesTheGeneration) {
-  auto agent = MustOpen();
+  auto agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
-  EXPECT_TRUE(Exists(dir_.File("device/tacet.db")));
-  EXPECT_TRUE(Exists(dir_.File("device/tacet.db.lock")));
+  EXPECT_TRUE(Exists(h_.File("device/tacet.db")));
+  EXPECT_TRUE(Exists(h_.File("device/tacet.db.lock")));
   ASSERT_OK(agent->SetCategoryProvided("contact", true, DecisionSource::kUser));
   ASSERT_OK_AND_ASSIGN(int64_t id, agent->SetValue("contact", "email_address", "ada@example.org",
                                                    vault::ChangeSource::kUser));
@@ -104,7 +74,7 @@ TEST_F(AgentTest, OpenCloseReopenKeepsDataAndAdvancesTheGeneration) {
   ASSERT_OK(agent->Close());
   EXPECT_TRUE(agent->closed());
 
-  agent = MustOpen();
+  agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
   EXPECT_EQ(agent->identity().database_id, first.database_id);
   EXPECT_EQ(agent->identity().keystore_id, first.keystore_id);
@@ -120,18 +90,18 @@ TEST_F(AgentTest, OpenCloseReopenKeepsDataAndAdvancesTheGeneration) {
 }
 
 TEST_F(AgentTest, ASecondAgentOnTheSameFolderIsUnavailable) {
-  auto agent = MustOpen();
+  auto agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
-  auto second = Agent::Open(Options(), device_.platform());
+  auto second = h_.Open(Options());
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable) << second.status().ToString();
   ASSERT_OK(agent->Close());
   // Released at Close.
-  EXPECT_NE(MustOpen(), nullptr);
+  EXPECT_NE(h_.MustOpen(), nullptr);
 }
 
 TEST_F(AgentTest, RefusesAnIncompletePlatformAndBadOptions) {
-  platform::Platform platform = device_.platform();
+  platform::Platform platform = h_.device().platform();
   platform.scheduler = nullptr;
   auto agent = Agent::Open(Options(), platform);
   ASSERT_FALSE(agent.ok());
@@ -139,71 +109,71 @@ TEST_F(AgentTest, RefusesAnIncompletePlatformAndBadOptions) {
   EXPECT_THAT(agent.status().message(), HasSubstr("scheduler"));
   AgentOptions options = Options();
   options.data_dir.clear();
-  EXPECT_EQ(Agent::Open(options, device_.platform()).status().code(),
+  EXPECT_EQ(h_.Open(options).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_FALSE(Exists(dir_.File("device"))) << "a refused open created the folder";
+  EXPECT_FALSE(Exists(h_.File("device"))) << "a refused open created the folder";
 }
 
 TEST_F(AgentTest, WithoutCreateAMissingDeviceIsNotFoundAndNothingIsCreated) {
   AgentOptions options = Options();
   options.create = false;
-  auto agent = Agent::Open(options, device_.platform());
+  auto agent = h_.Open(options);
   ASSERT_FALSE(agent.ok());
   EXPECT_EQ(agent.status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(Exists(dir_.File("device")));
-  EXPECT_EQ(device_.key_store().size(), 0u);
+  EXPECT_FALSE(Exists(h_.File("device")));
+  EXPECT_EQ(h_.device().key_store().size(), 0u);
 }
 
 // The agent's own FileKeyStore (no key store in the platform): an existing database whose key
 // store directory is gone is refused before any directory is made.
 TEST_F(AgentTest, OwnKeyStoreIsMadeForANewDeviceButNeverForExistingData) {
-  platform::Platform platform = device_.platform();
+  platform::Platform platform = h_.device().platform();
   platform.key_store = nullptr;
   {
     auto agent = Agent::Open(Options(), platform);
     ASSERT_OK(agent.status());
-    EXPECT_TRUE(Exists(dir_.File("device/keys")));
+    EXPECT_TRUE(Exists(h_.File("device/keys")));
     ASSERT_OK((*agent)->SetCategoryProvided("contact", true, DecisionSource::kUser));
   }
-  ASSERT_EQ(std::rename(dir_.File("device/keys").c_str(), dir_.File("device/keys-moved").c_str()),
+  ASSERT_EQ(std::rename(h_.File("device/keys").c_str(), h_.File("device/keys-moved").c_str()),
             0);
   auto agent = Agent::Open(Options(), platform);
   ASSERT_FALSE(agent.ok());
   EXPECT_EQ(agent.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(agent.status().message(), HasSubstr("refusing to create new keys"));
-  EXPECT_FALSE(Exists(dir_.File("device/keys")));
+  EXPECT_FALSE(Exists(h_.File("device/keys")));
   // A new database next to a key store bound to another database is refused before it exists.
-  ASSERT_EQ(std::rename(dir_.File("device/keys-moved").c_str(), dir_.File("device/keys").c_str()),
+  ASSERT_EQ(std::rename(h_.File("device/keys-moved").c_str(), h_.File("device/keys").c_str()),
             0);
   AgentOptions typo = Options();
-  typo.database_path = dir_.File("device/tacte.db");
+  typo.database_path = h_.File("device/tacte.db");
   agent = Agent::Open(typo, platform);
   ASSERT_FALSE(agent.ok());
   EXPECT_THAT(agent.status().message(), HasSubstr("belongs to database"));
-  EXPECT_FALSE(Exists(dir_.File("device/tacte.db")));
+  EXPECT_FALSE(Exists(h_.File("device/tacte.db")));
 }
 
 TEST_F(AgentTest, AGatedVoiceSessionEndsWhenConsentIsRevokedThroughTheAgent) {
-  auto agent = MustOpen();
+  auto agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
   ASSERT_NE(agent->voice_gate(), nullptr);
   ASSERT_NE(agent->location_gate(), nullptr);
-  device_.microphone().Play(AudioScript().Tone(440, 0.3, 60000));
+  h_.device().microphone().Play(AudioScript().Tone(440, 0.3, 60000));
   CountingSink sink;
   EXPECT_EQ(agent->voice_gate()->Acquire("voice_features", &sink).denial(),
             gate::DenialReason::kConsentUnknown);
-  AllowVoice(*agent);
+  h_.AllowVoice(*agent);
   {
     gate::VoiceAcquireResult r = agent->voice_gate()->Acquire("voice_features", &sink);
     ASSERT_TRUE(r.granted()) << gate::DenialReasonName(r.denial());
     gate::VoiceCaptureSession session = std::move(r.session());
-    device_.AdvanceBy(1000);
+    h_.device().AdvanceBy(1000);
     EXPECT_GT(sink.frames(), 0);
     ASSERT_OK(agent->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
     EXPECT_FALSE(session.active());
     EXPECT_EQ(sink.reason(), gate::EndReason::kConsentWithdrawn);
     const int frames = sink.frames();
-    device_.AdvanceBy(1000);
+    h_.device().AdvanceBy(1000);
     EXPECT_EQ(sink.frames(), frames);
     // An ended session whose handle is still held keeps the gate alive: Close refuses.
     const Status refused = agent->Close();
@@ -212,9 +182,9 @@ TEST_F(AgentTest, AGatedVoiceSessionEndsWhenConsentIsRevokedThroughTheAgent) {
     EXPECT_OK(agent->ConsentHistory().status());
   }
   ASSERT_OK(agent->Close());
-  EXPECT_FALSE(device_.microphone().capturing());
+  EXPECT_FALSE(h_.device().microphone().capturing());
   std::vector<gate::CaptureOutcome> outcomes;
-  for (const gate::AccessLogEntry& e : AccessLogRows()) outcomes.push_back(e.outcome);
+  for (const gate::AccessLogEntry& e : h_.AccessLogRows()) outcomes.push_back(e.outcome);
   EXPECT_THAT(outcomes, ElementsAre(gate::CaptureOutcome::kDenied,
                                     gate::CaptureOutcome::kEndedByRevocation));
 }
@@ -222,24 +192,24 @@ TEST_F(AgentTest, AGatedVoiceSessionEndsWhenConsentIsRevokedThroughTheAgent) {
 // The permission fan-out is the provider's listener while the agent is open, and is removed at
 // Close: a later permission change reaches nobody.
 TEST_F(AgentTest, LosingTheOsPermissionEndsTheSessionAndCloseUnregisters) {
-  auto agent = MustOpen();
+  auto agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
-  device_.microphone().Play(AudioScript().Tone(440, 0.3, 60000));
-  AllowVoice(*agent);
+  h_.device().microphone().Play(AudioScript().Tone(440, 0.3, 60000));
+  h_.AllowVoice(*agent);
   CountingSink sink;
   {
     gate::VoiceAcquireResult r = agent->voice_gate()->Acquire("voice_features", &sink);
     ASSERT_TRUE(r.granted());
     gate::VoiceCaptureSession session = std::move(r.session());
-    ASSERT_OK(device_.permissions().Set(Permission::kMicrophone, PermissionState::kDenied));
+    ASSERT_OK(h_.device().permissions().Set(Permission::kMicrophone, PermissionState::kDenied));
     EXPECT_EQ(sink.reason(), gate::EndReason::kOsPermissionLost);
   }
   ASSERT_OK(agent->Close());
-  EXPECT_OK(device_.permissions().Set(Permission::kMicrophone, PermissionState::kGranted));
+  EXPECT_OK(h_.device().permissions().Set(Permission::kMicrophone, PermissionState::kGranted));
 }
 
 TEST_F(AgentTest, VaultSetGetCorrectHistory) {
-  auto agent = MustOpen();
+  auto agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
   EXPECT_EQ(agent->SetValue("voice", "voice_commands", "play some jazz",
                             vault::ChangeSource::kUser).status().code(),
@@ -272,7 +242,7 @@ TEST_F(AgentTest, VaultSetGetCorrectHistory) {
 }
 
 TEST_F(AgentTest, ExportAndReportProduceOutput) {
-  auto agent = MustOpen();
+  auto agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
   ASSERT_OK(agent->SetCategoryProvided("contact", true, DecisionSource::kUser));
   ASSERT_OK(agent->SetValue("contact", "email_address", "ada@example.org",
@@ -294,23 +264,23 @@ TEST_F(AgentTest, ExportAndReportProduceOutput) {
 }
 
 TEST_F(AgentTest, EraseAllClearsValuesAndTheAccessLogButNotTheConsentHistory) {
-  auto agent = MustOpen();
+  auto agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
-  device_.microphone().Play(AudioScript().Tone(440, 0.3, 60000));
+  h_.device().microphone().Play(AudioScript().Tone(440, 0.3, 60000));
   CountingSink sink;
   EXPECT_FALSE(agent->voice_gate()->Acquire("voice_features", &sink).granted());  // a denial row
-  AllowVoice(*agent);
+  h_.AllowVoice(*agent);
   {
     gate::VoiceAcquireResult r = agent->voice_gate()->Acquire("voice_features", &sink);
     ASSERT_TRUE(r.granted());
-    device_.AdvanceBy(200);
+    h_.device().AdvanceBy(200);
   }  // a completed row
   ASSERT_OK(agent->SetCategoryProvided("contact", true, DecisionSource::kUser));
   ASSERT_OK(agent->SetValue("contact", "email_address", "ada@example.org",
                             vault::ChangeSource::kUser).status());
   ASSERT_OK(agent->SetValue("voice", "voice_commands", "play some jazz",
                             vault::ChangeSource::kUser).status());
-  EXPECT_EQ(AccessLogRows().size(), 2u);
+  EXPECT_EQ(h_.AccessLogRows().size(), 2u);
   ASSERT_OK_AND_ASSIGN(auto history_before, agent->ConsentHistory());
 
   ASSERT_OK_AND_ASSIGN(vault::ErasureResult erased, agent->EraseAll());
@@ -321,7 +291,7 @@ TEST_F(AgentTest, EraseAllClearsValuesAndTheAccessLogButNotTheConsentHistory) {
     return OkStatus();
   }));
   EXPECT_EQ(left, 0);
-  EXPECT_THAT(AccessLogRows(), IsEmpty());
+  EXPECT_THAT(h_.AccessLogRows(), IsEmpty());
   ASSERT_OK_AND_ASSIGN(auto history_after, agent->ConsentHistory());
   EXPECT_EQ(history_after.size(), history_before.size());
   EXPECT_OK(agent->VerifyConsent());
@@ -336,7 +306,7 @@ TEST_F(AgentTest, EraseAllClearsValuesAndTheAccessLogButNotTheConsentHistory) {
 }
 
 TEST_F(AgentTest, EveryMethodFailsAfterClose) {
-  auto agent = MustOpen();
+  auto agent = h_.MustOpen();
   ASSERT_NE(agent, nullptr);
   ASSERT_OK(agent->SetCategoryProvided("contact", true, DecisionSource::kUser));
   ASSERT_OK(agent->Close());
@@ -383,30 +353,30 @@ TEST_F(AgentTest, EveryMethodFailsAfterClose) {
   EXPECT_NE(agent->policy(), nullptr);
   EXPECT_FALSE(agent->Features().empty());
   // The folder is free again.
-  EXPECT_NE(MustOpen(), nullptr);
+  EXPECT_NE(h_.MustOpen(), nullptr);
 }
 
 TEST_F(AgentTest, AReadOnlyAgentReadsAndRefusesEveryChange) {
   int64_t id = 0;
   uint64_t generation = 0;
   {
-    auto agent = MustOpen();
+    auto agent = h_.MustOpen();
     ASSERT_NE(agent, nullptr);
     ASSERT_OK(agent->SetCategoryProvided("contact", true, DecisionSource::kUser));
     ASSERT_OK_AND_ASSIGN(id, agent->SetValue("contact", "email_address", "ada@example.org",
                                              vault::ChangeSource::kUser));
     generation = agent->identity().generation;
   }
-  const size_t keys_before = device_.key_store().size();
-  const Bytes db_before = tacet::testing::ReadFileOrDie(dir_.File("device/tacet.db"));
+  const size_t keys_before = h_.device().key_store().size();
+  const Bytes db_before = tacet::testing::ReadFileOrDie(h_.File("device/tacet.db"));
   AgentOptions options = Options();
   options.read_only = true;
-  auto reader = MustOpen(options);
+  auto reader = h_.MustOpen(options);
   ASSERT_NE(reader, nullptr);
   // A second reader may share the folder; a writer may not.
-  auto second_reader = MustOpen(options);
+  auto second_reader = h_.MustOpen(options);
   EXPECT_NE(second_reader, nullptr);
-  EXPECT_EQ(Agent::Open(Options(), device_.platform()).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(h_.Open(Options()).status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(reader->read_only());
   EXPECT_EQ(reader->identity().generation, generation + 2);  // the writer's open and close steps
   ASSERT_OK_AND_ASSIGN(vault::Record record, reader->GetValue(id));
@@ -429,23 +399,23 @@ TEST_F(AgentTest, AReadOnlyAgentReadsAndRefusesEveryChange) {
   EXPECT_TRUE(refused(reader->Export(sink).status()));
   ASSERT_OK(reader->Close());
   second_reader.reset();
-  EXPECT_EQ(device_.key_store().size(), keys_before) << "a read-only agent wrote a key";
-  EXPECT_EQ(tacet::testing::ReadFileOrDie(dir_.File("device/tacet.db")), db_before);
+  EXPECT_EQ(h_.device().key_store().size(), keys_before) << "a read-only agent wrote a key";
+  EXPECT_EQ(tacet::testing::ReadFileOrDie(h_.File("device/tacet.db")), db_before);
   // Nothing moved: the next writer finds the generation where the last one left it.
-  auto writer = MustOpen();
+  auto writer = h_.MustOpen();
   ASSERT_NE(writer, nullptr);
   EXPECT_EQ(writer->identity().generation, generation + 2);
 }
 
 TEST_F(AgentTest, AReadOnlyAgentRefusesAPolicyTheDatabaseHasNotRecorded) {
-  ASSERT_NE(MustOpen(), nullptr);
+  ASSERT_NE(h_.MustOpen(), nullptr);
   auto tree = policy::testing::ShippedPolicyT();
   tree->version += 1;
   ASSERT_OK_AND_ASSIGN(auto other, policy::Policy::Load(policy::testing::Pack(*tree)));
   AgentOptions options = Options();
   options.read_only = true;
   options.policy_override = other;
-  auto reader = Agent::Open(options, device_.platform());
+  auto reader = h_.Open(options);
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(reader.status().message(), HasSubstr("read-only"));
@@ -454,20 +424,20 @@ TEST_F(AgentTest, AReadOnlyAgentRefusesAPolicyTheDatabaseHasNotRecorded) {
 TEST_F(AgentTest, TheRetentionSweepRunsOnTheSchedulerUnderTheAgent) {
   AgentOptions options = Options();
   options.sweep_interval_ms = 60 * 60 * 1000;
-  auto agent = MustOpen(options);
+  auto agent = h_.MustOpen(options);
   ASSERT_NE(agent, nullptr);
-  AllowVoice(*agent);
+  h_.AllowVoice(*agent);
   ASSERT_OK(agent->SetValue("voice", "voice_commands", "play some jazz",
                             vault::ChangeSource::kUser).status());
-  device_.AdvanceBy(89 * kDayMs);
+  h_.device().AdvanceBy(89 * kDayMs);
   ASSERT_OK_AND_ASSIGN(auto kept, agent->ListValues("voice", "voice_commands"));
   EXPECT_EQ(kept.size(), 1u);
-  device_.AdvanceBy(2 * kDayMs);  // past the category's 90 days, plus one interval
+  h_.device().AdvanceBy(2 * kDayMs);  // past the category's 90 days, plus one interval
   ASSERT_OK_AND_ASSIGN(auto swept, agent->ListValues("voice", "voice_commands"));
   EXPECT_THAT(swept, IsEmpty());
   EXPECT_OK(agent->VerifyAudit());
   ASSERT_OK(agent->Close());
-  EXPECT_EQ(device_.scheduler().pending(), 0u) << "the sweep is still scheduled after Close";
+  EXPECT_EQ(h_.device().scheduler().pending(), 0u) << "the sweep is still scheduled after Close";
 }
 
 class AgentPolicyUpdateTest : public AgentTest {
@@ -496,10 +466,10 @@ class AgentPolicyUpdateTest : public AgentTest {
 };
 
 TEST_F(AgentPolicyUpdateTest, ASignedUpdateReasksWhatWidenedAndEndsItsSessions) {
-  auto agent = MustOpen(SigningOptions());
+  auto agent = h_.MustOpen(SigningOptions());
   ASSERT_NE(agent, nullptr);
-  device_.microphone().Play(AudioScript().Tone(440, 0.3, 60000));
-  AllowVoice(*agent);
+  h_.device().microphone().Play(AudioScript().Tone(440, 0.3, 60000));
+  h_.AllowVoice(*agent);
   ASSERT_OK(agent->SetPurpose("analytics", ConsentState::kGranted, DecisionSource::kUser));
   const uint64_t old_version = agent->policy()->version();
 
@@ -543,14 +513,14 @@ TEST_F(AgentPolicyUpdateTest, ASignedUpdateReasksWhatWidenedAndEndsItsSessions) 
 
   // The update persists: a new agent starts on it.
   ASSERT_OK(agent->Close());
-  agent = MustOpen(SigningOptions());
+  agent = h_.MustOpen(SigningOptions());
   ASSERT_NE(agent, nullptr);
   EXPECT_EQ(agent->policy()->version(), old_version + 1);
-  EXPECT_TRUE(Exists(dir_.File("device/policy.state")));
+  EXPECT_TRUE(Exists(h_.File("device/policy.state")));
 }
 
 TEST_F(AgentPolicyUpdateTest, AControllerChangeRequiresANotice) {
-  auto agent = MustOpen(SigningOptions());
+  auto agent = h_.MustOpen(SigningOptions());
   ASSERT_NE(agent, nullptr);
   auto tree = policy::testing::ShippedPolicyT();
   tree->version = agent->policy()->version() + 1;
@@ -569,7 +539,7 @@ TEST_F(AgentPolicyUpdateTest, UpdatesAreRefusedWithoutAKeyOrUnderAnOverride) {
   tree->version += 1;
   const Signed update = Sign(*tree);
   {
-    auto agent = MustOpen();  // no key
+    auto agent = h_.MustOpen();  // no key
     ASSERT_NE(agent, nullptr);
     EXPECT_EQ(agent->ApplyPolicyUpdate(update.bytes, update.signature).status().code(),
               StatusCode::kFailedPrecondition);
@@ -577,7 +547,7 @@ TEST_F(AgentPolicyUpdateTest, UpdatesAreRefusedWithoutAKeyOrUnderAnOverride) {
   AgentOptions options = SigningOptions();
   ASSERT_OK_AND_ASSIGN(options.policy_override,
                        policy::Policy::Load(policy::testing::Pack(*policy::testing::ShippedPolicyT())));
-  auto agent = MustOpen(options);
+  auto agent = h_.MustOpen(options);
   ASSERT_NE(agent, nullptr);
   EXPECT_EQ(agent->ApplyPolicyUpdate(update.bytes, update.signature).status().code(),
             StatusCode::kFailedPrecondition);
@@ -588,7 +558,7 @@ TEST_F(AgentPolicyUpdateTest, UpdatesAreRefusedWithoutAKeyOrUnderAnOverride) {
 TEST_F(AgentTest, StorageMethodsFromSeveralThreadsAreSerialised) {
   AgentOptions options = Options();
   options.sweep_interval_ms = 1;
-  auto agent = MustOpen(options);
+  auto agent = h_.MustOpen(options);
   ASSERT_NE(agent, nullptr);
   ASSERT_OK(agent->SetCategoryProvided("usage", true, DecisionSource::kUser));
   std::atomic<int> failures{0};
@@ -607,7 +577,7 @@ TEST_F(AgentTest, StorageMethodsFromSeveralThreadsAreSerialised) {
       }
     });
   }
-  for (int i = 0; i < 20; ++i) device_.AdvanceBy(5);
+  for (int i = 0; i < 20; ++i) h_.device().AdvanceBy(5);
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   ASSERT_OK_AND_ASSIGN(auto values, agent->ListValues("usage", "search_queries"));

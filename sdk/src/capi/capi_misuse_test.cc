@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "tacet/tacet.h"
-#include "testing/test_util.h"
+#include "testing/capi_fixture.h"
 
 extern "C" {
 tacet_status misuse_set_purpose_state(tacet_agent_t* agent, int state);
@@ -28,8 +28,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-#define ASSERT_TOK(expr) ASSERT_EQ((expr), TACET_OK) << tacet_last_error_message()
-
 // The status, and that the thread's message names `what`.
 #define EXPECT_FAILS(expr, status, what)                     \
   do {                                                        \
@@ -37,29 +35,15 @@ using ::testing::HasSubstr;
     EXPECT_THAT(tacet_last_error_message(), HasSubstr(what)); \
   } while (0)
 
-class CapiMisuseTest : public ::testing::Test {
+// Every test starts with an open agent, and the SDK's log is off (the misuse is deliberate).
+class CapiMisuseTest : public tacet::testing::CapiFixture {
  protected:
   void SetUp() override {
-    ASSERT_TOK(tacet_options_new(&options_));
-    ASSERT_TOK(tacet_options_set_data_dir(options_, dir_.File("device").c_str()));
+    CapiFixture::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TOK(tacet_options_set_log_level(options_, TACET_LOG_NONE));
-    ASSERT_TOK(tacet_agent_open(options_, &agent_));
+    Open();
   }
-  void TearDown() override {
-    tacet_agent_free(agent_);
-    tacet_options_free(options_);
-  }
-  void AllowVoice() {
-    ASSERT_TOK(tacet_consent_set_category_provided(agent_, "voice", 1, TACET_SOURCE_USER));
-    ASSERT_TOK(tacet_consent_set_purpose(agent_, "voice_features", TACET_CONSENT_GRANTED,
-                                         TACET_SOURCE_USER));
-    ASSERT_TOK(tacet_agent_set_os_permission(agent_, TACET_OS_PERMISSION_MICROPHONE,
-                                             TACET_PERMISSION_GRANTED, TACET_PRECISION_NONE));
-  }
-
-  tacet::testing::TempDir dir_;
-  tacet_options_t* options_ = nullptr;
-  tacet_agent_t* agent_ = nullptr;
 };
 
 TEST_F(CapiMisuseTest, NullArgumentsAreRefusedByName) {

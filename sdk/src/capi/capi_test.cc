@@ -18,7 +18,7 @@
 #include "crypto/crypto_test_util.h"
 #include "crypto/ecdsa.h"
 #include "policy/policy_test_util.h"
-#include "testing/test_util.h"
+#include "testing/capi_fixture.h"
 
 namespace {
 
@@ -26,9 +26,6 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-#define ASSERT_TOK(expr) ASSERT_EQ((expr), TACET_OK) << tacet_last_error_message()
-#define EXPECT_TOK(expr) EXPECT_EQ((expr), TACET_OK) << tacet_last_error_message()
 
 constexpr size_t kSamplesPerFrame = 320;  // 16 kHz mono, 20 ms
 
@@ -81,38 +78,14 @@ tacet_location_callbacks LocationCallbacks(Seen* seen) {
   return cb;
 }
 
-class CapiTest : public ::testing::Test {
+class CapiTest : public tacet::testing::CapiFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TOK(tacet_options_new(&options_));
-    ASSERT_TOK(tacet_options_set_data_dir(options_, dir_.File("device").c_str()));
-    ASSERT_TOK(tacet_options_set_log_level(options_, TACET_LOG_WARNING));
-    ASSERT_TOK(tacet_options_set_lock_timeout_ms(options_, 100));
-  }
-  void TearDown() override {
-    tacet_agent_free(agent_);
-    tacet_options_free(options_);
-  }
-  void Open() { ASSERT_TOK(tacet_agent_open(options_, &agent_)); }
-
-  void AllowVoice() {
-    ASSERT_TOK(tacet_consent_set_category_provided(agent_, "voice", 1, TACET_SOURCE_USER));
-    ASSERT_TOK(tacet_consent_set_purpose(agent_, "voice_features", TACET_CONSENT_GRANTED,
-                                         TACET_SOURCE_USER));
-    ASSERT_TOK(tacet_agent_set_os_permission(agent_, TACET_OS_PERMISSION_MICROPHONE,
-                                             TACET_PERMISSION_GRANTED, TACET_PRECISION_NONE));
-  }
-
   void PushFrames(int n) {
     std::vector<int16_t> frame(kSamplesPerFrame, 100);
     for (int i = 0; i < n; ++i) {
       ASSERT_TOK(tacet_voice_push_frame(agent_, frame.data(), frame.size(), i * 20000000LL));
     }
   }
-
-  tacet::testing::TempDir dir_;
-  tacet_options_t* options_ = nullptr;
-  tacet_agent_t* agent_ = nullptr;
 };
 
 TEST_F(CapiTest, VersionsAndNames) {

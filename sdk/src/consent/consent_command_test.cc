@@ -5,15 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "agent/device_schema.h"
-#include "consent/consent_test_util.h"
 #include "policy/policy_test_util.h"
-#include "store/database.h"
-#include "testing/run_command.h"
+#include "testing/tacetctl_fixture.h"
 #include "testing/test_util.h"
 
 namespace tacet::consent {
@@ -23,39 +20,29 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 namespace pt = tacet::policy::testing;
 
-using Result = tacet::testing::CommandResult;
+using Result = tacet::testing::TacetctlResult;
 
-Result Tacetctl(const std::string& args) {
-  return tacet::testing::RunCommand(std::string("'") + TACETCTL_PATH + "' consent " + args);
-}
-
-class ConsentCommandTest : public ::testing::Test {
+class ConsentCommandTest : public tacet::testing::TacetctlFixture {
  protected:
-  std::string Db() const {
-    return " --db '" + dir_.File("device.db") + "' --keystore '" + dir_.File("keys") + "'";
+  // tacetctl consent ARGS on the fixture's device.
+  Result Consent(std::vector<std::string> args) {
+    args.insert(args.begin(), "consent");
+    return Run(std::move(args));
   }
-  void Tamper(const std::string& sql) {
-    store::OpenOptions options;
-    options.schema = &agent::DeviceSchema();  // the schema tacetctl opens the file with
-    auto db = store::Database::Open(dir_.File("device.db"), options);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE((*db)->Exec(sql).ok());
-  }
-  tacet::testing::TempDir dir_;
 };
 
 TEST_F(ConsentCommandTest, ShowOnANewDevice) {
   // A reading command never creates a device: a mistyped --db must not leave a database behind.
-  Result r = Tacetctl("show" + Db());
+  Result r = Consent({"show"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("no device database at"));
   struct stat st {};
-  EXPECT_NE(::stat(dir_.File("device.db").c_str(), &st), 0) << "show created a database";
-  EXPECT_NE(::stat(dir_.File("keys").c_str(), &st), 0) << "show created a key store";
+  EXPECT_NE(::stat(File("device.db").c_str(), &st), 0) << "show created a database";
+  EXPECT_NE(::stat(File("keys").c_str(), &st), 0) << "show created a key store";
   // The first write creates it; every other subject keeps its policy default.
-  r = Tacetctl("grant location:none" + Db());
+  r = Consent({"grant", "location:none"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = Tacetctl("show" + Db());
+  r = Consent({"show"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("policy streaming_service v1 (sha256 "));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  voice_features +unknown +blocked +\\(policy_default; consent\\)(.|\n)*"));
@@ -67,19 +54,19 @@ TEST_F(ConsentCommandTest, ShowOnANewDevice) {
 }
 
 TEST_F(ConsentCommandTest, GrantDenyHistoryReceiptVerify) {
-  Result r = Tacetctl("grant purpose:voice_features" + Db());
+  Result r = Consent({"grant", "purpose:voice_features"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "purpose:voice_features: granted (history entry 1)\n");
-  r = Tacetctl("grant category:voice" + Db());
+  r = Consent({"grant", "category:voice"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = Tacetctl("deny channel:email" + Db());
+  r = Consent({"deny", "channel:email"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "channel:email: denied (history entry 3)\n");
-  r = Tacetctl("grant location:approximate" + Db());
+  r = Consent({"grant", "location:approximate"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "location: approximate (history entry 4)\n");
 
-  r = Tacetctl("show" + Db());
+  r = Consent({"show"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  voice_features +granted +allowed +\\(user; consent\\)(.|\n)*"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  email +denied +\\(user\\)(.|\n)*"));
@@ -87,99 +74,99 @@ TEST_F(ConsentCommandTest, GrantDenyHistoryReceiptVerify) {
   EXPECT_THAT(r.output, HasSubstr("location: approximate (user)"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  voice_features +available\n(.|\n)*"));
 
-  r = Tacetctl("history" + Db());
+  r = Consent({"history"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("#1 "));
   EXPECT_THAT(r.output, HasSubstr(" purpose:voice_features granted source=user policy=streaming_service v1 "));
   EXPECT_THAT(r.output, HasSubstr(" location granted precision=approximate source=user"));
   EXPECT_THAT(r.output, HasSubstr("    prev " + std::string(64, '0')));
   EXPECT_THAT(r.output, HasSubstr("4 entries\n"));
-  r = Tacetctl("history channel:email" + Db());
+  r = Consent({"history", "channel:email"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("1 entries\n"));
 
-  r = Tacetctl("receipt 3" + Db());
+  r = Consent({"receipt", "3"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const nlohmann::json j = nlohmann::json::parse(r.output, nullptr, false);
+  const nlohmann::json j = ParseJson(r.out);
   ASSERT_FALSE(j.is_discarded()) << r.output;
   EXPECT_EQ(j["subject"], "channel:email");
   EXPECT_EQ(j["decision"], "denied");
   EXPECT_EQ(j["source"], "user");
 
-  r = Tacetctl("verify" + Db());
+  r = Consent({"verify"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("ok: 4 history entries"));
 
   // Someone edits the database behind the ledger's back.
-  Tamper("UPDATE consent_history SET state = 2 WHERE seq = 2");
-  r = Tacetctl("verify" + Db());
+  Sql("UPDATE consent_history SET state = 2 WHERE seq = 2");
+  r = Consent({"verify"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("data loss: consent history: entry 2 does not match its hash"));
 }
 
 // The keyed head: a history whose head was deleted fails `verify`, and no write re-anchors it.
 TEST_F(ConsentCommandTest, VerifyChecksTheKeyedHead) {
-  ASSERT_EQ(Tacetctl("grant purpose:advertising" + Db()).exit_code, 0);
-  ASSERT_EQ(Tacetctl("deny purpose:advertising" + Db()).exit_code, 0);
-  Result r = Tacetctl("verify" + Db());
+  ASSERT_EQ(Consent({"grant", "purpose:advertising"}).exit_code, 0);
+  ASSERT_EQ(Consent({"deny", "purpose:advertising"}).exit_code, 0);
+  Result r = Consent({"verify"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("ok: 2 history entries, chain, current state and keyed head agree"));
-  Tamper("DELETE FROM consent_head");
-  r = Tacetctl("verify" + Db());
+  Sql("DELETE FROM consent_head");
+  r = Consent({"verify"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("the keyed head is missing but the history has 2 entries"));
-  r = Tacetctl("grant purpose:advertising" + Db());
+  r = Consent({"grant", "purpose:advertising"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_EQ(Tacetctl("verify" + Db()).exit_code, 1);
+  EXPECT_EQ(Consent({"verify"}).exit_code, 1);
 }
 
 TEST_F(ConsentCommandTest, RefusalsAndUsageErrors) {
-  Result r = Tacetctl("grant purpose:no_such" + Db());
+  Result r = Consent({"grant", "purpose:no_such"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("has no purpose 'no_such'"));
-  r = Tacetctl("deny purpose:provide_service" + Db());
+  r = Consent({"deny", "purpose:provide_service"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("cannot be refused"));
-  r = Tacetctl("grant voice" + Db());
+  r = Consent({"grant", "voice"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("'voice' is not a subject"));
-  r = Tacetctl("grant location:everywhere" + Db());
+  r = Consent({"grant", "location:everywhere"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  r = Tacetctl("show");
+  r = RunBare({"consent", "show"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--db FILE and --keystore DIR are required"));
   // The key store holds the history head's key: no ledger without it.
-  r = Tacetctl("show --db '" + dir_.File("device.db") + "'");
+  r = RunBare({"consent", "show", "--db", Db()});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--keystore DIR are required"));
-  r = Tacetctl("show --frobnicate" + Db());
+  r = Consent({"show", "--frobnicate"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  r = Tacetctl("receipt 0" + Db());
+  r = Consent({"receipt", "0"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  r = Tacetctl("receipt 9" + Db());
+  r = Consent({"receipt", "9"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("entry 9 does not exist"));
-  r = Tacetctl("dance" + Db());
+  r = Consent({"dance"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   // None of the refused commands wrote anything.
-  r = Tacetctl("history" + Db());
+  r = Consent({"history"});
   EXPECT_THAT(r.output, HasSubstr("0 entries"));
 }
 
 TEST_F(ConsentCommandTest, APolicyUpdateReasksWidenedPurposes) {
-  ASSERT_EQ(Tacetctl("grant purpose:advertising" + Db()).exit_code, 0);
-  ASSERT_EQ(Tacetctl("grant purpose:voice_features" + Db()).exit_code, 0);
+  ASSERT_EQ(Consent({"grant", "purpose:advertising"}).exit_code, 0);
+  ASSERT_EQ(Consent({"grant", "purpose:voice_features"}).exit_code, 0);
   auto tree = pt::ShippedPolicyT();
   tree->version = 2;
   pt::PurposeIn(*tree, "advertising").categories.push_back("contact");
-  const std::string v2 = dir_.File("v2.bin");
+  const std::string v2 = File("v2.bin");
   tacet::testing::WriteFileOrDie(v2, pt::Pack(*tree));
-  const Result r = Tacetctl("show --policy '" + v2 + "'" + Db());
+  const Result r = Consent({"show", "--policy", v2});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("policy streaming_service v2"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  advertising +unknown +blocked +\\(policy_update; consent\\)(.|\n)*"));
   EXPECT_THAT(r.output, MatchesRegex("(.|\n)*  voice_features +granted +allowed +\\(user; consent\\)(.|\n)*"));
-  EXPECT_EQ(Tacetctl("verify --policy '" + v2 + "'" + Db()).exit_code, 0);
+  EXPECT_EQ(Consent({"verify", "--policy", v2}).exit_code, 0);
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 #include <cctype>
 #include <string>
 
+#include "store/database.h"
+#include "testing/device_harness.h"
 #include "testing/run_command.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
-#include "vault/vault_test_util.h"
+#include "vault/json_stream.h"
 
 namespace tacet::report {
 namespace {
@@ -18,7 +20,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using vault::ChangeSource;
-using vault::testing::VaultHarness;
 
 constexpr char kHostile[] = "<script>alert(\"x\")</script><img src=x onerror=alert(1)>&'";
 
@@ -197,40 +198,56 @@ TEST(RenderHtmlTest, NarrowScreensKeepTablesInsideTheirCards) {
   EXPECT_THAT(html, HasSubstr("<meta name=\"viewport\" content=\"width=device-width"));
 }
 
+// The report as every client gets it: through the Agent, on the one device harness.
 class PrivacyReportTest : public ::testing::Test {
  protected:
-  ReportSources Sources() {
-    ReportSources s;
-    s.vault = &h_.vault();
-    s.audit = &h_.audit();
-    s.clock = &h_.device().clock();
-    s.ledger = &h_.ledger();
-    return s;
+  void SetUp() override {
+    agent_ = h_.agent();
+    ASSERT_NE(agent_, nullptr);
   }
-  VaultHarness h_;
+  // The page, or "" after failing the test.
+  std::string ReportHtml() {
+    vault::StringSink sink;
+    EXPECT_OK(agent_->Report(sink).status());
+    return sink.out;
+  }
+  // The subject and detail of the newest audit entry, read from the database.
+  void LastAuditEntry(std::string* subject, std::string* detail) {
+    std::unique_ptr<store::Database> db = h_.Inspect();
+    ASSERT_NE(db, nullptr);
+    ASSERT_OK_AND_ASSIGN(store::Statement last,
+                         db->Prepare("SELECT subject, detail FROM audit_entries "
+                                     "ORDER BY seq DESC LIMIT 1"));
+    ASSERT_OK_AND_ASSIGN(bool row, last.Step());
+    ASSERT_TRUE(row) << "no audit entry";
+    *subject = last.ColumnText(0);
+    *detail = last.ColumnText(1);
+  }
+  tacet::testing::DeviceHarness h_;
+  agent::Agent* agent_ = nullptr;
 };
 
 TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention) {
-  h_.GrantEverything();
-  ASSERT_OK(h_.vault().Set("name", "full_name", kHostile, ChangeSource::kUser).status());
-  ASSERT_OK(h_.vault().Set("contact", "email_address", "ada@example.org", ChangeSource::kUser)
+  h_.GrantEverything(*agent_);
+  ASSERT_OK(agent_->SetValue("name", "full_name", kHostile, ChangeSource::kUser).status());
+  ASSERT_OK(agent_->SetValue("contact", "email_address", "ada@example.org", ChangeSource::kUser)
                 .status());
   h_.device().clock().AdvanceBy(60'000);
-  ASSERT_OK(h_.vault().Set("contact", "email_address", "ada@example.net", ChangeSource::kUser)
+  ASSERT_OK(agent_->SetValue("contact", "email_address", "ada@example.net", ChangeSource::kUser)
                 .status());
-  ASSERT_OK(h_.vault().Add("location", "precise_location", "52.517339,13.388861",
-                           ChangeSource::kApp).status());
-  ASSERT_OK(h_.vault().Add("voice", "voice_recordings", std::string("RIFF\0\x01", 6),
-                           ChangeSource::kApp).status());
-  ASSERT_OK(h_.vault().Set("public_profile", "name_or_username", "ada_l", ChangeSource::kUser)
+  ASSERT_OK(agent_->AddValue("location", "precise_location", "52.517339,13.388861",
+                             ChangeSource::kApp).status());
+  ASSERT_OK(agent_->AddValue("voice", "voice_recordings", std::string("RIFF\0\x01", 6),
+                             ChangeSource::kApp).status());
+  ASSERT_OK(agent_->SetValue("public_profile", "name_or_username", "ada_l", ChangeSource::kUser)
                 .status());
   for (int i = 0; i < 25; ++i) {
-    ASSERT_OK(h_.vault().Add("usage", "listening_history", "track " + std::to_string(i),
-                             ChangeSource::kApp).status());
+    ASSERT_OK(agent_->AddValue("usage", "listening_history", "track " + std::to_string(i),
+                               ChangeSource::kApp).status());
   }
 
   vault::StringSink sink;
-  ASSERT_OK_AND_ASSIGN(ReportSummary summary, WritePrivacyReport(Sources(), h_.db(), sink));
+  ASSERT_OK_AND_ASSIGN(ReportSummary summary, agent_->Report(sink));
   EXPECT_EQ(summary.records, 30);
   EXPECT_EQ(summary.categories_held, 6);
   const std::string& html = sink.out;
@@ -267,19 +284,16 @@ TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention
   EXPECT_THAT(html, HasSubstr("<td>Location access</td><td>precise</td><td>user</td>"));
   EXPECT_THAT(html, Not(HasSubstr("category:billing")));
   EXPECT_THAT(html, Not(HasSubstr("purpose:voice_features")));
-  EXPECT_THAT(html, HasSubstr("No capture records yet"));
+  // The agent keeps the capture access log: the timeline is available, with nothing in it.
+  EXPECT_THAT(html, HasSubstr(">Not used in this period</text>"));
   EXPECT_THAT(html, HasSubstr("No record of sharing yet"));
   EXPECT_THAT(html, HasSubstr("<td>correction</td><td>contact.email_address</td>"));
   ExpectWellFormed(html);
 
   // The report is an access to the data: audited, after the page was written.
-  ASSERT_OK_AND_ASSIGN(int64_t count, h_.audit().Count());
+  ASSERT_OK_AND_ASSIGN(int64_t count, agent_->AuditEntryCount());
   std::string last_subject, last_detail;
-  ASSERT_OK(h_.audit().ForEach([&](const audit::AuditEntry& e) {
-    last_subject = e.subject;
-    last_detail = e.detail;
-    return OkStatus();
-  }));
+  LastAuditEntry(&last_subject, &last_detail);
   EXPECT_EQ(count, 2);
   EXPECT_EQ(last_subject, "privacy_report");
   EXPECT_EQ(last_detail, "records=30 categories=6");
@@ -289,44 +303,40 @@ TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention
 // corrected, please contact us at privacy@spotify.com, or Spotify USA inc. 150 Greenwich Street,
 // Floor 62, New York, NY 10007, USA." The page gives both ways, and what each right is.
 TEST_F(PrivacyReportTest, ShowsHowToAskForACopyOrACorrectionByEmailAndByPost) {
-  ASSERT_OK_AND_ASSIGN(ReportData data, CollectReport(Sources()));
-  EXPECT_EQ(data.privacy_contact, "privacy@spotify.com");
-  EXPECT_THAT(data.privacy_contact_address,
-              ::testing::ElementsAre("Spotify USA Inc.", "150 Greenwich Street", "Floor 62",
-                                     "New York, NY 10007", "USA"));
-  std::vector<std::string> via_contact, self_service;
-  for (const RightItem& r : data.rights) {
-    if (r.via_privacy_contact) via_contact.push_back(r.id);
-    if (r.self_service) self_service.push_back(r.id);
-  }
-  EXPECT_THAT(via_contact, ::testing::ElementsAre("request_copy", "request_correction"));
-  EXPECT_THAT(self_service, ::testing::Contains("edit_personal_information"));
-
-  const std::string html = RenderHtml(data);
+  const std::string html = ReportHtml();
   const size_t rights = html.find("<section id=\"rights\"><h2>Your rights</h2>");
   ASSERT_NE(rights, std::string::npos);
   const std::string section = html.substr(rights, html.find("</section>", rights) - rights);
   EXPECT_THAT(section, HasSubstr("<h3>Ask the privacy contact</h3>"));
+  // Exactly two rights go through the privacy contact, in the policy's order: a copy
+  // (request_copy) and a correction (request_correction).
+  EXPECT_THAT(section, HasSubstr("<p>By e-mail or by post to the privacy contact, below:</p><ul>"
+                                 "<li>Ask for a copy of any personal information held about the "
+                                 "user.</li><li>Ask for personal information to be corrected if "
+                                 "the user thinks it is wrong.</li></ul>"));
   EXPECT_THAT(section, HasSubstr("<li>Ask for a copy of any personal information held about the "
                                  "user.</li>"));
   EXPECT_THAT(section, HasSubstr("<li>Ask for personal information to be corrected if the user "
                                  "thinks it is wrong.</li>"));
+  // The policy's privacy contact, and its postal address line by line.
   EXPECT_THAT(section, HasSubstr("<p>E-mail: privacy@spotify.com</p>"));
   EXPECT_THAT(section, HasSubstr("<p>Post:</p><address>Spotify USA Inc.<br>150 Greenwich Street"
                                  "<br>Floor 62<br>New York, NY 10007<br>USA</address>"));
-  EXPECT_THAT(section, HasSubstr("<h3>In the app, without asking anyone</h3>"));
+  EXPECT_THAT(html, Not(HasSubstr("The policy names no privacy contact to write to.")));
+  // edit_personal_information is self-service.
+  EXPECT_THAT(section, HasSubstr("<h3>In the app, without asking anyone</h3><ul>"));
   EXPECT_THAT(section, HasSubstr("<li>Edit or change personal information at any time.</li>"));
   ExpectWellFormed(html);
 }
 
 // The consent section says the history of choices outlives an erasure, as proof.
 TEST_F(PrivacyReportTest, SaysTheConsentHistoryIsKeptAsProof) {
-  h_.GrantEverything();
-  ASSERT_OK(h_.vault().Set("name", "full_name", "Ada", ChangeSource::kUser).status());
-  ASSERT_OK(h_.vault().EraseAll().status());
-  ASSERT_OK_AND_ASSIGN(ReportData data, CollectReport(Sources()));
-  EXPECT_FALSE(data.consent_history.empty());  // the erasure left the history
-  const std::string html = RenderHtml(data);
+  h_.GrantEverything(*agent_);
+  ASSERT_OK(agent_->SetValue("name", "full_name", "Ada", ChangeSource::kUser).status());
+  ASSERT_OK(agent_->EraseAll().status());
+  ASSERT_OK_AND_ASSIGN(auto history, agent_->ConsentHistory());
+  EXPECT_FALSE(history.empty());  // the erasure left the history
+  const std::string html = ReportHtml();
   const size_t consent = html.find("<section id=\"consent\">");
   ASSERT_NE(consent, std::string::npos);
   const std::string section = html.substr(consent, html.find("</section>", consent) - consent);
@@ -354,17 +364,16 @@ class FailingSink final : public vault::ByteSink {
 };
 
 TEST_F(PrivacyReportTest, AFailedReportLeavesNoAuditEntry) {
-  ASSERT_OK(h_.vault().Set("name", "full_name", "Ada", ChangeSource::kUser).status());
+  ASSERT_OK(agent_->SetValue("name", "full_name", "Ada", ChangeSource::kUser).status());
   FailingSink sink;
-  EXPECT_THAT(WritePrivacyReport(Sources(), h_.db(), sink).status(),
-              StatusIs(StatusCode::kUnavailable));
-  ASSERT_OK_AND_ASSIGN(int64_t count, h_.audit().Count());
+  EXPECT_THAT(agent_->Report(sink).status(), StatusIs(StatusCode::kUnavailable));
+  ASSERT_OK_AND_ASSIGN(int64_t count, agent_->AuditEntryCount());
   EXPECT_EQ(count, 0);
 }
 
 TEST_F(PrivacyReportTest, AnEmptyVaultSaysNothingIsHeld) {
   vault::StringSink sink;
-  ASSERT_OK_AND_ASSIGN(ReportSummary summary, WritePrivacyReport(Sources(), h_.db(), sink));
+  ASSERT_OK_AND_ASSIGN(ReportSummary summary, agent_->Report(sink));
   EXPECT_EQ(summary.records, 0);
   EXPECT_THAT(sink.out, HasSubstr("<b>0</b><span>values held, in 0 of 9 categories</span>"));
   EXPECT_THAT(sink.out, HasSubstr("You have not changed anything yet"));

@@ -1,5 +1,6 @@
-// Runs a program through the shell and captures what it printed, for tests that drive Tacet's
-// command-line tools (tacetctl) as a user would.
+// Runs a command line through the shell and captures what it printed, for tests that need a shell
+// (a script around several processes, another tool such as python3). Tests that run tacetctl use
+// tacetctl_fixture.h, which runs it without a shell.
 #ifndef TACET_TESTING_RUN_COMMAND_H_
 #define TACET_TESTING_RUN_COMMAND_H_
 

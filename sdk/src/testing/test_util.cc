@@ -7,9 +7,17 @@
 
 namespace tacet::testing {
 
-TempDir::TempDir() {
+namespace {
+std::string DefaultTempBase() {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/tacet-test-XXXXXX";
+  return base && *base ? base : "/tmp";
+}
+}  // namespace
+
+TempDir::TempDir() : TempDir(DefaultTempBase()) {}
+
+TempDir::TempDir(const std::string& base) {
+  std::string tmpl = (base.empty() ? DefaultTempBase() : base) + "/tacet-test-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp failed for " << tmpl;
   }

@@ -36,14 +36,14 @@
 #include <string>
 #include <vector>
 
-#include "testing/run_command.h"
+#include "testing/tacetctl_fixture.h"
+#include "testing/test_util.h"
 
 namespace tacet {
 namespace {
 
 using Json = nlohmann::json;
-using tacet::testing::CommandResult;
-using tacet::testing::ShellQuote;
+using CommandResult = tacet::testing::TacetctlResult;
 
 constexpr int kWorkers = 4;
 constexpr int kOpsPerWorker = 250;
@@ -112,7 +112,7 @@ struct Op {
   std::string subject;  // consent: the subject; set/get: the CATEGORY.FIELD (empty: get all)
   bool grant = false;   // consent
   std::string value;    // set: the value written; export: the output file
-  std::string args;     // what followed `tacetctl` (without the device folder options)
+  std::vector<std::string> args;  // what followed `tacetctl` (without the device folder options)
   bool ran = false;
   int exit_code = -1;
   std::string output;
@@ -154,29 +154,29 @@ std::vector<Op> PlanOps(int worker, uint64_t seed, const std::string& export_dir
       op.kind = Kind::kConsent;
       op.subject = kWorkerSubjects[worker][percent(rng) % 2];
       op.grant = percent(rng) % 2 == 0;
-      op.args = std::string("consent ") + (op.grant ? "grant " : "deny ") + op.subject;
+      op.args = {"consent", op.grant ? "grant" : "deny", op.subject};
     } else if (roll < 60) {
       op.kind = Kind::kSet;
       op.subject = kFields[field_index(rng)].id;
       op.value = UniqueValue(op.subject, worker, i);
-      op.args = "profile set " + op.subject + " " + ShellQuote(op.value);
+      op.args = {"profile", "set", op.subject, op.value};
     } else if (roll < 80) {
       op.kind = Kind::kGet;
       const int which = percent(rng) % 3;
       if (which == 0) {
-        op.args = "profile get";
+        op.args = {"profile", "get"};
       } else {
         op.subject = kFields[field_index(rng)].id;
-        op.args = std::string(which == 1 ? "profile get " : "profile history ") + op.subject;
+        op.args = {"profile", which == 1 ? "get" : "history", op.subject};
       }
     } else if (roll < 92) {
       op.kind = Kind::kExport;
       op.value = export_dir + "/w" + std::to_string(worker) + "-op" + std::to_string(i) + ".json";
-      op.args = "export --out " + ShellQuote(op.value);
+      op.args = {"export", "--out", op.value};
     } else {
       op.kind = Kind::kErase;
       op.subject = kErasedCategory;
-      op.args = std::string("erase --category ") + kErasedCategory;
+      op.args = {"erase", "--category", kErasedCategory};
     }
   }
   return ops;
@@ -219,53 +219,45 @@ std::string LastLine(const std::string& text) {
   return "(no output)";
 }
 
-// A new directory (for the device folder, and for the exports), removed with everything in it at the end. It is made
-// under TACET_STRESS_TMPDIR if set, else /dev/shm when that is a writable directory, else TMPDIR or
-// /tmp: every tacetctl command fsyncs the database and the key store several times, and on a
+// Where the temporary directories (the device folder, and the one for the exports) are made:
+// under TACET_STRESS_TMPDIR if set, else /dev/shm when that is a writable directory, else TMPDIR
+// or /tmp: every tacetctl command fsyncs the database and the key store several times, and on a
 // loaded disk that is most of its cost (about 40 ms a command on ext4 against 10 ms on tmpfs,
 // measured on 2 busy cores), while locks, renames and links behave the same on tmpfs.
-class FastTempDir {
- public:
-  FastTempDir() {
-    std::string base;
-    if (const char* env = std::getenv("TACET_STRESS_TMPDIR"); env != nullptr && *env != '\0') {
-      base = env;
-    } else if (struct stat st {}; ::stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
-                                  ::access("/dev/shm", W_OK | X_OK) == 0) {
-      base = "/dev/shm";
-    } else if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && *tmp != '\0') {
-      base = tmp;
-    } else {
-      base = "/tmp";
-    }
-    std::string tmpl = base + "/tacet-stress-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << tmpl;
-    path_ = tmpl;
+std::string FastTempBase() {
+  if (const char* env = std::getenv("TACET_STRESS_TMPDIR"); env != nullptr && *env != '\0') {
+    return env;
   }
-  ~FastTempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
+  if (struct stat st {}; ::stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+                         ::access("/dev/shm", W_OK | X_OK) == 0) {
+    return "/dev/shm";
   }
-  FastTempDir(const FastTempDir&) = delete;
-  FastTempDir& operator=(const FastTempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
+  return "";  // TempDir's default: TMPDIR or /tmp
+}
 
- private:
-  std::string path_;
-};
+// `args` as one line for messages, a word with a space in quotes.
+std::string Joined(const std::vector<std::string>& args) {
+  std::string line;
+  for (const std::string& arg : args) {
+    if (!line.empty()) line += ' ';
+    line += arg.find(' ') == std::string::npos ? arg : tacet::testing::ShellQuote(arg);
+  }
+  return line;
+}
 
-class DeviceFolderStressTest : public ::testing::Test {
+// The device folder (device.db and keys/) is the fixture's, on the fast file system.
+class DeviceFolderStressTest : public tacet::testing::TacetctlFixture {
  protected:
-  // `tacetctl ARGS --db device.db --keystore keys`, bounded by kOpTimeoutSeconds. Every command,
-  // consent included, names the key store: the device folder is the pair.
-  CommandResult Tacetctl(const std::string& args) const {
-    return tacet::testing::RunCommand("timeout -k 5 " + std::to_string(kOpTimeoutSeconds) + " " +
-                                      ShellQuote(TACETCTL_PATH) + " " + args + " --db " +
-                                      ShellQuote(Db()) + " --keystore " + ShellQuote(Keys()));
+  DeviceFolderStressTest() : TacetctlFixture(FastTempBase()), scratch_(FastTempBase()) {}
+
+  // `tacetctl ARGS --db device.db --keystore keys`, bounded by kOpTimeoutSeconds (then killed:
+  // exit 124). Every command, consent included, names the key store: the device folder is the
+  // pair.
+  CommandResult Tacetctl(std::vector<std::string> args) const {
+    tacet::testing::RunOptions options;
+    options.timeout_seconds = kOpTimeoutSeconds;
+    return Run(std::move(args), options);
   }
-  std::string Db() const { return folder_.File("device.db"); }
-  std::string Keys() const { return folder_.File("keys"); }
 
   // Runs one worker's plan in this (child) process, filling in each Op, and writes what happened
   // to `result_path` (bytes of output that are not UTF-8 become U+FFFD).
@@ -286,8 +278,7 @@ class DeviceFolderStressTest : public ::testing::Test {
     out << results.dump(-1, ' ', false, Json::error_handler_t::replace);
   }
 
-  FastTempDir folder_;   // the device folder: device.db and keys/
-  FastTempDir scratch_;  // worker results and exports
+  tacet::testing::TempDir scratch_;  // worker results and exports
 };
 
 TEST_F(DeviceFolderStressTest, ConcurrentProcessesLoseNothingAndInventNothing) {
@@ -299,7 +290,7 @@ TEST_F(DeviceFolderStressTest, ConcurrentProcessesLoseNothingAndInventNothing) {
 
   // Setup: a new device folder, made by its first write, with the consents the writes need.
   for (const char* subject : kSetupGrants) {
-    const CommandResult r = Tacetctl(std::string("consent grant ") + subject);
+    const CommandResult r = Tacetctl({"consent", "grant", subject});
     ASSERT_EQ(r.exit_code, 0) << "setup: consent grant " << subject << "\n" << r.output;
   }
 
@@ -361,7 +352,7 @@ TEST_F(DeviceFolderStressTest, ConcurrentProcessesLoseNothingAndInventNothing) {
     ++failed;
     ++failed_by_kind[KindName(op->kind)];
     if (failed <= 25) {
-      failures << "  worker " << op->worker << " op " << op->index << ": tacetctl " << op->args
+      failures << "  worker " << op->worker << " op " << op->index << ": tacetctl " << Joined(op->args)
                << " -> exit " << op->exit_code << ": " << LastLine(op->output).substr(0, 300)
                << "\n";
     }
@@ -382,7 +373,7 @@ TEST_F(DeviceFolderStressTest, ConcurrentProcessesLoseNothingAndInventNothing) {
   // 2. No lost consent change: the history holds setup + every change that reported success,
   // numbered 1..n, and each subject's entries are its one worker's changes in that worker's order.
   {
-    const CommandResult r = Tacetctl("consent history");
+    const CommandResult r = Tacetctl({"consent", "history"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     std::map<std::string, std::vector<std::string>> recorded;  // subject -> decisions, oldest first
     int entries = 0;
@@ -412,9 +403,9 @@ TEST_F(DeviceFolderStressTest, ConcurrentProcessesLoseNothingAndInventNothing) {
 
   // 3. Both chains verify.
   {
-    const CommandResult consent = Tacetctl("consent verify");
+    const CommandResult consent = Tacetctl({"consent", "verify"});
     EXPECT_EQ(consent.exit_code, 0) << consent.output;
-    const CommandResult audit = Tacetctl("audit verify");
+    const CommandResult audit = Tacetctl({"audit", "verify"});
     EXPECT_EQ(audit.exit_code, 0) << audit.output;
   }
 
@@ -436,7 +427,7 @@ TEST_F(DeviceFolderStressTest, ConcurrentProcessesLoseNothingAndInventNothing) {
     std::map<std::string, const Op*> set_of_value;
     for (const Op* s : sets) set_of_value[s->value] = s;
 
-    const CommandResult get = Tacetctl(std::string("profile get ") + field.id);
+    const CommandResult get = Tacetctl({"profile", "get", field.id});
     if (get.exit_code != 0) {
       ADD_FAILURE() << "profile get " << field.id << " -> exit " << get.exit_code << ": "
                     << get.output;
@@ -494,7 +485,7 @@ TEST_F(DeviceFolderStressTest, ConcurrentProcessesLoseNothingAndInventNothing) {
     // Its history: only written values, each once, at most one current; with no erasure every
     // successful set is there; with erasures, every set that started after the last erasure
     // had exited is there.
-    const CommandResult history = Tacetctl(std::string("profile history ") + field.id);
+    const CommandResult history = Tacetctl({"profile", "history", field.id});
     if (history.exit_code != 0) {
       ADD_FAILURE() << "profile history " << field.id << " -> exit " << history.exit_code << ": "
                     << history.output;
@@ -566,7 +557,7 @@ TEST_F(DeviceFolderStressTest, ConcurrentProcessesLoseNothingAndInventNothing) {
   // 6. The audit log counts exactly the corrections, exports and erasures that exited 0.
   {
     const std::string final_export = scratch_.File("final.json");
-    const CommandResult r = Tacetctl("export --out " + ShellQuote(final_export));
+    const CommandResult r = Tacetctl({"export", "--out", final_export});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     std::ifstream in(final_export);
     const Json doc = Json::parse(in);
