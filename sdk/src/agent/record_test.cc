@@ -7,9 +7,8 @@
 #include <string>
 
 #include "agent/agent.h"
-#include "emulator/emulated_device.h"
+#include "testing/device_harness.h"
 #include "testing/status_matchers.h"
-#include "testing/test_util.h"
 
 namespace tacet::agent {
 namespace {
@@ -37,10 +36,12 @@ outbox::Event Usage(std::string what, std::string purpose = "analytics") {
 class RecordTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    AgentOptions options;
-    options.data_dir = dir_.File("device");
-    options.lock_timeout_ms = 100;
-    ASSERT_OK_AND_ASSIGN(agent_, Agent::Open(options, device_.platform()));
+    agent_ = h_.agent();
+    ASSERT_NE(agent_, nullptr);
+  }
+  void Reopen() {
+    h_.Reopen();
+    SetUp();
   }
 
   outbox::OutboxCounts Counts() {
@@ -49,9 +50,8 @@ class RecordTest : public ::testing::Test {
     return counts.ok() ? *counts : outbox::OutboxCounts{};
   }
 
-  tacet::testing::TempDir dir_;
-  platform::EmulatedDevice device_;
-  std::unique_ptr<Agent> agent_;
+  tacet::testing::DeviceHarness h_;
+  Agent* agent_ = nullptr;
 };
 
 TEST_F(RecordTest, NothingIsStoredForAPurposeTheUserHasNotGranted) {
@@ -118,8 +118,7 @@ TEST_F(RecordTest, RevocationEmptiesTheQueueOfItsPurposeAndAReopenAgrees) {
   EXPECT_EQ(Counts().queued, 6);
   ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
   EXPECT_EQ(Counts().queued, 1);
-  ASSERT_OK(agent_->Close());
-  SetUp();
+  Reopen();
   outbox::OutboxCounts counts = Counts();
   EXPECT_EQ(counts.queued, 1);
   EXPECT_EQ(counts.purged_by_consent, 5);
