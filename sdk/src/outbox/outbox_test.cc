@@ -228,6 +228,17 @@ TEST_F(OutboxTest, TheCapEvictsTheOldestQueuedEventFirstAndCountsIt) {
   EXPECT_EQ(Count(EventState::kHeld), 1);
   ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
   EXPECT_EQ(counts.evicted, 1);
+  // The cap reads a row count kept by triggers; it must agree with the table after inserts,
+  // evictions, purges and erasures.
+  ASSERT_OK(ledger_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  ASSERT_OK(outbox_->EraseCategories({"usage"}, false).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("after"), EventState::kQueued).status());
+  ASSERT_OK_AND_ASSIGN(auto q, db_->Prepare("SELECT (SELECT value FROM outbox_counters WHERE name "
+                                            "= 'size'), (SELECT count(*) FROM outbox_events)"));
+  ASSERT_OK_AND_ASSIGN(bool row, q.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(q.ColumnInt64(0), 1);
+  EXPECT_EQ(q.ColumnInt64(1), 1);
 }
 
 TEST_F(OutboxTest, ErasureDeletesExactlyTheEventsCarryingTheCategory) {
