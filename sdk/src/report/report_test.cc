@@ -229,7 +229,7 @@ TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention
                              ChangeSource::kApp).status());
   }
 
-  vault::StringSink sink;
+  StringSink sink;
   ASSERT_OK_AND_ASSIGN(ReportSummary summary, WritePrivacyReport(Sources(), h_.db(), sink));
   EXPECT_EQ(summary.records, 30);
   EXPECT_EQ(summary.categories_held, 6);
@@ -348,7 +348,7 @@ TEST(RenderHtmlTest, RightsSectionSaysWhenThePolicyNamesNoContact) {
   ExpectWellFormed(html);
 }
 
-class FailingSink final : public vault::ByteSink {
+class FailingSink final : public ByteSink {
  public:
   Status Write(std::string_view) override { return UnavailableError("disk full"); }
 };
@@ -363,7 +363,7 @@ TEST_F(PrivacyReportTest, AFailedReportLeavesNoAuditEntry) {
 }
 
 TEST_F(PrivacyReportTest, AnEmptyVaultSaysNothingIsHeld) {
-  vault::StringSink sink;
+  StringSink sink;
   ASSERT_OK_AND_ASSIGN(ReportSummary summary, WritePrivacyReport(Sources(), h_.db(), sink));
   EXPECT_EQ(summary.records, 0);
   EXPECT_THAT(sink.out, HasSubstr("<b>0</b><span>values held, in 0 of 9 categories</span>"));
