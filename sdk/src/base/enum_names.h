@@ -54,6 +54,16 @@ constexpr std::optional<decltype(Row::value)> ParseName(const Row (&table)[N],
   return std::nullopt;
 }
 
+// The same, for the bool-and-out-parameter style: true and *out set, or false and *out untouched.
+template <typename Row, size_t N>
+constexpr bool ParseName(const Row (&table)[N], std::string_view name,
+                         decltype(Row::value)* out) {
+  const std::optional<decltype(Row::value)> value = ParseName(table, name);
+  if (!value) return false;
+  *out = *value;
+  return true;
+}
+
 // True when no value and no name appears twice, so both directions are functions. Meant for a
 // static_assert next to each table.
 template <typename Row, size_t N>

@@ -38,6 +38,14 @@ TEST(EnumNamesTest, ParseNameIsExact) {
   EXPECT_FALSE(ParseName(kColours, "invalid").has_value()) << "the fallback is not a name";
 }
 
+TEST(EnumNamesTest, ParseNameIntoLeavesTheOutputAloneOnFailure) {
+  Colour c = Colour::kRed;
+  EXPECT_TRUE(ParseName(kColours, "blue", &c));
+  EXPECT_EQ(c, Colour::kBlue);
+  EXPECT_FALSE(ParseName(kColours, "purple", &c));
+  EXPECT_EQ(c, Colour::kBlue);
+}
+
 TEST(EnumNamesTest, RowsMayCarryMoreColumns) {
   struct Row {
     Colour value;

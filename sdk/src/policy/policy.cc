@@ -59,38 +59,15 @@ Status VerifyStructure(ByteView bytes) {
 }  // namespace
 
 const char* DecisionReasonName(DecisionReason reason) {
-  switch (reason) {
-    case DecisionReason::kAllowed: return "allowed";
-    case DecisionReason::kUnknownCategory: return "unknown_category";
-    case DecisionReason::kUnknownPurpose: return "unknown_purpose";
-    case DecisionReason::kUnknownRecipient: return "unknown_recipient";
-    case DecisionReason::kPurposeDoesNotUseCategory: return "purpose_does_not_use_category";
-    case DecisionReason::kRecipientNotGranted: return "recipient_not_granted";
-    case DecisionReason::kNoticeRequired: return "notice_required";
-    case DecisionReason::kLegalProcessRequired: return "legal_process_required";
-  }
-  return "unknown";
+  return NameOf(kDecisionReasonNames, reason, "unknown");
 }
 
 const char* TransformName(fb::Transform transform) {
-  switch (transform) {
-    case fb::Transform::None: return "none";
-    case fb::Transform::Coarsen: return "coarsen";
-    case fb::Transform::Pseudonymise: return "pseudonymise";
-    case fb::Transform::Aggregate: return "aggregate";
-    case fb::Transform::Drop: return "drop";
-  }
-  return "unknown";
+  return NameOf(kTransformNames, transform, "unknown");
 }
 
 const char* LegalBasisName(fb::LegalBasis basis) {
-  switch (basis) {
-    case fb::LegalBasis::Contract: return "contract";
-    case fb::LegalBasis::Consent: return "consent";
-    case fb::LegalBasis::LegitimateInterest: return "legitimate_interest";
-    case fb::LegalBasis::LegalObligation: return "legal_obligation";
-  }
-  return "unknown";
+  return NameOf(kLegalBasisNames, basis, "unknown");
 }
 
 PolicyCheck CheckPolicyBytes(ByteView bytes) {

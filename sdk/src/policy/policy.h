@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/enum_names.h"
 #include "base/status.h"
 #include "policy_generated.h"
 
@@ -41,7 +42,36 @@ enum class DecisionReason : uint8_t {
   kLegalProcessRequired,  // the recipient receives data only against a valid legal process
 };
 
-// "allowed", "unknown_category", ..., "notice_required". Static storage.
+// The names of DecisionReason and of the policy schema's Transform and LegalBasis, one table each
+// (base/enum_names.h). Transform and LegalBasis spell them as the policy source does.
+inline constexpr EnumName<DecisionReason> kDecisionReasonNames[] = {
+    {DecisionReason::kAllowed, "allowed"},
+    {DecisionReason::kUnknownCategory, "unknown_category"},
+    {DecisionReason::kUnknownPurpose, "unknown_purpose"},
+    {DecisionReason::kUnknownRecipient, "unknown_recipient"},
+    {DecisionReason::kPurposeDoesNotUseCategory, "purpose_does_not_use_category"},
+    {DecisionReason::kRecipientNotGranted, "recipient_not_granted"},
+    {DecisionReason::kNoticeRequired, "notice_required"},
+    {DecisionReason::kLegalProcessRequired, "legal_process_required"},
+};
+inline constexpr EnumName<fb::Transform> kTransformNames[] = {
+    {fb::Transform::None, "none"},
+    {fb::Transform::Coarsen, "coarsen"},
+    {fb::Transform::Pseudonymise, "pseudonymise"},
+    {fb::Transform::Aggregate, "aggregate"},
+    {fb::Transform::Drop, "drop"},
+};
+inline constexpr EnumName<fb::LegalBasis> kLegalBasisNames[] = {
+    {fb::LegalBasis::Contract, "contract"},
+    {fb::LegalBasis::Consent, "consent"},
+    {fb::LegalBasis::LegitimateInterest, "legitimate_interest"},
+    {fb::LegalBasis::LegalObligation, "legal_obligation"},
+};
+static_assert(EnumNamesAreUnique(kDecisionReasonNames) && EnumNamesAreUnique(kTransformNames) &&
+              EnumNamesAreUnique(kLegalBasisNames));
+
+// "allowed", "unknown_category", ..., "notice_required" ("unknown" if out of range). Static
+// storage.
 const char* DecisionReasonName(DecisionReason reason);
 // "none", "coarsen", "pseudonymise", "aggregate", "drop" ("unknown" if out of range).
 const char* TransformName(fb::Transform transform);

@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -313,6 +315,35 @@ TEST(PolicyLoad, InvalidPolicyMessageNamesThePolicyAndEveryProblem) {
                                HasSubstr("policy 'streaming_service' version 1 has 2 problems")));
   EXPECT_THAT(policy, StatusIs(StatusCode::kInvalidArgument, HasSubstr("category 'voice'")));
   EXPECT_THAT(policy, StatusIs(StatusCode::kInvalidArgument, HasSubstr("purpose 'advertising'")));
+}
+
+// Every enumerator has a distinct name that parses back through the same table; the tables have
+// no other rows. DecisionReason's enumerators are listed by hand; Transform's and LegalBasis's come
+// from the flatbuffers schema (EnumValues...), so a value added to the schema without a name fails.
+template <typename Enum, typename Table, typename List, typename NameFn>
+void ExpectRoundTrip(const Table& table, const List& all, NameFn name_of) {
+  std::set<std::string> names;
+  for (Enum value : all) {
+    const std::string name = name_of(value);
+    EXPECT_NE(name, "unknown");
+    EXPECT_TRUE(names.insert(name).second) << name;
+    EXPECT_EQ(ParseName(table, name), value) << name;
+  }
+  EXPECT_EQ(std::size(table), std::size(all));
+}
+
+TEST(PolicyNamesTest, EveryEnumeratorRoundTrips) {
+  const DecisionReason reasons[] = {
+      DecisionReason::kAllowed,           DecisionReason::kUnknownCategory,
+      DecisionReason::kUnknownPurpose,    DecisionReason::kUnknownRecipient,
+      DecisionReason::kPurposeDoesNotUseCategory, DecisionReason::kRecipientNotGranted,
+      DecisionReason::kNoticeRequired,    DecisionReason::kLegalProcessRequired};
+  ExpectRoundTrip<DecisionReason>(kDecisionReasonNames, reasons, DecisionReasonName);
+  ExpectRoundTrip<fb::Transform>(kTransformNames, fb::EnumValuesTransform(), TransformName);
+  ExpectRoundTrip<fb::LegalBasis>(kLegalBasisNames, fb::EnumValuesLegalBasis(), LegalBasisName);
+  EXPECT_STREQ(DecisionReasonName(static_cast<DecisionReason>(8)), "unknown");
+  EXPECT_STREQ(TransformName(static_cast<fb::Transform>(5)), "unknown");
+  EXPECT_STREQ(LegalBasisName(static_cast<fb::LegalBasis>(4)), "unknown");
 }
 
 }  // namespace
