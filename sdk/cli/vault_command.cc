@@ -206,7 +206,7 @@ ProtectedPaths PathsToProtect(const Args& args) {
 template <typename WriteFn>
 Status WritePrivateFile(const std::string& path, const ProtectedPaths& protect, WriteFn write) {
   return WriteOutputFile(path, protect, 0600, [&](std::FILE* file) {
-    vault::FileSink sink(file);
+    FileSink sink(file);
     return write(sink);
   });
 }
@@ -224,7 +224,7 @@ int RunExport(const std::vector<std::string>& all) {
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "export takes no arguments");
   vault::ExportSummary summary;
-  const Status status = WritePrivateFile(out, protect, [&](vault::ByteSink& sink) -> Status {
+  const Status status = WritePrivateFile(out, protect, [&](ByteSink& sink) -> Status {
     TACET_ASSIGN_OR_RETURN(summary, session->agent->Export(sink));
     return OkStatus();
   });
@@ -248,7 +248,7 @@ int RunReport(const std::vector<std::string>& all) {
   if (session == nullptr) return code;
   if (!args.rest().empty()) return UsageError(cmd, "report takes no arguments");
   report::ReportSummary summary;
-  const Status status = WritePrivateFile(out, protect, [&](vault::ByteSink& sink) -> Status {
+  const Status status = WritePrivateFile(out, protect, [&](ByteSink& sink) -> Status {
     TACET_ASSIGN_OR_RETURN(summary, session->agent->Report(sink));
     return OkStatus();
   });

@@ -657,7 +657,7 @@ Status Agent::ClearAccessLogLocked() {
 
 // ---- the user's rights --------------------------------------------------------------------------
 
-StatusOr<vault::ExportSummary> Agent::Export(vault::ByteSink& sink) {
+StatusOr<vault::ExportSummary> Agent::Export(ByteSink& sink) {
   std::lock_guard<std::mutex> lock(storage_mu_);
   TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
   vault::ExportSources sources;
@@ -670,7 +670,7 @@ StatusOr<vault::ExportSummary> Agent::Export(vault::ByteSink& sink) {
   return vault::WriteExport(sources, *db_, sink);
 }
 
-StatusOr<report::ReportSummary> Agent::Report(vault::ByteSink& sink) {
+StatusOr<report::ReportSummary> Agent::Report(ByteSink& sink) {
   std::lock_guard<std::mutex> lock(storage_mu_);
   TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
   report::ReportSources sources;

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "agent/device_binding.h"
+#include "base/byte_sink.h"
 #include "base/bytes.h"
 #include "base/status.h"
 #include "consent/consent_ledger.h"
@@ -62,7 +63,6 @@
 #include "report/privacy_report.h"
 #include "tacet/platform/platform.h"
 #include "vault/export.h"
-#include "vault/json_stream.h"
 #include "vault/consent_view.h"
 #include "vault/retention_sweeper.h"
 #include "vault/vault.h"
@@ -229,8 +229,8 @@ class Agent {
   // The export (docs/export.md) and the privacy report (docs/report.md), streamed to `sink`
   // under the storage lock (the sink must not call the agent's storage methods). Each appends an
   // audit entry, so both are refused read-only.
-  StatusOr<vault::ExportSummary> Export(vault::ByteSink& sink);
-  StatusOr<report::ReportSummary> Report(vault::ByteSink& sink);
+  StatusOr<vault::ExportSummary> Export(ByteSink& sink);
+  StatusOr<report::ReportSummary> Report(ByteSink& sink);
 
   // ---- verification and upkeep -----------------------------------------------------------------
   Status VerifyAudit();   // the audit chain and its anchor

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/byte_sink.h"
 #include "crypto/crypto_test_util.h"
 #include "crypto/ecdsa.h"
 #include "emulator/emulated_device.h"
@@ -21,7 +22,6 @@
 #include "testing/device_harness.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
-#include "vault/json_stream.h"
 
 namespace tacet::agent {
 namespace {
@@ -247,14 +247,14 @@ TEST_F(AgentTest, ExportAndReportProduceOutput) {
   ASSERT_OK(agent->SetCategoryProvided("contact", true, DecisionSource::kUser));
   ASSERT_OK(agent->SetValue("contact", "email_address", "ada@example.org",
                             vault::ChangeSource::kUser).status());
-  vault::StringSink json_sink;
+  StringSink json_sink;
   ASSERT_OK_AND_ASSIGN(vault::ExportSummary exported, agent->Export(json_sink));
   const std::string& json = json_sink.out;
   EXPECT_EQ(exported.records, 1);
   const nlohmann::json doc = nlohmann::json::parse(json);
   EXPECT_TRUE(doc.contains("access_log"));
   EXPECT_THAT(json, HasSubstr("ada@example.org"));
-  vault::StringSink html_sink;
+  StringSink html_sink;
   ASSERT_OK_AND_ASSIGN(report::ReportSummary reported, agent->Report(html_sink));
   const std::string& html = html_sink.out;
   EXPECT_EQ(reported.records, 1);
@@ -297,7 +297,7 @@ TEST_F(AgentTest, EraseAllClearsValuesAndTheAccessLogButNotTheConsentHistory) {
   EXPECT_OK(agent->VerifyConsent());
   EXPECT_OK(agent->VerifyAudit());
   EXPECT_OK(agent->VerifyVault());
-  vault::StringSink json_sink;
+  StringSink json_sink;
   ASSERT_OK(agent->Export(json_sink).status());
   const std::string& json = json_sink.out;
   const nlohmann::json doc = nlohmann::json::parse(json);
@@ -335,7 +335,7 @@ TEST_F(AgentTest, EveryMethodFailsAfterClose) {
   EXPECT_TRUE(closed(agent->ValueHistory("contact", "email_address").status()));
   EXPECT_TRUE(closed(agent->Erase("contact").status()));
   EXPECT_TRUE(closed(agent->EraseAll().status()));
-  vault::StringSink sink;
+  StringSink sink;
   EXPECT_TRUE(closed(agent->Export(sink).status()));
   EXPECT_TRUE(closed(agent->Report(sink).status()));
   EXPECT_TRUE(sink.out.empty());
@@ -395,7 +395,7 @@ TEST_F(AgentTest, AReadOnlyAgentReadsAndRefusesEveryChange) {
   EXPECT_TRUE(refused(reader->EraseAll().status()));
   EXPECT_TRUE(refused(reader->Erase("contact").status()));
   EXPECT_TRUE(refused(reader->SweepNow().status()));
-  vault::StringSink sink;
+  StringSink sink;
   EXPECT_TRUE(refused(reader->Export(sink).status()));
   ASSERT_OK(reader->Close());
   second_reader.reset();

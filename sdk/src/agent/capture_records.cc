@@ -8,7 +8,7 @@
 
 namespace tacet::agent {
 
-Status AccessLogExportSection::WriteEntries(vault::JsonStreamWriter& out) {
+Status AccessLogExportSection::WriteEntries(JsonWriter& out) {
   TACET_ASSIGN_OR_RETURN(auto entries,
                          gate::ReadAccessLog(db_, std::numeric_limits<int64_t>::min(),
                                              std::numeric_limits<int64_t>::max()));

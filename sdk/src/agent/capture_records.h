@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/json_writer.h"
 #include "base/status.h"
 #include "gate/access_log.h"
 #include "report/privacy_report.h"
@@ -24,7 +25,7 @@ namespace tacet::agent {
 class AccessLogExportSection final : public vault::ExportSection {
  public:
   explicit AccessLogExportSection(store::Database& db) : db_(db) {}
-  Status WriteEntries(vault::JsonStreamWriter& out) override;
+  Status WriteEntries(JsonWriter& out) override;
 
  private:
   store::Database& db_;

@@ -3,9 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/device_schema.h"
+#include "base/json_writer.h"
 #include "store/database.h"
 #include "testing/test_util.h"
-#include "vault/json_stream.h"
 
 namespace tacet::agent {
 namespace {
@@ -50,8 +50,8 @@ class CaptureRecordsTest : public ::testing::Test {
 };
 
 TEST_F(CaptureRecordsTest, ExportSectionWritesEveryRowWithoutValues) {
-  vault::StringSink sink;
-  vault::JsonStreamWriter writer(sink);
+  StringSink sink;
+  JsonWriter writer(sink);
   ASSERT_OK(writer.BeginArray());
   AccessLogExportSection section(*db_);
   ASSERT_OK(section.WriteEntries(writer));

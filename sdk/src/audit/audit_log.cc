@@ -15,9 +15,6 @@ constexpr char kChainLabel[] = "tacet-audit-entry-v1";
 constexpr char kHeadLabel[] = "tacet-audit-head-v1";
 constexpr size_t kHeadKeySize = 32;
 
-constexpr const char* kKindNames[] = {"correction", "export", "erasure", "retention_purge",
-                                      "disclosure"};
-
 void AppendLengthPrefixed(Bytes& out, std::string_view s) {
   AppendU32Be(out, static_cast<uint32_t>(s.size()));
   Append(out, ByteView::FromString(s));
@@ -69,15 +66,10 @@ Status CheckAnchor(store::Database& db, ByteView key, int64_t last_seq, ByteView
 
 }  // namespace
 
-const char* AuditKindName(AuditKind kind) {
-  auto i = static_cast<size_t>(kind);
-  return i < sizeof(kKindNames) / sizeof(kKindNames[0]) ? kKindNames[i] : "unknown";
-}
+const char* AuditKindName(AuditKind kind) { return NameOf(kAuditKindNames, kind, "unknown"); }
 
 StatusOr<AuditKind> ParseAuditKind(std::string_view name) {
-  for (size_t i = 0; i < sizeof(kKindNames) / sizeof(kKindNames[0]); ++i) {
-    if (name == kKindNames[i]) return static_cast<AuditKind>(i);
-  }
+  if (const auto kind = ParseName(kAuditKindNames, name)) return *kind;
   return InvalidArgumentError("audit: unknown entry kind '" + std::string(name) + "'");
 }
 

@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/enum_names.h"
 #include "base/status.h"
 #include "crypto/drbg.h"
 #include "crypto/secure.h"
@@ -49,7 +50,17 @@ enum class AuditKind : uint8_t {
   kDisclosure,      // data left the device for a recipient (written by the sync module)
 };
 
-// "correction", "export", "erasure", "retention_purge", "disclosure". Static storage.
+inline constexpr EnumName<AuditKind> kAuditKindNames[] = {
+    {AuditKind::kCorrection, "correction"},
+    {AuditKind::kExport, "export"},
+    {AuditKind::kErasure, "erasure"},
+    {AuditKind::kRetentionPurge, "retention_purge"},
+    {AuditKind::kDisclosure, "disclosure"},
+};
+static_assert(EnumNamesAreUnique(kAuditKindNames));
+
+// "correction", "export", "erasure", "retention_purge", "disclosure" ("unknown" out of range).
+// Static storage.
 const char* AuditKindName(AuditKind kind);
 // The inverse of AuditKindName; kInvalidArgument for any other string.
 StatusOr<AuditKind> ParseAuditKind(std::string_view name);

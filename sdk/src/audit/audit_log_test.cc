@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,12 +48,21 @@ class AuditLogTest : public ::testing::Test {
 };
 
 TEST(AuditKindTest, NamesRoundTrip) {
-  for (AuditKind k : {AuditKind::kCorrection, AuditKind::kExport, AuditKind::kErasure,
-                      AuditKind::kRetentionPurge, AuditKind::kDisclosure}) {
-    ASSERT_OK_AND_ASSIGN(AuditKind back, ParseAuditKind(AuditKindName(k)));
+  const AuditKind all[] = {AuditKind::kCorrection, AuditKind::kExport, AuditKind::kErasure,
+                           AuditKind::kRetentionPurge, AuditKind::kDisclosure};
+  std::set<std::string> names;
+  for (AuditKind k : all) {
+    const std::string name = AuditKindName(k);
+    EXPECT_NE(name, "unknown");
+    EXPECT_TRUE(names.insert(name).second) << name;
+    ASSERT_OK_AND_ASSIGN(AuditKind back, ParseAuditKind(name));
     EXPECT_EQ(back, k);
   }
-  EXPECT_THAT(ParseAuditKind("nonsense"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(std::size(kAuditKindNames), std::size(all));
+  EXPECT_STREQ(AuditKindName(static_cast<AuditKind>(5)), "unknown");
+  EXPECT_THAT(ParseAuditKind("nonsense"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown entry kind 'nonsense'")));
+  EXPECT_THAT(ParseAuditKind("unknown"), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(AuditLogTest, EmptyLogVerifies) { EXPECT_OK(log_->Verify()); }

@@ -5,21 +5,7 @@
 namespace tacet {
 
 const char* StatusCodeName(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid argument";
-    case StatusCode::kNotFound: return "not found";
-    case StatusCode::kAlreadyExists: return "already exists";
-    case StatusCode::kPermissionDenied: return "permission denied";
-    case StatusCode::kFailedPrecondition: return "failed precondition";
-    case StatusCode::kOutOfRange: return "out of range";
-    case StatusCode::kResourceExhausted: return "resource exhausted";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kDataLoss: return "data loss";
-    case StatusCode::kInternal: return "internal";
-    case StatusCode::kUnimplemented: return "unimplemented";
-  }
-  return "unknown status";
+  return NameOf(kStatusCodeNames, code, "unknown status");
 }
 
 std::string Status::ToString() const {

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "base/enum_names.h"
 #include "tacet/tacet_status.h"
 
 namespace tacet {
@@ -33,7 +34,24 @@ enum class StatusCode : int {
   kUnimplemented = TACET_ERR_UNIMPLEMENTED,
 };
 
-// "invalid argument", "data loss", ... Static storage.
+// The names of the codes, also those of the C API's tacet_status_name.
+inline constexpr EnumName<StatusCode> kStatusCodeNames[] = {
+    {StatusCode::kOk, "ok"},
+    {StatusCode::kInvalidArgument, "invalid argument"},
+    {StatusCode::kNotFound, "not found"},
+    {StatusCode::kAlreadyExists, "already exists"},
+    {StatusCode::kPermissionDenied, "permission denied"},
+    {StatusCode::kFailedPrecondition, "failed precondition"},
+    {StatusCode::kOutOfRange, "out of range"},
+    {StatusCode::kResourceExhausted, "resource exhausted"},
+    {StatusCode::kUnavailable, "unavailable"},
+    {StatusCode::kDataLoss, "data loss"},
+    {StatusCode::kInternal, "internal"},
+    {StatusCode::kUnimplemented, "unimplemented"},
+};
+static_assert(EnumNamesAreUnique(kStatusCodeNames));
+
+// "invalid argument", "data loss", ... ("unknown status" out of range). Static storage.
 const char* StatusCodeName(StatusCode code);
 
 class [[nodiscard]] Status {

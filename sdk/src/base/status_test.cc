@@ -1,5 +1,6 @@
 #include "base/status.h"
 
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,21 @@ TEST(StatusTest, CNamesMatchCppNames) {
                  StatusCodeName(static_cast<StatusCode>(c)));
   }
   EXPECT_STREQ(tacet_status_name(static_cast<tacet_status>(15)), "unknown status");
+}
+
+TEST(StatusTest, EveryCodeNameParsesBack) {
+  const StatusCode all[] = {
+      StatusCode::kOk,           StatusCode::kInvalidArgument,   StatusCode::kNotFound,
+      StatusCode::kAlreadyExists, StatusCode::kPermissionDenied, StatusCode::kFailedPrecondition,
+      StatusCode::kOutOfRange,   StatusCode::kResourceExhausted, StatusCode::kUnavailable,
+      StatusCode::kDataLoss,     StatusCode::kInternal,          StatusCode::kUnimplemented};
+  for (StatusCode code : all) {
+    const std::string name = StatusCodeName(code);
+    EXPECT_NE(name, "unknown status");
+    EXPECT_EQ(ParseName(kStatusCodeNames, name), code) << name;
+  }
+  EXPECT_EQ(std::size(kStatusCodeNames), std::size(all)) << "a row for a code that does not exist";
+  EXPECT_STREQ(StatusCodeName(static_cast<StatusCode>(99)), "unknown status");
 }
 
 TEST(StatusOrTest, HoldsValue) {

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_sink.h"
 #include "capi/capi_agent.h"
 #include "capi/capi_internal.h"
 #include "consent/consent_types.h"
 #include "gate/gate_types.h"
-#include "vault/json_stream.h"
 
 using tacet::Status;
 using tacet::StatusOr;
@@ -68,7 +68,7 @@ void FillRecord(Block& block, const vault::Record& r, tacet_vault_record* out) {
 }
 
 // Hands the document to the caller's write function, piece by piece.
-class CallbackSink final : public vault::ByteSink {
+class CallbackSink final : public tacet::ByteSink {
  public:
   CallbackSink(tacet_write_fn fn, void* user_data) : fn_(fn), user_data_(user_data) {}
   Status Write(std::string_view bytes) override {
@@ -86,7 +86,7 @@ class CallbackSink final : public vault::ByteSink {
 };
 
 // Writes to a file descriptor, retrying short writes and EINTR.
-class FdSink final : public vault::ByteSink {
+class FdSink final : public tacet::ByteSink {
  public:
   explicit FdSink(int fd) : fd_(fd) {}
   Status Write(std::string_view bytes) override {
@@ -142,7 +142,7 @@ Status WriteFileAtomically(tacet_agent* agent, const std::string& path, Write&& 
   }
   temp.assign(temp_buf.data());
   FdSink sink(fd);
-  Status status = write(static_cast<vault::ByteSink&>(sink));
+  Status status = write(static_cast<tacet::ByteSink&>(sink));
   if (status.ok() && ::fsync(fd) != 0) {
     status = tacet::UnavailableError(std::string("flushing failed: ") + std::strerror(errno));
   }
@@ -338,7 +338,7 @@ tacet_status tacet_export_to_file(tacet_agent_t* agent, const char* path,
     std::string p;
     TACET_RETURN_IF_ERROR(tacet::capi::CheckPath(path, "path", &p));
     vault::ExportSummary summary;
-    TACET_RETURN_IF_ERROR(WriteFileAtomically(agent, p, [&](vault::ByteSink& sink) -> Status {
+    TACET_RETURN_IF_ERROR(WriteFileAtomically(agent, p, [&](tacet::ByteSink& sink) -> Status {
       TACET_ASSIGN_OR_RETURN(summary, agent->core->Export(sink));
       return tacet::OkStatus();
     }));
@@ -370,7 +370,7 @@ tacet_status tacet_report_to_file(tacet_agent_t* agent, const char* path,
     std::string p;
     TACET_RETURN_IF_ERROR(tacet::capi::CheckPath(path, "path", &p));
     tacet::report::ReportSummary summary;
-    TACET_RETURN_IF_ERROR(WriteFileAtomically(agent, p, [&](vault::ByteSink& sink) -> Status {
+    TACET_RETURN_IF_ERROR(WriteFileAtomically(agent, p, [&](tacet::ByteSink& sink) -> Status {
       TACET_ASSIGN_OR_RETURN(summary, agent->core->Report(sink));
       return tacet::OkStatus();
     }));

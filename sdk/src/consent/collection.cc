@@ -5,33 +5,6 @@
 namespace tacet::consent {
 namespace {
 
-struct ReasonInfo {
-  const char* name;
-  const char* text;
-};
-
-// Indexed by CollectionReason's numeric value.
-constexpr ReasonInfo kReasons[] = {
-    {"allowed", "the data may be collected for this purpose"},
-    {"unknown_purpose", "the policy has no such purpose"},
-    {"unknown_category", "the policy has no such data category"},
-    {"not_used_by_purpose", "the policy does not let this purpose use this data category"},
-    {"not_a_collection_basis",
-     "a legal obligation or a legitimate interest the user cannot object to is a reason to keep "
-     "or hand over data already held, not to collect it"},
-    {"category_declined", "the user declined to provide this data category"},
-    {"category_not_asked", "the user was never asked whether to provide this data category"},
-    {"purpose_refused",
-     "the purpose is not allowed: the user refused or objected to it, or the policy has it off "
-     "until the user turns it on"},
-    {"purpose_not_asked", "the user was never asked about this purpose"},
-    {"required_purpose_refused", "a purpose this one requires is not allowed"},
-    {"required_purpose_not_asked", "the user was never asked about a purpose this one requires"},
-};
-constexpr size_t kReasonCount = sizeof(kReasons) / sizeof(kReasons[0]);
-static_assert(kReasonCount == static_cast<size_t>(CollectionReason::kRequiredPurposeNotAsked) + 1,
-              "one name and text per CollectionReason");
-
 const policy::Purpose& PurposeEntry(const ConsentSnapshot& s, int index) noexcept {
   return s.policy().model().purposes[static_cast<size_t>(index)];
 }
@@ -50,13 +23,12 @@ int FirstMissingRequirement(const ConsentSnapshot& s, int index) noexcept {
 }  // namespace
 
 const char* CollectionReasonName(CollectionReason reason) noexcept {
-  const auto i = static_cast<size_t>(reason);
-  return i < kReasonCount ? kReasons[i].name : "invalid";
+  return NameOf(kCollectionReasons, reason, "invalid");
 }
 
 const char* CollectionReasonText(CollectionReason reason) noexcept {
-  const auto i = static_cast<size_t>(reason);
-  return i < kReasonCount ? kReasons[i].text : "invalid collection reason";
+  const CollectionReasonRow* row = FindEnumRow(kCollectionReasons, reason);
+  return row != nullptr ? row->text : "invalid collection reason";
 }
 
 bool IsCollectionBasis(const ConsentSnapshot& s, int purpose_index) noexcept {

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/enum_names.h"
+
 namespace tacet::consent {
 
 class ConsentSnapshot;
@@ -37,6 +39,38 @@ enum class CollectionReason : uint8_t {
   kRequiredPurposeRefused = 9,   // a purpose in its required_purposes is refused
   kRequiredPurposeNotAsked = 10, // a purpose in its required_purposes was never asked
 };
+
+// Each reason's stable name and its sentence for people, in one table (base/enum_names.h).
+struct CollectionReasonRow {
+  CollectionReason value;
+  const char* name;
+  const char* text;
+};
+inline constexpr CollectionReasonRow kCollectionReasons[] = {
+    {CollectionReason::kAllowed, "allowed", "the data may be collected for this purpose"},
+    {CollectionReason::kUnknownPurpose, "unknown_purpose", "the policy has no such purpose"},
+    {CollectionReason::kUnknownCategory, "unknown_category",
+     "the policy has no such data category"},
+    {CollectionReason::kNotUsedByPurpose, "not_used_by_purpose",
+     "the policy does not let this purpose use this data category"},
+    {CollectionReason::kNotACollectionBasis, "not_a_collection_basis",
+     "a legal obligation or a legitimate interest the user cannot object to is a reason to keep "
+     "or hand over data already held, not to collect it"},
+    {CollectionReason::kCategoryDeclined, "category_declined",
+     "the user declined to provide this data category"},
+    {CollectionReason::kCategoryNotAsked, "category_not_asked",
+     "the user was never asked whether to provide this data category"},
+    {CollectionReason::kPurposeRefused, "purpose_refused",
+     "the purpose is not allowed: the user refused or objected to it, or the policy has it off "
+     "until the user turns it on"},
+    {CollectionReason::kPurposeNotAsked, "purpose_not_asked",
+     "the user was never asked about this purpose"},
+    {CollectionReason::kRequiredPurposeRefused, "required_purpose_refused",
+     "a purpose this one requires is not allowed"},
+    {CollectionReason::kRequiredPurposeNotAsked, "required_purpose_not_asked",
+     "the user was never asked about a purpose this one requires"},
+};
+static_assert(EnumNamesAreUnique(kCollectionReasons));
 
 // "allowed", "unknown_purpose", ..., "required_purpose_not_asked"; "invalid" out of range.
 // Static storage.

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "base/bytes.h"
-#include "consent/internal/json_writer.h"
+#include "base/json_writer.h"
 #include "crypto/hmac.h"
 #include "crypto/secure.h"
 #include "crypto/sha256.h"
@@ -219,51 +219,39 @@ Hash ComputeHeadMac(ByteView key, int64_t seq, const Hash& entry_hash) {
 StatusOr<std::string> ReceiptJson(const HistoryEntry& e) {
   TACET_ASSIGN_OR_RETURN(std::string time, FormatRfc3339Utc(e.time_unix_ms));
   auto subject = ParseSubjectKey(e.subject);
-  internal::JsonWriter w;
-  w.BeginObject();
-  w.Key("receipt_version");
-  w.Int(1);
-  w.Key("seq");
-  w.Int(e.seq);
-  w.Key("subject");
-  w.String(e.subject);
+  StringSink sink;
+  JsonWriter w(sink);
+  TACET_RETURN_IF_ERROR(w.BeginObject());
+  TACET_RETURN_IF_ERROR(w.Member("receipt_version", int64_t{1}));
+  TACET_RETURN_IF_ERROR(w.Member("seq", e.seq));
+  TACET_RETURN_IF_ERROR(w.Member("subject", e.subject));
   if (subject.ok()) {
-    w.Key("subject_kind");
-    w.String(SubjectKindName(subject->kind));
+    TACET_RETURN_IF_ERROR(w.Member("subject_kind", SubjectKindName(subject->kind)));
     if (subject->kind != SubjectKind::kLocation) {
-      w.Key("subject_id");
-      w.String(subject->id);
+      TACET_RETURN_IF_ERROR(w.Member("subject_id", subject->id));
     }
   }
-  w.Key("decision");
-  w.String(subject.ok() ? DecisionWord(e, subject->kind) : ConsentStateName(e.state));
-  w.Key("state");
-  w.String(ConsentStateName(e.state));
-  w.Key("location_precision");
-  w.String(platform::LocationPrecisionName(e.precision));
-  w.Key("time");
-  w.String(time);
-  w.Key("time_unix_ms");
-  w.Int(e.time_unix_ms);
-  w.Key("policy");
-  w.BeginObject();
-  w.Key("id");
-  w.String(e.policy_id);
-  w.Key("version");
-  w.UInt(e.policy_version);
-  w.Key("hash");
-  w.String(HexEncode(e.policy_hash));
-  w.EndObject();
-  w.Key("source");
-  w.String(DecisionSourceName(e.source));
-  w.Key("prev_hash");
-  w.String(HexEncode(e.prev_hash));
-  w.Key("entry_hash");
-  w.String(HexEncode(e.entry_hash));
-  w.Key("hash_algorithm");
-  w.String("sha-256");
-  w.EndObject();
-  return w.str();
+  TACET_RETURN_IF_ERROR(w.Member(
+      "decision", subject.ok() ? DecisionWord(e, subject->kind) : ConsentStateName(e.state)));
+  TACET_RETURN_IF_ERROR(w.Member("state", ConsentStateName(e.state)));
+  TACET_RETURN_IF_ERROR(
+      w.Member("location_precision", platform::LocationPrecisionName(e.precision)));
+  TACET_RETURN_IF_ERROR(w.Member("time", time));
+  TACET_RETURN_IF_ERROR(w.Member("time_unix_ms", e.time_unix_ms));
+  TACET_RETURN_IF_ERROR(w.Key("policy"));
+  TACET_RETURN_IF_ERROR(w.BeginObject());
+  TACET_RETURN_IF_ERROR(w.Member("id", e.policy_id));
+  TACET_RETURN_IF_ERROR(w.Key("version"));
+  TACET_RETURN_IF_ERROR(w.UInt(e.policy_version));
+  TACET_RETURN_IF_ERROR(w.Member("hash", HexEncode(e.policy_hash)));
+  TACET_RETURN_IF_ERROR(w.EndObject());
+  TACET_RETURN_IF_ERROR(w.Member("source", DecisionSourceName(e.source)));
+  TACET_RETURN_IF_ERROR(w.Member("prev_hash", HexEncode(e.prev_hash)));
+  TACET_RETURN_IF_ERROR(w.Member("entry_hash", HexEncode(e.entry_hash)));
+  TACET_RETURN_IF_ERROR(w.Member("hash_algorithm", "sha-256"));
+  TACET_RETURN_IF_ERROR(w.EndObject());
+  TACET_RETURN_IF_ERROR(w.Finish());
+  return std::move(sink.out);
 }
 
 // One write: the subject's new state and where it came from.

@@ -3,34 +3,14 @@
 namespace tacet::consent {
 
 const char* ConsentStateName(ConsentState state) {
-  switch (state) {
-    case ConsentState::kUnknown: return "unknown";
-    case ConsentState::kGranted: return "granted";
-    case ConsentState::kDenied: return "denied";
-  }
-  return "invalid";
+  return NameOf(kConsentStateNames, state, "invalid");
 }
 
 const char* DecisionSourceName(DecisionSource source) {
-  switch (source) {
-    case DecisionSource::kUser: return "user";
-    case DecisionSource::kOsPermission: return "os_permission";
-    case DecisionSource::kPolicyUpdate: return "policy_update";
-    case DecisionSource::kImport: return "import";
-    case DecisionSource::kPolicyDefault: return "policy_default";
-  }
-  return "invalid";
+  return NameOf(kDecisionSourceNames, source, "invalid");
 }
 
-const char* SubjectKindName(SubjectKind kind) {
-  switch (kind) {
-    case SubjectKind::kPurpose: return "purpose";
-    case SubjectKind::kChannel: return "channel";
-    case SubjectKind::kCategory: return "category";
-    case SubjectKind::kLocation: return "location";
-  }
-  return "invalid";
-}
+const char* SubjectKindName(SubjectKind kind) { return NameOf(kSubjectKindNames, kind, "invalid"); }
 
 bool IsValidConsentState(int value) { return value >= 0 && value <= 2; }
 bool IsValidDecisionSource(int value) { return value >= 1 && value <= 5; }

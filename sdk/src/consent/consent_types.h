@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/enum_names.h"
 #include "base/status.h"
 #include "tacet/platform/permissions.h"
 
@@ -32,11 +33,35 @@ using platform::LocationPrecision;
 // What a decision is about.
 enum class SubjectKind : uint8_t { kPurpose, kChannel, kCategory, kLocation };
 
-// "unknown", "granted", "denied". Static storage.
+// The stable names (written into receipts, the export and the known-answer vectors), one table per
+// enum read both ways (base/enum_names.h).
+inline constexpr EnumName<ConsentState> kConsentStateNames[] = {
+    {ConsentState::kUnknown, "unknown"},
+    {ConsentState::kGranted, "granted"},
+    {ConsentState::kDenied, "denied"},
+};
+inline constexpr EnumName<DecisionSource> kDecisionSourceNames[] = {
+    {DecisionSource::kUser, "user"},
+    {DecisionSource::kOsPermission, "os_permission"},
+    {DecisionSource::kPolicyUpdate, "policy_update"},
+    {DecisionSource::kImport, "import"},
+    {DecisionSource::kPolicyDefault, "policy_default"},
+};
+inline constexpr EnumName<SubjectKind> kSubjectKindNames[] = {
+    {SubjectKind::kPurpose, "purpose"},
+    {SubjectKind::kChannel, "channel"},
+    {SubjectKind::kCategory, "category"},
+    {SubjectKind::kLocation, "location"},
+};
+static_assert(EnumNamesAreUnique(kConsentStateNames) && EnumNamesAreUnique(kDecisionSourceNames) &&
+              EnumNamesAreUnique(kSubjectKindNames));
+
+// "unknown", "granted", "denied" ("invalid" out of range). Static storage.
 const char* ConsentStateName(ConsentState state);
-// "user", "os_permission", "policy_update", "import", "policy_default". Static storage.
+// "user", "os_permission", "policy_update", "import", "policy_default" ("invalid" out of range).
+// Static storage.
 const char* DecisionSourceName(DecisionSource source);
-// "purpose", "channel", "category", "location". Static storage.
+// "purpose", "channel", "category", "location" ("invalid" out of range). Static storage.
 const char* SubjectKindName(SubjectKind kind);
 
 // Range checks for values read from storage or passed in from bindings.

@@ -41,28 +41,25 @@ Hash HashFromHex(const Json& value) {
   return h;
 }
 
-// Enum values by the names the fixture uses (the same names receipts use).
-template <typename Enum, typename NameFn>
-Enum ByName(const std::string& name, int first, int last, NameFn name_of) {
-  for (int i = first; i <= last; ++i) {
-    if (name == name_of(static_cast<Enum>(i))) return static_cast<Enum>(i);
-  }
-  ADD_FAILURE() << "unknown name '" << name << "' in the vectors";
-  return static_cast<Enum>(first);
+// Enum values by the names the fixture uses: the tables receipts are written from.
+template <typename Table>
+auto ByName(const Table& table, const std::string& name) {
+  const auto value = ParseName(table, name);
+  if (!value) ADD_FAILURE() << "unknown name '" << name << "' in the vectors";
+  return value.value_or(table[0].value);
 }
 
 HistoryEntry EntryFrom(const Json& v) {
   HistoryEntry e;
   e.seq = v["seq"].get<int64_t>();
   e.subject = v["subject"].get<std::string>();
-  e.state = ByName<ConsentState>(v["state"].get<std::string>(), 0, 2, ConsentStateName);
-  e.precision = ByName<LocationPrecision>(v["precision"].get<std::string>(), 0, 2,
-                                          platform::LocationPrecisionName);
+  e.state = ByName(kConsentStateNames, v["state"].get<std::string>());
+  e.precision = ByName(platform::kLocationPrecisionNames, v["precision"].get<std::string>());
   e.time_unix_ms = v["time_unix_ms"].get<int64_t>();
   e.policy_id = v["policy_id"].get<std::string>();
   e.policy_version = v["policy_version"].get<uint64_t>();
   e.policy_hash = HashFromHex(v["policy_hash"]);
-  e.source = ByName<DecisionSource>(v["source"].get<std::string>(), 1, 5, DecisionSourceName);
+  e.source = ByName(kDecisionSourceNames, v["source"].get<std::string>());
   e.prev_hash = HashFromHex(v["prev_hash"]);
   return e;
 }

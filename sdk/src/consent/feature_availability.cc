@@ -5,12 +5,7 @@
 namespace tacet::consent {
 
 const char* FeatureAvailabilityName(FeatureAvailability availability) {
-  switch (availability) {
-    case FeatureAvailability::kAvailable: return "available";
-    case FeatureAvailability::kNotAsked: return "not_asked";
-    case FeatureAvailability::kDeclined: return "declined";
-  }
-  return "invalid";
+  return NameOf(kFeatureAvailabilityNames, availability, "invalid");
 }
 
 std::vector<FeatureStatus> Features(const ConsentSnapshot& snapshot) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/enum_names.h"
 #include "consent/consent_snapshot.h"
 
 namespace tacet::consent {
@@ -23,7 +24,14 @@ enum class FeatureAvailability : uint8_t {
   kDeclined,   // the user declined something it needs: grey it out, do not nag
 };
 
-// "available", "not_asked", "declined". Static storage.
+inline constexpr EnumName<FeatureAvailability> kFeatureAvailabilityNames[] = {
+    {FeatureAvailability::kAvailable, "available"},
+    {FeatureAvailability::kNotAsked, "not_asked"},
+    {FeatureAvailability::kDeclined, "declined"},
+};
+static_assert(EnumNamesAreUnique(kFeatureAvailabilityNames));
+
+// "available", "not_asked", "declined" ("invalid" out of range). Static storage.
 const char* FeatureAvailabilityName(FeatureAvailability availability);
 
 struct FeatureStatus {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/enum_names.h"
 #include "tacet/platform/permissions.h"
 
 namespace tacet::gate {
@@ -59,6 +60,49 @@ enum class CaptureOutcome : uint8_t {
   kInterrupted = 8,            // found open when the log was reopened: the process died mid-capture
 };
 
+// The stable snake_case names, one table per enum read both ways (base/enum_names.h).
+inline constexpr EnumName<CaptureKind> kCaptureKindNames[] = {
+    {CaptureKind::kVoice, "voice"},
+    {CaptureKind::kLocation, "location"},
+};
+inline constexpr EnumName<DenialReason> kDenialReasonNames[] = {
+    {DenialReason::kNone, "none"},
+    {DenialReason::kPurposeNotAllowedByPolicy, "purpose_not_allowed_by_policy"},
+    {DenialReason::kVoiceDataNotProvided, "voice_data_not_provided"},
+    {DenialReason::kLocationDataNotProvided, "location_data_not_provided"},
+    {DenialReason::kConsentUnknown, "consent_unknown"},
+    {DenialReason::kNoConsent, "no_consent"},
+    {DenialReason::kOsPermissionDenied, "os_permission_denied"},
+    {DenialReason::kHardwareMuted, "hardware_muted"},
+    {DenialReason::kTooManySessions, "too_many_sessions"},
+    {DenialReason::kDeviceUnavailable, "device_unavailable"},
+    {DenialReason::kAccessLogUnavailable, "access_log_unavailable"},
+    {DenialReason::kInvalidRequest, "invalid_request"},
+    {DenialReason::kNotACollectionBasis, "not_a_collection_basis"},
+};
+inline constexpr EnumName<EndReason> kEndReasonNames[] = {
+    {EndReason::kNone, "none"},
+    {EndReason::kCompletedByCaller, "completed_by_caller"},
+    {EndReason::kConsentWithdrawn, "consent_withdrawn"},
+    {EndReason::kOsPermissionLost, "os_permission_lost"},
+    {EndReason::kHardwareMuted, "hardware_muted"},
+    {EndReason::kDeviceError, "device_error"},
+    {EndReason::kGateClosed, "gate_closed"},
+};
+inline constexpr EnumName<CaptureOutcome> kCaptureOutcomeNames[] = {
+    {CaptureOutcome::kOpen, "open"},
+    {CaptureOutcome::kCompleted, "completed"},
+    {CaptureOutcome::kEndedByRevocation, "ended_by_revocation"},
+    {CaptureOutcome::kEndedByPermissionLoss, "ended_by_permission_loss"},
+    {CaptureOutcome::kEndedByMute, "ended_by_mute"},
+    {CaptureOutcome::kEndedByDeviceError, "ended_by_device_error"},
+    {CaptureOutcome::kEndedByGateClosed, "ended_by_gate_closed"},
+    {CaptureOutcome::kDenied, "denied"},
+    {CaptureOutcome::kInterrupted, "interrupted"},
+};
+static_assert(EnumNamesAreUnique(kCaptureKindNames) && EnumNamesAreUnique(kDenialReasonNames) &&
+              EnumNamesAreUnique(kEndReasonNames) && EnumNamesAreUnique(kCaptureOutcomeNames));
+
 // Stable snake_case names ("purpose_not_allowed_by_policy", "consent_withdrawn",
 // "ended_by_revocation", ...). Static storage; "invalid" for a value out of range.
 const char* DenialReasonName(DenialReason reason);
@@ -66,7 +110,8 @@ const char* EndReasonName(EndReason reason);
 const char* CaptureOutcomeName(CaptureOutcome outcome);
 const char* CaptureKindName(CaptureKind kind);
 
-// The inverse of the names above; false (and *out untouched) for an unknown name.
+// The inverse of the names above (ParseLocationPrecision of platform::LocationPrecisionName);
+// false (and *out untouched) for an unknown name.
 bool ParseDenialReason(std::string_view name, DenialReason* out);
 bool ParseCaptureOutcome(std::string_view name, CaptureOutcome* out);
 bool ParseCaptureKind(std::string_view name, CaptureKind* out);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -53,6 +54,51 @@ TEST(GateTypesTest, OutcomeForEveryEndReason) {
   }
   CaptureKind kind = CaptureKind::kVoice;
   EXPECT_FALSE(ParseCaptureKind("invalid", &kind));
+}
+
+// Every enumerator, listed by hand apart from the tables, names a row that parses back to it; the
+// tables have no other rows.
+TEST(GateTypesTest, EveryEnumeratorRoundTripsThroughItsTable) {
+  const EndReason ends[] = {EndReason::kNone,          EndReason::kCompletedByCaller,
+                            EndReason::kConsentWithdrawn, EndReason::kOsPermissionLost,
+                            EndReason::kHardwareMuted, EndReason::kDeviceError,
+                            EndReason::kGateClosed};
+  std::set<std::string> seen;
+  for (EndReason e : ends) {
+    const std::string name = EndReasonName(e);
+    EXPECT_NE(name, "invalid");
+    EXPECT_TRUE(seen.insert(name).second) << name;
+    EXPECT_EQ(ParseName(kEndReasonNames, name), e) << name;
+  }
+  EXPECT_EQ(std::size(kEndReasonNames), std::size(ends));
+  EXPECT_STREQ(EndReasonName(static_cast<EndReason>(200)), "invalid");
+
+  for (CaptureKind k : {CaptureKind::kVoice, CaptureKind::kLocation}) {
+    CaptureKind back = k == CaptureKind::kVoice ? CaptureKind::kLocation : CaptureKind::kVoice;
+    ASSERT_TRUE(ParseCaptureKind(CaptureKindName(k), &back)) << CaptureKindName(k);
+    EXPECT_EQ(back, k);
+  }
+  EXPECT_EQ(std::size(kCaptureKindNames), 2u);
+  EXPECT_STREQ(CaptureKindName(static_cast<CaptureKind>(0)), "invalid");
+
+  using platform::LocationPrecision;
+  for (LocationPrecision p :
+       {LocationPrecision::kNone, LocationPrecision::kApproximate, LocationPrecision::kPrecise}) {
+    LocationPrecision back = p == LocationPrecision::kNone ? LocationPrecision::kPrecise
+                                                           : LocationPrecision::kNone;
+    const char* name = platform::LocationPrecisionName(p);
+    EXPECT_STRNE(name, "invalid");
+    ASSERT_TRUE(ParseLocationPrecision(name, &back)) << name;
+    EXPECT_EQ(back, p);
+  }
+  EXPECT_EQ(std::size(platform::kLocationPrecisionNames), 3u);
+  LocationPrecision untouched = LocationPrecision::kApproximate;
+  EXPECT_FALSE(ParseLocationPrecision("coarse", &untouched));
+  EXPECT_EQ(untouched, LocationPrecision::kApproximate);
+
+  EXPECT_EQ(std::size(kDenialReasonNames),
+            static_cast<size_t>(DenialReason::kNotACollectionBasis) + 1);
+  EXPECT_EQ(std::size(kCaptureOutcomeNames), static_cast<size_t>(CaptureOutcome::kInterrupted) + 1);
 }
 
 }  // namespace

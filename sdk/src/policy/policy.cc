@@ -202,38 +202,15 @@ PolicyModel BuildModel(const fb::Policy& root) {
 }  // namespace
 
 const char* DecisionReasonName(DecisionReason reason) {
-  switch (reason) {
-    case DecisionReason::kAllowed: return "allowed";
-    case DecisionReason::kUnknownCategory: return "unknown_category";
-    case DecisionReason::kUnknownPurpose: return "unknown_purpose";
-    case DecisionReason::kUnknownRecipient: return "unknown_recipient";
-    case DecisionReason::kPurposeDoesNotUseCategory: return "purpose_does_not_use_category";
-    case DecisionReason::kRecipientNotGranted: return "recipient_not_granted";
-    case DecisionReason::kNoticeRequired: return "notice_required";
-    case DecisionReason::kLegalProcessRequired: return "legal_process_required";
-  }
-  return "unknown";
+  return NameOf(kDecisionReasonNames, reason, "unknown");
 }
 
 const char* TransformName(Transform transform) {
-  switch (transform) {
-    case Transform::kNone: return "none";
-    case Transform::kCoarsen: return "coarsen";
-    case Transform::kPseudonymise: return "pseudonymise";
-    case Transform::kAggregate: return "aggregate";
-    case Transform::kDrop: return "drop";
-  }
-  return "unknown";
+  return NameOf(kTransformNames, transform, "unknown");
 }
 
 const char* LegalBasisName(LegalBasis basis) {
-  switch (basis) {
-    case LegalBasis::kContract: return "contract";
-    case LegalBasis::kConsent: return "consent";
-    case LegalBasis::kLegitimateInterest: return "legitimate_interest";
-    case LegalBasis::kLegalObligation: return "legal_obligation";
-  }
-  return "unknown";
+  return NameOf(kLegalBasisNames, basis, "unknown");
 }
 
 PolicyCheck CheckPolicyBytes(ByteView bytes) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/enum_names.h"
 #include "base/status.h"
 #include "policy/policy_model.h"
 
@@ -41,7 +42,22 @@ enum class DecisionReason : uint8_t {
   kLegalProcessRequired,  // the recipient receives data only against a valid legal process
 };
 
-// "allowed", "unknown_category", ..., "notice_required". Static storage.
+// The names of DecisionReason, one table (base/enum_names.h). Transform's and LegalBasis' are in
+// policy_model.h.
+inline constexpr EnumName<DecisionReason> kDecisionReasonNames[] = {
+    {DecisionReason::kAllowed, "allowed"},
+    {DecisionReason::kUnknownCategory, "unknown_category"},
+    {DecisionReason::kUnknownPurpose, "unknown_purpose"},
+    {DecisionReason::kUnknownRecipient, "unknown_recipient"},
+    {DecisionReason::kPurposeDoesNotUseCategory, "purpose_does_not_use_category"},
+    {DecisionReason::kRecipientNotGranted, "recipient_not_granted"},
+    {DecisionReason::kNoticeRequired, "notice_required"},
+    {DecisionReason::kLegalProcessRequired, "legal_process_required"},
+};
+static_assert(EnumNamesAreUnique(kDecisionReasonNames));
+
+// "allowed", "unknown_category", ..., "notice_required" ("unknown" if out of range). Static
+// storage.
 const char* DecisionReasonName(DecisionReason reason);
 
 // What the caller can vouch for when asking about a disclosure. Recipients marked

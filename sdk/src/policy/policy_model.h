@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/enum_names.h"
+
 namespace tacet::policy {
 
 // The numeric values equal the schema's (policy.cc checks it at compile time).
@@ -145,6 +147,23 @@ struct PolicyModel {
   std::vector<SecurityMeasure> security_measures;
   std::vector<std::string_view> statements;
 };
+
+// The names of Transform and LegalBasis, one table each (base/enum_names.h), spelt as the policy
+// source (sdk/policy/*.json) spells them.
+inline constexpr EnumName<Transform> kTransformNames[] = {
+    {Transform::kNone, "none"},
+    {Transform::kCoarsen, "coarsen"},
+    {Transform::kPseudonymise, "pseudonymise"},
+    {Transform::kAggregate, "aggregate"},
+    {Transform::kDrop, "drop"},
+};
+inline constexpr EnumName<LegalBasis> kLegalBasisNames[] = {
+    {LegalBasis::kContract, "contract"},
+    {LegalBasis::kConsent, "consent"},
+    {LegalBasis::kLegitimateInterest, "legitimate_interest"},
+    {LegalBasis::kLegalObligation, "legal_obligation"},
+};
+static_assert(EnumNamesAreUnique(kTransformNames) && EnumNamesAreUnique(kLegalBasisNames));
 
 // "none", "coarsen", "pseudonymise", "aggregate", "drop" ("unknown" if out of range).
 const char* TransformName(Transform transform);

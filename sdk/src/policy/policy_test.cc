@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -457,6 +459,40 @@ TEST(PolicyLoad, InvalidPolicyMessageNamesThePolicyAndEveryProblem) {
                                HasSubstr("policy 'streaming_service' version 1 has 2 problems")));
   EXPECT_THAT(policy, StatusIs(StatusCode::kInvalidArgument, HasSubstr("category 'voice'")));
   EXPECT_THAT(policy, StatusIs(StatusCode::kInvalidArgument, HasSubstr("purpose 'advertising'")));
+}
+
+// Every enumerator has a distinct name that parses back through the same table; the tables have
+// no other rows. DecisionReason's enumerators are listed by hand; Transform's and LegalBasis's come
+// from the flatbuffers schema (EnumValues...), so a value added to the schema without a name fails.
+template <typename Enum, typename Table, typename List, typename NameFn>
+void ExpectRoundTrip(const Table& table, const List& all, NameFn name_of) {
+  std::set<std::string> names;
+  for (Enum value : all) {
+    const std::string name = name_of(value);
+    EXPECT_NE(name, "unknown");
+    EXPECT_TRUE(names.insert(name).second) << name;
+    EXPECT_EQ(ParseName(table, name), value) << name;
+  }
+  EXPECT_EQ(std::size(table), std::size(all));
+}
+
+TEST(PolicyNamesTest, EveryEnumeratorRoundTrips) {
+  const DecisionReason reasons[] = {
+      DecisionReason::kAllowed,           DecisionReason::kUnknownCategory,
+      DecisionReason::kUnknownPurpose,    DecisionReason::kUnknownRecipient,
+      DecisionReason::kPurposeDoesNotUseCategory, DecisionReason::kRecipientNotGranted,
+      DecisionReason::kNoticeRequired,    DecisionReason::kLegalProcessRequired};
+  ExpectRoundTrip<DecisionReason>(kDecisionReasonNames, reasons, DecisionReasonName);
+  // Every value the schema has, as the model's enum (policy.cc asserts the numbers agree).
+  std::vector<Transform> transforms;
+  for (fb::Transform t : fb::EnumValuesTransform()) transforms.push_back(static_cast<Transform>(t));
+  std::vector<LegalBasis> bases;
+  for (fb::LegalBasis b : fb::EnumValuesLegalBasis()) bases.push_back(static_cast<LegalBasis>(b));
+  ExpectRoundTrip<Transform>(kTransformNames, transforms, TransformName);
+  ExpectRoundTrip<LegalBasis>(kLegalBasisNames, bases, LegalBasisName);
+  EXPECT_STREQ(DecisionReasonName(static_cast<DecisionReason>(8)), "unknown");
+  EXPECT_STREQ(TransformName(static_cast<Transform>(5)), "unknown");
+  EXPECT_STREQ(LegalBasisName(static_cast<LegalBasis>(4)), "unknown");
 }
 
 }  // namespace

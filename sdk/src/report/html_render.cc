@@ -6,7 +6,6 @@
 #include "base/time_format.h"
 #include "base/utf8.h"
 #include "report/privacy_report.h"
-#include "vault/json_stream.h"
 
 namespace tacet::report {
 namespace {

@@ -241,7 +241,7 @@ StatusOr<ReportData> CollectReport(const ReportSources& src) {
 }
 
 StatusOr<ReportSummary> WritePrivacyReport(const ReportSources& sources, store::Database& db,
-                                           vault::ByteSink& sink) {
+                                           ByteSink& sink) {
   TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db, store::Durability::kNormal));
   TACET_ASSIGN_OR_RETURN(ReportData data, CollectReport(sources));
   ReportSummary summary;

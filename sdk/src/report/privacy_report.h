@@ -27,11 +27,11 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "base/byte_sink.h"
 #include "base/status.h"
 #include "consent/consent_ledger.h"
 #include "store/database.h"
 #include "tacet/platform/clock.h"
-#include "vault/json_stream.h"
 #include "vault/vault.h"
 
 namespace tacet::report {
@@ -189,7 +189,7 @@ std::string RenderHtml(const ReportData& data);
 // written: a failed report leaves no entry. The caller owns the sink. Thread-safety: as for the
 // vault.
 StatusOr<ReportSummary> WritePrivacyReport(const ReportSources& sources, store::Database& db,
-                                           vault::ByteSink& sink);
+                                           ByteSink& sink);
 
 // `text` with & < > " ' replaced by character references (HTML 5 §13.1.2.6 safe in text and in
 // quoted attribute values). Bytes that are not well-formed UTF-8 become U+FFFD; C0 controls other

@@ -12,7 +12,7 @@
 #include "testing/run_command.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
-#include "vault/json_stream.h"
+#include "base/byte_sink.h"
 
 namespace tacet::report {
 namespace {
@@ -207,7 +207,7 @@ class PrivacyReportTest : public ::testing::Test {
   }
   // The page, or "" after failing the test.
   std::string ReportHtml() {
-    vault::StringSink sink;
+    StringSink sink;
     EXPECT_OK(agent_->Report(sink).status());
     return sink.out;
   }
@@ -246,7 +246,7 @@ TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention
                                ChangeSource::kApp).status());
   }
 
-  vault::StringSink sink;
+  StringSink sink;
   ASSERT_OK_AND_ASSIGN(ReportSummary summary, agent_->Report(sink));
   EXPECT_EQ(summary.records, 30);
   EXPECT_EQ(summary.categories_held, 6);
@@ -358,7 +358,7 @@ TEST(RenderHtmlTest, RightsSectionSaysWhenThePolicyNamesNoContact) {
   ExpectWellFormed(html);
 }
 
-class FailingSink final : public vault::ByteSink {
+class FailingSink final : public ByteSink {
  public:
   Status Write(std::string_view) override { return UnavailableError("disk full"); }
 };
@@ -372,7 +372,7 @@ TEST_F(PrivacyReportTest, AFailedReportLeavesNoAuditEntry) {
 }
 
 TEST_F(PrivacyReportTest, AnEmptyVaultSaysNothingIsHeld) {
-  vault::StringSink sink;
+  StringSink sink;
   ASSERT_OK_AND_ASSIGN(ReportSummary summary, agent_->Report(sink));
   EXPECT_EQ(summary.records, 0);
   EXPECT_THAT(sink.out, HasSubstr("<b>0</b><span>values held, in 0 of 9 categories</span>"));

@@ -8,7 +8,7 @@
 namespace tacet::vault {
 namespace {
 
-using Writer = JsonStreamWriter;
+using Writer = JsonWriter;
 
 Status Time(Writer& w, std::string_view key, int64_t unix_ms) {
   TACET_ASSIGN_OR_RETURN(std::string t, FormatRfc3339Utc(unix_ms));

@@ -7,10 +7,10 @@
 #include <cstdint>
 
 #include "audit/audit_log.h"
+#include "base/json_writer.h"
 #include "base/status.h"
 #include "consent/consent_ledger.h"
 #include "tacet/platform/clock.h"
-#include "vault/json_stream.h"
 #include "vault/vault.h"
 
 namespace tacet::vault {
@@ -23,7 +23,7 @@ inline constexpr int kExportVersion = 1;
 class ExportSection {
  public:
   virtual ~ExportSection() = default;
-  virtual Status WriteEntries(JsonStreamWriter& out) = 0;
+  virtual Status WriteEntries(JsonWriter& out) = 0;
 };
 
 // Where the export reads from. Non-owning; vault, audit and clock are required, the rest may be

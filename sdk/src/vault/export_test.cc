@@ -205,32 +205,5 @@ TEST_F(ExportTest, FailedExportIsNotAudited) {
   EXPECT_EQ(n, 0);
 }
 
-TEST(JsonStreamWriterTest, EscapesAndStructure) {
-  StringSink sink;
-  JsonStreamWriter w(sink);
-  ASSERT_OK(w.BeginObject());
-  ASSERT_OK(w.Member("s", std::string_view("q\"b\\n\n\x01\xC3\xA9\xFF", 10)));
-  ASSERT_OK(w.Key("a"));
-  ASSERT_OK(w.BeginArray());
-  ASSERT_OK(w.Int(-5));
-  ASSERT_OK(w.Bool(true));
-  ASSERT_OK(w.Null());
-  ASSERT_OK(w.Base64(ByteView::FromString("ab")));
-  ASSERT_OK(w.EndArray());
-  ASSERT_OK(w.EndObject());
-  ASSERT_OK(w.Finish());
-  EXPECT_EQ(sink.out,
-            "{\"s\":\"q\\\"b\\\\n\\n\\u0001\xC3\xA9\xEF\xBF\xBD\",\"a\":[-5,true,null,\"YWI=\"]}");
-  EXPECT_NO_THROW(Json::parse(sink.out));
-}
-
-TEST(JsonStreamWriterTest, MisuseIsReported) {
-  StringSink sink;
-  JsonStreamWriter w(sink);
-  ASSERT_OK(w.BeginObject());
-  EXPECT_THAT(w.Int(1), StatusIs(StatusCode::kInternal));
-  EXPECT_THAT(w.Finish(), StatusIs(StatusCode::kInternal));
-}
-
 }  // namespace
 }  // namespace tacet::vault

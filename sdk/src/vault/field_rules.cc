@@ -29,11 +29,6 @@ constexpr FieldRule kRules[] = {
     {"approximate_location", FieldKind::kApproximateLocation},
 };
 
-constexpr const char* kKindNames[] = {"name",          "text",           "email",
-                                      "phone_e164",    "postal_address", "payment_token",
-                                      "payment_last_four", "audio",      "precise_location",
-                                      "approximate_location"};
-
 constexpr size_t kMaxAudioBytes = size_t{4} << 20;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -236,10 +231,7 @@ bool LooksLikeCoordinates(std::string_view v) {
 
 }  // namespace
 
-const char* FieldKindName(FieldKind kind) {
-  auto i = static_cast<size_t>(kind);
-  return i < sizeof(kKindNames) / sizeof(kKindNames[0]) ? kKindNames[i] : "unknown";
-}
+const char* FieldKindName(FieldKind kind) { return NameOf(kFieldKindNames, kind, "unknown"); }
 
 FieldKind KindOfField(std::string_view field_id) {
   for (const FieldRule& rule : kRules) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/enum_names.h"
 #include "base/status.h"
 
 namespace tacet::vault {
@@ -27,7 +28,21 @@ enum class FieldKind : uint8_t {
   kApproximateLocation,  // a place name, or "lat,lon" with at most 2 decimals (~1 km)
 };
 
-// "name", "text", "email", ... Static storage.
+inline constexpr EnumName<FieldKind> kFieldKindNames[] = {
+    {FieldKind::kName, "name"},
+    {FieldKind::kText, "text"},
+    {FieldKind::kEmail, "email"},
+    {FieldKind::kPhoneE164, "phone_e164"},
+    {FieldKind::kPostalAddress, "postal_address"},
+    {FieldKind::kPaymentToken, "payment_token"},
+    {FieldKind::kPaymentLastFour, "payment_last_four"},
+    {FieldKind::kAudio, "audio"},
+    {FieldKind::kPreciseLocation, "precise_location"},
+    {FieldKind::kApproximateLocation, "approximate_location"},
+};
+static_assert(EnumNamesAreUnique(kFieldKindNames));
+
+// "name", "text", "email", ... ("unknown" out of range); the export's `kind`. Static storage.
 const char* FieldKindName(FieldKind kind);
 // The kind of a policy field id; kText for ids this table does not know.
 FieldKind KindOfField(std::string_view field_id);

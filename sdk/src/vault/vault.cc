@@ -22,7 +22,6 @@ constexpr char kRecordAadLabelV2[] = "tacet-vault-record-v2";
 constexpr char kRowDigestLabel[] = "tacet-vault-row-v1";
 constexpr char kHeadMacLabel[] = "tacet-vault-head-v1";
 constexpr int64_t kMillisPerDay = 86400000;
-constexpr const char* kSourceNames[] = {"user", "app", "service", "import"};
 using Digest = std::array<uint8_t, 32>;
 
 // Fields with one record per entry (see vault.h). Every other field is single-valued.
@@ -127,14 +126,11 @@ class ReadSnapshot {
 }  // namespace
 
 const char* ChangeSourceName(ChangeSource source) {
-  auto i = static_cast<size_t>(source);
-  return i < sizeof(kSourceNames) / sizeof(kSourceNames[0]) ? kSourceNames[i] : "unknown";
+  return NameOf(kChangeSourceNames, source, "unknown");
 }
 
 StatusOr<ChangeSource> ParseChangeSource(std::string_view name) {
-  for (size_t i = 0; i < sizeof(kSourceNames) / sizeof(kSourceNames[0]); ++i) {
-    if (name == kSourceNames[i]) return static_cast<ChangeSource>(i);
-  }
+  if (const auto source = ParseName(kChangeSourceNames, name)) return *source;
   return InvalidArgumentError("vault: unknown change source '" + std::string(name) +
                               "' (expected user, app, service or import)");
 }

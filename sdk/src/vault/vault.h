@@ -76,6 +76,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "base/enum_names.h"
 #include "base/status.h"
 #include "crypto/drbg.h"
 #include "policy/policy.h"
@@ -94,7 +95,14 @@ namespace tacet::vault {
 
 // Who wrote a value. Stored by name (ChangeSourceName).
 enum class ChangeSource : uint8_t { kUser, kApp, kService, kImport };
-// "user", "app", "service", "import". Static storage.
+inline constexpr EnumName<ChangeSource> kChangeSourceNames[] = {
+    {ChangeSource::kUser, "user"},
+    {ChangeSource::kApp, "app"},
+    {ChangeSource::kService, "service"},
+    {ChangeSource::kImport, "import"},
+};
+static_assert(EnumNamesAreUnique(kChangeSourceNames));
+// "user", "app", "service", "import" ("unknown" out of range). Static storage.
 const char* ChangeSourceName(ChangeSource source);
 // The inverse; kInvalidArgument for anything else.
 StatusOr<ChangeSource> ParseChangeSource(std::string_view name);

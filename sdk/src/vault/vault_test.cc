@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -105,6 +106,40 @@ class VaultTest : public ::testing::Test {
  protected:
   VaultHarness h_;
 };
+
+// The vault's two vocabularies: every enumerator (listed by hand, apart from the tables) has a
+// distinct name that parses back to it through the same table, and the tables have no other rows.
+TEST(VaultNamesTest, EveryEnumeratorRoundTrips) {
+  const ChangeSource sources[] = {ChangeSource::kUser, ChangeSource::kApp, ChangeSource::kService,
+                                  ChangeSource::kImport};
+  std::set<std::string> names;
+  for (ChangeSource s : sources) {
+    const std::string name = ChangeSourceName(s);
+    EXPECT_NE(name, "unknown");
+    EXPECT_TRUE(names.insert(name).second) << name;
+    ASSERT_OK_AND_ASSIGN(ChangeSource back, ParseChangeSource(name));
+    EXPECT_EQ(back, s);
+  }
+  EXPECT_EQ(std::size(kChangeSourceNames), std::size(sources));
+  EXPECT_STREQ(ChangeSourceName(static_cast<ChangeSource>(4)), "unknown");
+  EXPECT_THAT(ParseChangeSource("unknown"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown change source 'unknown'")));
+
+  const FieldKind kinds[] = {FieldKind::kName,         FieldKind::kText,
+                             FieldKind::kEmail,        FieldKind::kPhoneE164,
+                             FieldKind::kPostalAddress, FieldKind::kPaymentToken,
+                             FieldKind::kPaymentLastFour, FieldKind::kAudio,
+                             FieldKind::kPreciseLocation, FieldKind::kApproximateLocation};
+  names.clear();
+  for (FieldKind k : kinds) {
+    const std::string name = FieldKindName(k);
+    EXPECT_NE(name, "unknown");
+    EXPECT_TRUE(names.insert(name).second) << name;
+    EXPECT_EQ(ParseName(kFieldKindNames, name), k) << name;
+  }
+  EXPECT_EQ(std::size(kFieldKindNames), std::size(kinds));
+  EXPECT_STREQ(FieldKindName(static_cast<FieldKind>(10)), "unknown");
+}
 
 TEST_F(VaultTest, StoresAndReadsBackEveryFieldKind) {
   h_.GrantEverything();

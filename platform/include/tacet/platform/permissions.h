@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/enum_names.h"
 #include "base/status.h"
 
 namespace tacet::platform {
@@ -32,13 +33,16 @@ inline const char* PermissionStateName(PermissionState s) {
   }
   return "invalid";
 }
+// Stable: written into consent receipts, the export and the access log, and parsed back from the
+// latter (gate::ParseLocationPrecision).
+inline constexpr EnumName<LocationPrecision> kLocationPrecisionNames[] = {
+    {LocationPrecision::kNone, "none"},
+    {LocationPrecision::kApproximate, "approximate"},
+    {LocationPrecision::kPrecise, "precise"},
+};
+static_assert(EnumNamesAreUnique(kLocationPrecisionNames));
 inline const char* LocationPrecisionName(LocationPrecision p) {
-  switch (p) {
-    case LocationPrecision::kNone: return "none";
-    case LocationPrecision::kApproximate: return "approximate";
-    case LocationPrecision::kPrecise: return "precise";
-  }
-  return "invalid";
+  return NameOf(kLocationPrecisionNames, p, "invalid");
 }
 
 // Told when the OS state of a permission changes (including a change of location precision
