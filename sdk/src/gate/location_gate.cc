@@ -58,18 +58,15 @@ DenialReason LocationGate::CheckDevice(const consent::ConsentSnapshot& snapshot,
   return DenialReason::kNone;
 }
 
-bool LocationGate::RunAtLeast(Level level) {
-  if (provider_precision_ < PrecisionOf(level)) RunAt(level);
-  return provider_precision_ >= PrecisionOf(level);
-}
-
-void LocationGate::RunAt(Level wanted) {
-  if (PrecisionOf(wanted) == provider_precision_) return;
-  if (provider_precision_ != LocationPrecision::kNone) provider_.Stop();
-  provider_precision_ = LocationPrecision::kNone;
-  if (wanted != 0 && provider_.Start(PrecisionOf(wanted), this).ok()) {
-    provider_precision_ = PrecisionOf(wanted);
+Level LocationGate::RunAt(Level wanted) {
+  if (PrecisionOf(wanted) != provider_precision_) {
+    if (provider_precision_ != LocationPrecision::kNone) provider_.Stop();
+    provider_precision_ = LocationPrecision::kNone;
+    if (wanted != 0 && provider_.Start(PrecisionOf(wanted), this).ok()) {
+      provider_precision_ = PrecisionOf(wanted);
+    }
   }
+  return LevelOf(provider_precision_);
 }
 
 void LocationGate::DescribeStart(Level requested, CaptureStart* start) const {

@@ -105,8 +105,7 @@ class LocationGate final : public consent::ConsentListener,
   // precision. Levels are LocationPrecision values.
   DenialReason CheckDevice(const consent::ConsentSnapshot& snapshot, internal::Level requested,
                            internal::Level* granted) const noexcept override;
-  bool RunAtLeast(internal::Level level) override;
-  void RunAt(internal::Level wanted) override;
+  internal::Level RunAt(internal::Level wanted) override;
   void DescribeStart(internal::Level requested, CaptureStart* start) const override;
   void DescribeEnd(uint64_t delivered, internal::Level finest, CaptureEnd* end) const override;
 

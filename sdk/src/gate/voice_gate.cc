@@ -46,13 +46,7 @@ DenialReason VoiceGate::CheckDevice(const consent::ConsentSnapshot&, internal::L
   return denial;
 }
 
-bool VoiceGate::RunAtLeast(internal::Level) {
-  if (microphone_stopped_by_platform_.exchange(false)) microphone_open_ = false;
-  if (!microphone_open_) microphone_open_ = microphone_.Start(options_.format, this).ok();
-  return microphone_open_;
-}
-
-void VoiceGate::RunAt(internal::Level wanted) {
+internal::Level VoiceGate::RunAt(internal::Level wanted) {
   if (microphone_stopped_by_platform_.exchange(false)) microphone_open_ = false;
   // The wake-word detector listens whenever the permission and the switch allow it.
   bool run = (wanted > 0 || processor_.load() != nullptr) && DeviceDenial() == DenialReason::kNone;
@@ -62,6 +56,7 @@ void VoiceGate::RunAt(internal::Level wanted) {
     microphone_.Stop();
     microphone_open_ = false;
   }
+  return microphone_open_ ? kVoiceLevel : 0;
 }
 
 void VoiceGate::DescribeStart(internal::Level, CaptureStart*) const {}

@@ -138,8 +138,7 @@ class VoiceGate final : public consent::ConsentListener,
   // CaptureDevice: the OS permission and the mute switch; the microphone open or closed.
   DenialReason CheckDevice(const consent::ConsentSnapshot& snapshot, internal::Level requested,
                            internal::Level* granted) const noexcept override;
-  bool RunAtLeast(internal::Level level) override;
-  void RunAt(internal::Level wanted) override;
+  internal::Level RunAt(internal::Level wanted) override;
   void DescribeStart(internal::Level requested, CaptureStart* start) const override;
   void DescribeEnd(uint64_t delivered, internal::Level finest, CaptureEnd* end) const override;
 

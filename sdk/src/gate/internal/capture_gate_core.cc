@@ -44,7 +44,7 @@ void CaptureGateCore::Close() {
   }
   Reconcile();
   std::lock_guard<std::mutex> lock(control_.mutex());
-  device_.RunAt(0);
+  running_ = device_.RunAt(0);
 }
 
 DenialReason CaptureGateCore::Evaluate(const consent::ConsentSnapshot& snapshot,
@@ -96,7 +96,8 @@ Acquired CaptureGateCore::Acquire(std::string_view purpose_id, Level requested,
       }
       if (slot == nullptr) denial = DenialReason::kTooManySessions;
     }
-    if (denial == DenialReason::kNone && !device_.RunAtLeast(granted)) {
+    if (denial == DenialReason::kNone && running_ < granted) running_ = device_.RunAt(granted);
+    if (denial == DenialReason::kNone && running_ < granted) {
       denial = DenialReason::kDeviceUnavailable;
       control_.MarkDirty();  // puts the device back as the other sessions need it
     }
@@ -233,7 +234,7 @@ void CaptureGateCore::ReconcileLocked(ToTell* to_tell) {
   // While a session is being ended the device stays as it is: its last delivery may still be
   // inside the platform's delivery lock, which stopping or restarting the device waits for, so
   // a consent commit would wait for a sink. Whoever seals that session reconciles again.
-  if (!ending) device_.RunAt(wanted);
+  if (!ending) running_ = device_.RunAt(wanted);
 }
 
 void CaptureGateCore::Release(size_t i, EndReason* end, uint64_t* delivered) {

@@ -52,11 +52,10 @@ class CaptureDevice {
   // delivery).
   virtual DenialReason CheckDevice(const consent::ConsentSnapshot& snapshot, Level requested,
                                    Level* granted) const noexcept = 0;
-  // Control mutex held (Acquire): run the device at `level` or finer; false if it would not start.
-  virtual bool RunAtLeast(Level level) = 0;
-  // Control mutex held (reconcile, close): run the device at exactly `wanted`, the finest level a
-  // live session may use now (0: no session needs it).
-  virtual void RunAt(Level wanted) = 0;
+  // Control mutex held: run the device at `wanted`, the finest level a live session may use now
+  // (0: no session needs it). Returns the level it runs at afterwards (0: stopped, or it would
+  // not start).
+  virtual Level RunAt(Level wanted) = 0;
   // The gate's columns of the access-log rows: the request, and the amounts delivered.
   virtual void DescribeStart(Level requested, CaptureStart* start) const = 0;
   virtual void DescribeEnd(uint64_t delivered, Level finest, CaptureEnd* end) const = 0;
@@ -188,6 +187,7 @@ class CaptureGateCore final : private consent::ConsentListener {
   AccessLog& log_;
   CaptureDevice& device_;
   bool closed_ = false;  // Close() ran (owner's thread)
+  Level running_ = 0;    // what the device last said it runs at (control mutex)
 
   Control control_;
   std::array<Slot, kMaxSessionsPerGate> slots_;
