@@ -196,6 +196,28 @@ class RecordingVoiceSink : public VoiceFrameSink {
   std::vector<int64_t> capture_ns_;
 };
 
+// Records what a location session's sink receives. Single-threaded use (the emulator thread),
+// except `on_fix`, which a test may use to act from inside a delivery.
+class RecordingLocationSink : public LocationFixSink {
+ public:
+  void OnLocationFix(const platform::LocationFix& fix, LocationPrecision precision) override {
+    if (ended_calls > 0) fix_after_end = true;
+    fixes.push_back(fix);
+    precisions.push_back(precision);
+    if (on_fix) on_fix(static_cast<int>(fixes.size()));
+  }
+  void OnSessionEnded(EndReason r) override {
+    ++ended_calls;
+    reason = r;
+  }
+  std::vector<platform::LocationFix> fixes;
+  std::vector<LocationPrecision> precisions;
+  int ended_calls = 0;
+  EndReason reason = EndReason::kNone;
+  bool fix_after_end = false;
+  std::function<void(int fixes)> on_fix;  // runs on the provider thread, inside OnLocationFix
+};
+
 }  // namespace tacet::gate::testing
 
 #endif  // TACET_GATE_GATE_TEST_UTIL_H_

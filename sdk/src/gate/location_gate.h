@@ -20,8 +20,6 @@
 #ifndef TACET_GATE_LOCATION_GATE_H_
 #define TACET_GATE_LOCATION_GATE_H_
 
-#include <array>
-#include <atomic>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -29,8 +27,8 @@
 #include "consent/consent_ledger.h"
 #include "gate/access_log.h"
 #include "gate/gate_types.h"
-#include "gate/internal/control.h"
-#include "gate/internal/session_slot.h"
+#include "gate/internal/capture_gate_core.h"
+#include "gate/internal/session_handle.h"
 #include "tacet/platform/clock.h"
 #include "tacet/platform/location.h"
 #include "tacet/platform/permissions.h"
@@ -44,17 +42,17 @@ namespace tacet::gate {
 // LocationGate::Acquire; a sink may End() or destroy its own session from inside them.
 // Nor may they call the consent ledger's mutating methods: those block, and a thread committing
 // consent may be waiting (through the gate) for this very callback to return.
-class LocationFixSink {
+class LocationFixSink : public internal::CaptureSink {
  public:
-  virtual ~LocationFixSink() = default;
+  ~LocationFixSink() override = default;
   // `fix` is already coarsened to `precision` (kApproximate or kPrecise); valid during the call.
   virtual void OnLocationFix(const platform::LocationFix& fix, platform::LocationPrecision precision) = 0;
   // The gate ended the session (never called for kCompletedByCaller).
-  virtual void OnSessionEnded(EndReason reason) = 0;
+  void OnSessionEnded(EndReason reason) override = 0;
 };
 
 class LocationGate;
-// A granted location capture: move-only RAII handle (internal/session_slot.h). delivered()
+// A granted location capture: move-only RAII handle (internal/session_handle.h). delivered()
 // counts fixes.
 using LocationSession = internal::SessionHandle<LocationGate>;
 using LocationAcquireResult = internal::AcquireResult<LocationSession>;
@@ -63,15 +61,17 @@ struct LocationGateOptions {
   std::string location_category = "location";  // the policy category that covers location
 };
 
-inline constexpr size_t kMaxLocationSessions = 4;
+inline constexpr size_t kMaxLocationSessions = internal::kMaxSessionsPerGate;
 
 // Thread-safety and registration as for VoiceGate: Acquire and Check from any thread except
 // inside a sink callback; registers itself with the ledger; register it (or a PermissionFanout)
 // with the PermissionProvider yourself. Everything passed in must outlive the gate; every
-// session must be gone before the gate is destroyed.
+// session must be gone before the gate is destroyed. The session life cycle is
+// internal::CaptureGateCore, shared with VoiceGate; this class is the location side of it.
 class LocationGate final : public consent::ConsentListener,
                            public platform::PermissionListener,
-                           private platform::LocationSink {
+                           private platform::LocationSink,
+                           private internal::CaptureDevice {
  public:
   LocationGate(consent::ConsentLedger& ledger, platform::LocationProvider& provider,
                platform::PermissionProvider& permissions, platform::Clock& clock, AccessLog& log,
@@ -81,14 +81,15 @@ class LocationGate final : public consent::ConsentListener,
   LocationGate& operator=(const LocationGate&) = delete;
 
   // Opens a location capture for `purpose_id` at no more than `requested` (kApproximate or
-  // kPrecise; kNone is kInvalidRequest), delivering to `sink`. Records the grant or denial.
+  // kPrecise; anything else is kInvalidRequest), delivering to `sink`. Records the grant or denial.
   LocationAcquireResult Acquire(std::string_view purpose_id, platform::LocationPrecision requested,
                                 LocationFixSink* sink);
-  // What Acquire would answer now; *effective (if not null) gets the precision fixes would have.
-  // Lock-free; no logging.
+  // What Acquire would answer now (kInvalidRequest for a precision Acquire refuses); *effective
+  // (if not null) gets the precision fixes would have. Lock-free; no logging.
   DenialReason Check(std::string_view purpose_id, platform::LocationPrecision requested,
                      platform::LocationPrecision* effective = nullptr) const noexcept;
 
+  // The gate's own consent registration is made by its core; OnConsentChanged does the same.
   void OnConsentChanged(const consent::ConsentSnapshot& snapshot) override;
   void OnPermissionChanged(platform::Permission permission, platform::PermissionState state) override;
 
@@ -97,39 +98,22 @@ class LocationGate final : public consent::ConsentListener,
   platform::LocationPrecision provider_precision();
 
  private:
-  friend LocationSession;
-  using Slot = internal::Slot<LocationFixSink>;
-
+  // LocationSink (provider thread).
   void OnFix(const platform::LocationFix& fix) override;
 
-  // `target`: the session's resolved purpose and category (per-fix re-checks), or null.
-  DenialReason Evaluate(const consent::ConsentSnapshot& snapshot, std::string_view purpose_id,
-                        platform::LocationPrecision requested,
-                        platform::LocationPrecision* effective,
-                        const internal::CollectionTarget* target = nullptr) const noexcept;
-  void EndAll(EndReason reason);
-  void Reconcile();
-  void ReconcileLocked();
+  // CaptureDevice: the user's precision, the OS permission and precision; the provider's
+  // precision. Levels are LocationPrecision values.
+  DenialReason CheckDevice(const consent::ConsentSnapshot& snapshot, internal::Level requested,
+                           internal::Level* granted) const noexcept override;
+  internal::Level RunAt(internal::Level wanted) override;
+  void DescribeStart(internal::Level requested, CaptureStart* start) const override;
+  void DescribeEnd(uint64_t delivered, internal::Level finest, CaptureEnd* end) const override;
 
-  const internal::SessionState& slot_state(size_t i) const noexcept { return slots_[i].state; }
-  uint64_t slot_delivered(size_t i) const noexcept {
-    return slots_[i].delivered.load(std::memory_order_relaxed);
-  }
-  void Release(size_t slot, EndReason* end, uint64_t* delivered);
-
-  consent::ConsentLedger& ledger_;
   platform::LocationProvider& provider_;
   platform::PermissionProvider& permissions_;
-  platform::Clock& clock_;
-  AccessLog& log_;
   const LocationGateOptions options_;
-
-  internal::Control control_;
-  std::array<Slot, kMaxLocationSessions> slots_;
-  // Per slot, set before Publish: what the caller asked for; and the finest precision delivered.
-  std::array<platform::LocationPrecision, kMaxLocationSessions> requested_{};
-  std::array<std::atomic<uint8_t>, kMaxLocationSessions> finest_delivered_{};
   platform::LocationPrecision provider_precision_ = platform::LocationPrecision::kNone;  // control
+  internal::CaptureGateCore core_;  // last: it may call the device as soon as it is registered
 };
 
 }  // namespace tacet::gate

@@ -23,24 +23,7 @@ using platform::PermissionState;
 using platform::ScriptedLocation;
 using platform::TrackPoint;
 using testing::GateHarness;
-
-class RecordingLocationSink : public LocationFixSink {
- public:
-  void OnLocationFix(const LocationFix& fix, LocationPrecision precision) override {
-    if (ended_calls > 0) fix_after_end = true;
-    fixes.push_back(fix);
-    precisions.push_back(precision);
-  }
-  void OnSessionEnded(EndReason r) override {
-    ++ended_calls;
-    reason = r;
-  }
-  std::vector<LocationFix> fixes;
-  std::vector<LocationPrecision> precisions;
-  int ended_calls = 0;
-  EndReason reason = EndReason::kNone;
-  bool fix_after_end = false;
-};
+using testing::RecordingLocationSink;
 
 class LocationGateTest : public ::testing::Test {
  protected:

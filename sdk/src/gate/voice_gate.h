@@ -29,7 +29,6 @@
 #ifndef TACET_GATE_VOICE_GATE_H_
 #define TACET_GATE_VOICE_GATE_H_
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -39,8 +38,8 @@
 #include "consent/consent_ledger.h"
 #include "gate/access_log.h"
 #include "gate/gate_types.h"
-#include "gate/internal/control.h"
-#include "gate/internal/session_slot.h"
+#include "gate/internal/capture_gate_core.h"
+#include "gate/internal/session_handle.h"
 #include "tacet/platform/clock.h"
 #include "tacet/platform/microphone.h"
 #include "tacet/platform/permissions.h"
@@ -56,18 +55,18 @@ namespace tacet::gate {
 // may call VoiceGate::Acquire; a sink may End() or destroy its own session from inside them.
 // Nor may they call the consent ledger's mutating methods: those block, and a thread committing
 // consent may be waiting (through the gate) for this very callback to return.
-class VoiceFrameSink {
+class VoiceFrameSink : public internal::CaptureSink {
  public:
-  virtual ~VoiceFrameSink() = default;
+  ~VoiceFrameSink() override = default;
   // `frame.samples` is valid only during the call; copy what must outlive it.
   virtual void OnVoiceFrame(const platform::AudioFrame& frame) = 0;
   // The gate ended the session (never called for kCompletedByCaller).
-  virtual void OnSessionEnded(EndReason reason) = 0;
+  void OnSessionEnded(EndReason reason) override = 0;
 };
 
 class VoiceGate;
 
-// A granted capture: move-only RAII handle (internal/session_slot.h). delivered() counts frames.
+// A granted capture: move-only RAII handle (internal/session_handle.h). delivered() counts frames.
 using VoiceCaptureSession = internal::SessionHandle<VoiceGate>;
 using VoiceAcquireResult = internal::AcquireResult<VoiceCaptureSession>;
 
@@ -76,7 +75,7 @@ struct VoiceGateOptions {
   std::string voice_category = "voice";  // the policy category that covers audio
 };
 
-inline constexpr size_t kMaxVoiceSessions = 4;
+inline constexpr size_t kMaxVoiceSessions = internal::kMaxSessionsPerGate;
 
 namespace internal {
 // An on-device consumer of raw audio that is not a capture: nothing it receives leaves the gate
@@ -95,10 +94,13 @@ class OnDeviceAudioProcessor {
 // PermissionFanout holding it) as the PermissionProvider's listener yourself, and unregister
 // before destroying the gate. Ledger, microphone, permissions, clock and access log are not
 // owned and must outlive the gate; every session must be gone before the gate is destroyed.
+// The session life cycle is internal::CaptureGateCore, shared with LocationGate; this class is
+// the microphone side of it.
 class VoiceGate final : public consent::ConsentListener,
                         public platform::PermissionListener,
                         public platform::MuteListener,
-                        private platform::MicrophoneSink {
+                        private platform::MicrophoneSink,
+                        private internal::CaptureDevice {
  public:
   VoiceGate(consent::ConsentLedger& ledger, platform::Microphone& microphone,
             platform::PermissionProvider& permissions, platform::Clock& clock, AccessLog& log,
@@ -115,6 +117,7 @@ class VoiceGate final : public consent::ConsentListener,
   DenialReason Check(std::string_view purpose_id) const noexcept;
 
   // Listener interfaces: end the sessions a change no longer allows (see the header comment).
+  // The gate's own consent registration is made by its core; OnConsentChanged does the same.
   void OnConsentChanged(const consent::ConsentSnapshot& snapshot) override;
   void OnPermissionChanged(platform::Permission permission, platform::PermissionState state) override;
   void OnHardwareMuteChanged(bool muted) override;
@@ -126,44 +129,31 @@ class VoiceGate final : public consent::ConsentListener,
   const platform::AudioFormat& format() const { return options_.format; }
 
  private:
-  friend VoiceCaptureSession;
   friend class SpeakerPipeline;
-  using Slot = internal::Slot<VoiceFrameSink>;
 
   // MicrophoneSink (audio thread).
   void OnFrame(const platform::AudioFrame& frame) override;
   void OnStopped(platform::MicrophoneStopReason reason) override;
 
-  // Consent, OS permission and mute, in the documented order. `target`: the session's resolved
-  // purpose and category (per-frame re-checks), or null (Acquire, Check).
-  DenialReason Evaluate(const consent::ConsentSnapshot& snapshot, std::string_view purpose_id,
-                        const internal::CollectionTarget* target = nullptr) const noexcept;
-  // Ends every live slot for `reason` (lock-free; for changes that concern all sessions).
-  void EndAll(EndReason reason);
-  void Reconcile();        // MarkDirty + Drain
-  void ReconcileLocked();  // closes log rows, frees released slots, opens/closes the microphone
+  // CaptureDevice: the OS permission and the mute switch; the microphone open or closed.
+  DenialReason CheckDevice(const consent::ConsentSnapshot& snapshot, internal::Level requested,
+                           internal::Level* granted) const noexcept override;
+  internal::Level RunAt(internal::Level wanted) override;
+  void DescribeStart(internal::Level requested, CaptureStart* start) const override;
+  void DescribeEnd(uint64_t delivered, internal::Level finest, CaptureEnd* end) const override;
+
+  // The OS permission, then the mute switch (lock-free).
+  DenialReason DeviceDenial() const noexcept;
   void SetOnDeviceProcessor(internal::OnDeviceAudioProcessor* processor);
 
-  // For VoiceCaptureSession.
-  const internal::SessionState& slot_state(size_t i) const noexcept { return slots_[i].state; }
-  uint64_t slot_delivered(size_t i) const noexcept {
-    return slots_[i].delivered.load(std::memory_order_relaxed);
-  }
-  void Release(size_t slot, EndReason* end, uint64_t* delivered);
-
-  consent::ConsentLedger& ledger_;
   platform::Microphone& microphone_;
   platform::PermissionProvider& permissions_;
-  platform::Clock& clock_;
-  AccessLog& log_;
   const VoiceGateOptions options_;
-
-  internal::Control control_;
-  std::array<Slot, kMaxVoiceSessions> slots_;
-  bool microphone_open_ = false;                       // control mutex
+  bool microphone_open_ = false;                       // core's control mutex
   std::atomic<bool> microphone_stopped_by_platform_{false};
   std::atomic<internal::OnDeviceAudioProcessor*> processor_{nullptr};
   std::atomic<bool> processor_busy_{false};
+  internal::CaptureGateCore core_;  // last: it may call the device as soon as it is registered
 };
 
 }  // namespace tacet::gate

@@ -1,6 +1,6 @@
 // The slow path of a gate: a mutex for control operations (Acquire, session release, reacting to
 // a listener) plus a "needs reconciling" flag, so a platform thread (audio, location) never waits
-// for the mutex.
+// for the mutex (CaptureGateCore::Drain runs the loop).
 #ifndef TACET_GATE_INTERNAL_CONTROL_H_
 #define TACET_GATE_INTERNAL_CONTROL_H_
 
@@ -41,28 +41,15 @@ inline bool InPlatformCallback() noexcept { return t_platform_callback_depth > 0
 class Control {
  public:
   std::mutex& mutex() noexcept { return mu_; }
-  // Any thread, never blocks: some thread will run the reconciliation soon (see Drain).
+  // Any thread, never blocks: some thread will run the reconciliation soon (see dirty()).
   void MarkDirty() noexcept { dirty_.store(true, std::memory_order_seq_cst); }
   // Under the mutex, at the start of a reconciliation.
   void ClearDirty() noexcept { dirty_.store(false, std::memory_order_seq_cst); }
 
-  // Runs `reconcile_locked` under the mutex for as long as the flag is set. Outside platform
-  // callbacks it waits for the mutex. Inside one it only tries: if another thread holds the
-  // mutex, that thread calls Drain again after unlocking and sees the flag. Every control
-  // operation therefore ends with Drain() after releasing the mutex.
-  template <typename F>
-  void Drain(F&& reconcile_locked) {
-    while (dirty_.load(std::memory_order_seq_cst)) {
-      std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
-      if (InPlatformCallback()) {
-        if (!lock.try_lock()) return;
-      } else {
-        lock.lock();
-      }
-      ClearDirty();
-      reconcile_locked();
-    }
-  }
+  // Whether a reconciliation is owed. Every holder of the mutex checks it after unlocking and
+  // reconciles again while it is set (CaptureGateCore::Drain): a platform thread never waits for
+  // the mutex; it sets the flag, tries, and leaves the work to the holder if the mutex is busy.
+  bool dirty() const noexcept { return dirty_.load(std::memory_order_seq_cst); }
 
  private:
   std::mutex mu_;
