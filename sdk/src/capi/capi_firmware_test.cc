@@ -1,5 +1,5 @@
-// The C API requests from firmware integrators and the C API findings of the call-sequence
-// fuzzer (tests/fuzz/capi_sequence_fuzzer.cc): a key store directory apart from the data
+// C API requests from firmware integrators, and what the call-sequence fuzzer
+// (tests/fuzz/capi_sequence_fuzzer.cc) brought up: a key store directory apart from the data
 // directory, a microphone driver error that ends voice sessions, and the one denial reason the
 // gates could answer that tacet.h did not declare. Only tacet.h functions, on a real agent.
 #include <gmock/gmock.h>
@@ -204,9 +204,9 @@ TEST_F(CapiFirmwareTest, AMicrophoneErrorEndsVoiceSessionsAndIsLogged) {
   EXPECT_EQ(tacet_voice_report_device_error(nullptr), TACET_ERR_INVALID_ARGUMENT);
 }
 
-// Found by the call-sequence fuzzer's invariant "a denial is a tacet_denial_reason": a purpose
-// whose legal basis is no reason to capture was refused with 12, which tacet.h did not declare
-// (and tacet_denial_reason_name called "invalid").
+// Found while writing the call-sequence fuzzer's invariant "a denial is a declared
+// tacet_denial_reason": a purpose whose legal basis is no reason to capture was refused with 12,
+// which tacet.h did not declare (and tacet_denial_reason_name called "invalid").
 TEST_F(CapiFirmwareTest, ALegalObligationIsRefusedWithADeclaredDenialReason) {
   ASSERT_TOK(tacet_agent_open(options_, &agent_));
   AllowVoice();
