@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -301,7 +302,11 @@ Text PathArg(Program& in, const std::vector<std::string>& good) {
 
 // ---- per-input state --------------------------------------------------------------------------
 
+// What the program told a device's consent. In every policy the fuzzer applies, the purposes
+// that may capture are consent purposes, so capture needs one the user granted.
 struct DeviceModel {
+  std::set<std::string> granted_purposes;  // granted by a successful tacet_consent_set_purpose,
+                                           // not re-opened by a policy update since
   std::set<std::string> denied_purposes;  // denied by a successful tacet_consent_set_purpose
   bool voice_declined = false;
   bool location_declined = false;
@@ -511,6 +516,8 @@ void CheckMayDeliver(Run& r, SessionUser& u, const char* what) {
   Check(a.h != nullptr && !a.closed, "a delivery through a closed agent:", what);
   const DeviceModel& d = r.devices[a.device];
   Check(d.denied_purposes.count(u.purpose) == 0, "a delivery for a denied purpose:", u.purpose);
+  Check(d.granted_purposes.count(u.purpose) != 0,
+        "a delivery for a purpose the user has not granted:", u.purpose);
   if (u.voice) {
     Check(!d.voice_declined, "a voice frame after voice data was declined:", u.purpose);
     Check(!a.muted, "a voice frame while muted:", u.purpose);
@@ -1012,12 +1019,11 @@ void OpConsentSet(Run& r) {
       malformed |= id.malformed || !InRange(state, 0, 2);
       s = fz_set_purpose(a.h, id.get(), state, source);
       if (s == TACET_OK && a.slot >= 0) {
-        auto& denied = r.devices[r.agents[a.slot].device].denied_purposes;
-        if (state == TACET_CONSENT_DENIED) {
-          denied.insert(id.get());
-        } else {
-          denied.erase(id.get());
-        }
+        DeviceModel& d = r.devices[r.agents[a.slot].device];
+        d.denied_purposes.erase(id.get());
+        d.granted_purposes.erase(id.get());
+        if (state == TACET_CONSENT_DENIED) d.denied_purposes.insert(id.get());
+        if (state == TACET_CONSENT_GRANTED) d.granted_purposes.insert(id.get());
       }
       break;
     }
@@ -1262,6 +1268,16 @@ void OpPolicy(Run& r) {
                                     signature.empty() ? nullptr : sg.get(), signature.size(),
                                     want_result ? &result : nullptr),
           a.kind, "apply_update");
+      if (s == TACET_OK && a.slot >= 0) {
+        // An update re-opens the purposes it widened (or whose basis became consent): forget
+        // the grants the agent no longer holds. Never adds one: a grant comes from the user.
+        auto& granted = r.devices[r.agents[a.slot].device].granted_purposes;
+        for (auto it = granted.begin(); it != granted.end();) {
+          int state = -7;
+          const int g = fz_consent_get(a.h, TACET_SUBJECT_PURPOSE, it->c_str(), &state);
+          it = g == TACET_OK && state == TACET_CONSENT_GRANTED ? std::next(it) : granted.erase(it);
+        }
+      }
       if (s == TACET_OK && want_result) {
         Check(result != nullptr && result->new_version > result->old_version,
               "an update that did not raise the version");

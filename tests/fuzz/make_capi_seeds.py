@@ -42,6 +42,24 @@ def set_audio_format(opt=0, rate=0, channels=0, frame_ms=0):
     return [2, opt, 6, rate, channels, frame_ms]
 
 
+def set_read_only(opt=0):
+    return [2, opt, 4, YES]
+
+
+def set_key_store_table(opt=0, fail=None, lie=False):
+    if fail is None:
+        return [2, opt, 8, 0, YES if lie else NO]
+    return [2, opt, 8, 4, enum(fail), YES if lie else NO]
+
+
+def set_clock_table(opt=0, now_index=0):
+    return [2, opt, 10, YES, 0, now_index]
+
+
+def set_entropy_table(opt=0, fail=None):
+    return [2, opt, 10, NO, 0] if fail is None else [2, opt, 10, NO, 2, enum(fail)]
+
+
 def agent_open(opt=0, slot=0):
     return [4, opt, slot, NO]
 
@@ -228,6 +246,22 @@ SEEDS = {
     set_purpose(1, "voice_features", 1) + voice_open(1, 0) + push_frames(1, 2) +
     agent_close(0) + agent_close(0, free=True) + agent_open(0, 0) + options_free(0) +
     session(True, 0, 0) + session(True, 2, 0) + agent_close(1, free=True),
+    "platform_tables": options_new() + set_key_store_table() + set_clock_table() +
+    set_entropy_table() + set_permissions_table() + agent_open() +
+    permission_table_changes(0, 2, 0, 0) + set_category(0, "voice", 1) +
+    set_purpose(0, "voice_features", 1) + voice_open(0, 0) + push_frames(0, 2) +
+    set_category(0, "contact", 1) + vault_set(0, ("contact", "email_address"), "ada@example.org") +
+    vault_erase_all(0) + permission_table_changes(0, 1, 0, 0) + push_frames(0, 1) +
+    agent_close(0, free=True) + set_clock_table(0, 4) + agent_open() + verify(0),
+    "failing_tables": options_new() + set_key_store_table(lie=True) + agent_open() +
+    agent_close(0, free=True) + agent_open() + agent_close(0, free=True) +
+    set_key_store_table(fail=4) + agent_open() + set_key_store_table() + set_entropy_table(fail=2) +
+    agent_open() + set_entropy_table() + set_clock_table(0, 2) + agent_open() + verify(0),
+    "read_only": options_new() + agent_open() + set_category(0, "contact", 1) +
+    vault_set(0, ("contact", "email_address"), "ada@example.org") + agent_close(0, free=True) +
+    set_read_only() + agent_open() + voice_open(0, 0) + voice_check(0) + consent_items(0) +
+    vault_list(0, ("contact", "email_address")) + set_purpose(0, "advertising", 2) +
+    export_writer(0) + verify(0),
 }
 
 

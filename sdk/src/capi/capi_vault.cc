@@ -127,8 +127,8 @@ Status WriteFileAtomically(tacet_agent* agent, const std::string& path, Write&& 
     return tacet::NotFoundError("the folder of '" + path + "' does not exist or cannot be read: " +
                                 std::strerror(errno));
   }
-  const auto inside = [&](const std::string& folder) {
-    const std::string real = RealFolder(folder);
+  const auto inside = [&](const std::string& protected_folder) {
+    const std::string real = RealFolder(protected_folder);
     return !real.empty() && (real_folder == real || real_folder.rfind(real + "/", 0) == 0);
   };
   if (inside(agent->data_dir)) {
