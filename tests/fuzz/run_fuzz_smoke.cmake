@@ -12,7 +12,7 @@ foreach(seed IN LISTS SEEDS)
   endif()
 endforeach()
 execute_process(
-  COMMAND "${FUZZER}" -max_total_time=${SECONDS} -timeout=10 -rss_limit_mb=2048
+  COMMAND "${FUZZER}" -max_total_time=${SECONDS} -timeout=10 -rss_limit_mb=2048 -print_funcs=0
           -artifact_prefix=${WORK_DIR}/artifacts/ "${WORK_DIR}/corpus" ${seed_dirs}
   RESULT_VARIABLE result)
 if(NOT result EQUAL 0)

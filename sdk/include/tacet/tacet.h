@@ -133,7 +133,10 @@ typedef enum tacet_denial_reason {
   TACET_DENIAL_TOO_MANY_SESSIONS = 8,
   TACET_DENIAL_DEVICE_UNAVAILABLE = 9,
   TACET_DENIAL_ACCESS_LOG_UNAVAILABLE = 10,
-  TACET_DENIAL_INVALID_REQUEST = 11
+  TACET_DENIAL_INVALID_REQUEST = 11,
+  /* The purpose's legal basis (a legal obligation, or a legitimate interest the user cannot
+   * object to) is no reason to capture: capture needs a purpose the user can grant. */
+  TACET_DENIAL_NOT_A_COLLECTION_BASIS = 12
 } tacet_denial_reason;
 
 /* Why a capture session ended. */
@@ -143,7 +146,7 @@ typedef enum tacet_end_reason {
   TACET_END_CONSENT_WITHDRAWN = 2,   /* consent revoked, category declined or policy changed */
   TACET_END_OS_PERMISSION_LOST = 3,
   TACET_END_HARDWARE_MUTED = 4,
-  TACET_END_DEVICE_ERROR = 5,
+  TACET_END_DEVICE_ERROR = 5,        /* the driver failed: tacet_voice_report_device_error */
   TACET_END_AGENT_CLOSED = 6 /* tacet_agent_close or _free with the session still open */
 } tacet_end_reason;
 
@@ -186,6 +189,15 @@ TACET_API void tacet_options_free(tacet_options_t *options);
 
 /* The device folder (holds tacet.db, its lock and, with the default key store, keys/). Copied. */
 TACET_API tacet_status tacet_options_set_data_dir(tacet_options_t *options, const char *path);
+/* Where the default key store (one file per secret, posix) keeps the agent's secrets, instead of
+ * "<data_dir>/keys": e.g. a separate, better protected partition. Created (mode 0700) at open
+ * when missing and the device is being created; its parent must exist. An existing device whose
+ * key store directory is missing is refused at open with TACET_ERR_FAILED_PRECONDITION (new keys
+ * are never made for existing data, so a mistyped path cannot orphan it), and without create a
+ * missing directory is TACET_ERR_NOT_FOUND. Export and report files are refused inside it as
+ * inside the data directory. Exclusive with tacet_options_set_key_store: with both, open fails
+ * with TACET_ERR_INVALID_ARGUMENT. Copied. NULL restores the default. */
+TACET_API tacet_status tacet_options_set_key_store_dir(tacet_options_t *options, const char *path);
 /* The backend's policy-signing key: a 65-byte uncompressed P-256 point (0x04 || X || Y). Copied.
  * Without it tacet_policy_apply_update is refused. */
 TACET_API tacet_status tacet_options_set_policy_update_key(tacet_options_t *options,
@@ -479,6 +491,12 @@ TACET_API tacet_status tacet_voice_push_frame(tacet_agent_t *agent, const int16_
 /* The hardware mute switch moved. Muting ends every voice session (on_ended with
  * TACET_END_HARDWARE_MUTED, on this thread). */
 TACET_API tacet_status tacet_voice_set_hardware_muted(tacet_agent_t *agent, int muted);
+/* The firmware's microphone driver failed (an I2S or DMA error, the codec stopped answering):
+ * ends every open voice session, each one's on_ended hearing TACET_END_DEVICE_ERROR on this
+ * thread, and records each in the capture access log as ended by a device error. Frames pushed
+ * afterwards reach no session until a new one is opened (which may be at once, once the driver
+ * works again). TACET_OK also when no session is open (then nothing is recorded). */
+TACET_API tacet_status tacet_voice_report_device_error(tacet_agent_t *agent);
 
 /* ============================================================================================
  * Location gate

@@ -101,6 +101,10 @@ class Options {
     const std::string p(path);
     return Keep(tacet_options_set_data_dir(options_, p.c_str()));
   }
+  Options& KeyStoreDir(std::string_view path) {
+    const std::string p(path);
+    return Keep(tacet_options_set_key_store_dir(options_, p.c_str()));
+  }
   Options& PolicyUpdateKey(const std::vector<uint8_t>& key) {
     return Keep(tacet_options_set_policy_update_key(options_, key.data(), key.size()));
   }
@@ -433,6 +437,9 @@ class Agent {
   }
   Error SetHardwareMuted(bool muted) {
     return Error::FromLastCall(tacet_voice_set_hardware_muted(agent_, muted ? 1 : 0));
+  }
+  Error ReportMicrophoneError() {
+    return Error::FromLastCall(tacet_voice_report_device_error(agent_));
   }
   Result<LocationSession> OpenLocationSession(std::string_view purpose,
                                               tacet_location_precision requested, FixFn on_fix,

@@ -1,6 +1,7 @@
 #include "base/status.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace tacet {
 
@@ -39,7 +40,11 @@ void DieBadStatusOrAccess(const Status& status) {
 extern "C" {
 
 const char* tacet_status_name(tacet_status status) {
-  return tacet::StatusCodeName(static_cast<tacet::StatusCode>(status));
+  // A C caller may pass any int: read it as one (loading it as the enum type is undefined in C++,
+  // and UBSan stops there; found by capi_sequence_fuzzer).
+  int code;
+  std::memcpy(&code, &status, sizeof code);
+  return tacet::StatusCodeName(static_cast<tacet::StatusCode>(code));
 }
 
 const char* tacet_version(void) { return TACET_VERSION_STRING; }

@@ -220,6 +220,20 @@ tacet_status tacet_options_set_data_dir(tacet_options_t* options, const char* pa
   });
 }
 
+tacet_status tacet_options_set_key_store_dir(tacet_options_t* options, const char* path) {
+  return Run(__func__, [&]() -> Status {
+    TACET_RETURN_IF_ERROR(CheckOptions(options));
+    if (path == nullptr) {
+      options->key_store_dir.clear();
+      return tacet::OkStatus();
+    }
+    std::string p;
+    TACET_RETURN_IF_ERROR(tacet::capi::CheckPath(path, "path", &p));
+    options->key_store_dir = std::move(p);
+    return tacet::OkStatus();
+  });
+}
+
 tacet_status tacet_options_set_policy_update_key(tacet_options_t* options,
                                                  const uint8_t* public_key,
                                                  size_t public_key_len) {
@@ -334,6 +348,12 @@ tacet_status tacet_agent_open(const tacet_options_t* options, tacet_agent_t** ou
       return tacet::InvalidArgumentError(
           "the options have no data directory (tacet_options_set_data_dir)");
     }
+    if (options->key_store && !options->key_store_dir.empty()) {
+      return tacet::InvalidArgumentError(
+          "the options have both a key store table (tacet_options_set_key_store) and a key store "
+          "directory (tacet_options_set_key_store_dir); the directory is only for the default key "
+          "store");
+    }
     auto agent = std::make_unique<tacet_agent>();
     agent->logger = std::make_unique<tacet::capi::FilteredLogger>(
         options->log_level, options->logger ? &*options->logger : nullptr);
@@ -364,6 +384,7 @@ tacet_status tacet_agent_open(const tacet_options_t* options, tacet_agent_t** ou
     agent->scheduler = std::make_unique<platform::PosixScheduler>();
     agent->samples_per_frame = options->format.SamplesPerFrame();
     agent->data_dir = options->data_dir;
+    agent->key_store_dir = options->key_store_dir;
 
     platform::Platform p;
     p.clock = agent->clock.get();
@@ -377,6 +398,7 @@ tacet_status tacet_agent_open(const tacet_options_t* options, tacet_agent_t** ou
 
     tacet::agent::AgentOptions o;
     o.data_dir = options->data_dir;
+    o.key_store_dir = options->key_store_dir;
     o.policy_update_public_key = options->policy_update_key;
     o.create = options->create && !options->read_only;
     o.read_only = options->read_only;

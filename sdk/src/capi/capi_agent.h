@@ -36,6 +36,7 @@
 
 struct tacet_options {
   std::string data_dir;
+  std::string key_store_dir;  // empty: "<data_dir>/keys"
   tacet::Bytes policy_update_key;
   int log_level = TACET_LOG_INFO;
   bool create = true;
@@ -158,7 +159,8 @@ struct tacet_agent {
   std::unique_ptr<tacet::platform::InjectedLocationProvider> location;
   std::unique_ptr<tacet::platform::PosixScheduler> scheduler;
   size_t samples_per_frame = 0;
-  std::string data_dir;  // as given in the options
+  std::string data_dir;       // as given in the options
+  std::string key_store_dir;  // as given in the options; empty: the default under data_dir
 
   std::unique_ptr<tacet::agent::Agent> core;
 

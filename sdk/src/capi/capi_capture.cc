@@ -20,6 +20,31 @@ using tacet::capi::Run;
 namespace gate = tacet::gate;
 namespace platform = tacet::platform;
 
+// The gates' reasons reach the caller as the C enums by value: every gate value must be one.
+#define TACET_SAME_VALUE(c, cxx) static_assert(static_cast<int>(cxx) == (c), #c)
+TACET_SAME_VALUE(TACET_DENIAL_NONE, gate::DenialReason::kNone);
+TACET_SAME_VALUE(TACET_DENIAL_PURPOSE_NOT_ALLOWED_BY_POLICY,
+                 gate::DenialReason::kPurposeNotAllowedByPolicy);
+TACET_SAME_VALUE(TACET_DENIAL_VOICE_DATA_NOT_PROVIDED, gate::DenialReason::kVoiceDataNotProvided);
+TACET_SAME_VALUE(TACET_DENIAL_LOCATION_DATA_NOT_PROVIDED,
+                 gate::DenialReason::kLocationDataNotProvided);
+TACET_SAME_VALUE(TACET_DENIAL_CONSENT_UNKNOWN, gate::DenialReason::kConsentUnknown);
+TACET_SAME_VALUE(TACET_DENIAL_NO_CONSENT, gate::DenialReason::kNoConsent);
+TACET_SAME_VALUE(TACET_DENIAL_OS_PERMISSION_DENIED, gate::DenialReason::kOsPermissionDenied);
+TACET_SAME_VALUE(TACET_DENIAL_HARDWARE_MUTED, gate::DenialReason::kHardwareMuted);
+TACET_SAME_VALUE(TACET_DENIAL_TOO_MANY_SESSIONS, gate::DenialReason::kTooManySessions);
+TACET_SAME_VALUE(TACET_DENIAL_DEVICE_UNAVAILABLE, gate::DenialReason::kDeviceUnavailable);
+TACET_SAME_VALUE(TACET_DENIAL_ACCESS_LOG_UNAVAILABLE, gate::DenialReason::kAccessLogUnavailable);
+TACET_SAME_VALUE(TACET_DENIAL_INVALID_REQUEST, gate::DenialReason::kInvalidRequest);
+TACET_SAME_VALUE(TACET_DENIAL_NOT_A_COLLECTION_BASIS, gate::DenialReason::kNotACollectionBasis);
+TACET_SAME_VALUE(TACET_END_NONE, gate::EndReason::kNone);
+TACET_SAME_VALUE(TACET_END_COMPLETED_BY_CALLER, gate::EndReason::kCompletedByCaller);
+TACET_SAME_VALUE(TACET_END_CONSENT_WITHDRAWN, gate::EndReason::kConsentWithdrawn);
+TACET_SAME_VALUE(TACET_END_OS_PERMISSION_LOST, gate::EndReason::kOsPermissionLost);
+TACET_SAME_VALUE(TACET_END_HARDWARE_MUTED, gate::EndReason::kHardwareMuted);
+TACET_SAME_VALUE(TACET_END_DEVICE_ERROR, gate::EndReason::kDeviceError);
+#undef TACET_SAME_VALUE
+
 namespace tacet::capi {
 
 VoiceSessionCore::~VoiceSessionCore() { handle.End(); }
@@ -214,6 +239,16 @@ tacet_status tacet_voice_set_hardware_muted(tacet_agent_t* agent, int muted) {
   return Run(__func__, [&]() -> Status {
     TACET_RETURN_IF_ERROR(CheckAgent(agent));
     agent->microphone->SetHardwareMuted(muted != 0);
+    return tacet::OkStatus();
+  });
+}
+
+tacet_status tacet_voice_report_device_error(tacet_agent_t* agent) {
+  return Run(__func__, [&]() -> Status {
+    TACET_RETURN_IF_ERROR(CheckAgent(agent));
+    // The microphone tells the voice gate, which ends every session with kDeviceError (on_ended
+    // TACET_END_DEVICE_ERROR) and records each as ended_by_device_error in the access log.
+    agent->microphone->ReportStopped(platform::MicrophoneStopReason::kDeviceError);
     return tacet::OkStatus();
   });
 }

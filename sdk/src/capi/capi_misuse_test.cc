@@ -148,7 +148,7 @@ TEST_F(CapiMisuseTest, EnumsOutOfRangeAreRefused) {
   EXPECT_FAILS(misuse_set_os_permission(agent_, TACET_OS_PERMISSION_MICROPHONE, 1000),
                TACET_ERR_INVALID_ARGUMENT, "state is 1000");
   EXPECT_FAILS(misuse_set_log_level(options_, 5), TACET_ERR_INVALID_ARGUMENT, "level is 5");
-  EXPECT_STREQ(misuse_denial_name(12), "invalid");
+  EXPECT_STREQ(misuse_denial_name(13), "invalid");
   EXPECT_STREQ(misuse_denial_name(-5), "invalid");
   // Nothing was recorded.
   int entries = 0;

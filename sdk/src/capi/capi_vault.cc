@@ -113,7 +113,7 @@ std::string RealFolder(const std::string& folder) {
 
 // Writes a new private file (0600) beside `path` with `write`, flushes it, renames it over
 // `path` and flushes the folder; on any error removes it. Refuses a destination inside the
-// device folder (the database, its lock, its keys).
+// device folder (the database, its lock, its keys) or inside a key store directory set apart.
 template <typename Write>
 Status WriteFileAtomically(tacet_agent* agent, const std::string& path, Write&& write) {
   const size_t slash = path.rfind('/');
@@ -127,10 +127,18 @@ Status WriteFileAtomically(tacet_agent* agent, const std::string& path, Write&& 
     return tacet::NotFoundError("the folder of '" + path + "' does not exist or cannot be read: " +
                                 std::strerror(errno));
   }
-  const std::string device = RealFolder(agent->data_dir);
-  if (!device.empty() && (real_folder == device || real_folder.rfind(device + "/", 0) == 0)) {
+  const auto inside = [&](const std::string& protected_folder) {
+    const std::string real = RealFolder(protected_folder);
+    return !real.empty() && (real_folder == real || real_folder.rfind(real + "/", 0) == 0);
+  };
+  if (inside(agent->data_dir)) {
     return tacet::InvalidArgumentError("refusing to write '" + path +
                                        "' inside the device folder '" + agent->data_dir + "'");
+  }
+  if (!agent->key_store_dir.empty() && inside(agent->key_store_dir)) {
+    return tacet::InvalidArgumentError("refusing to write '" + path +
+                                       "' inside the key store directory '" +
+                                       agent->key_store_dir + "'");
   }
   std::string temp = real_folder + "/." + name + ".tmp-XXXXXX";
   std::vector<char> temp_buf(temp.begin(), temp.end());
@@ -435,7 +443,7 @@ const char* tacet_decision_source_name(tacet_decision_source source) {
 
 const char* tacet_denial_reason_name(tacet_denial_reason reason) {
   int v = EnumValue(reason);
-  if (v < TACET_DENIAL_NONE || v > TACET_DENIAL_INVALID_REQUEST) return "invalid";
+  if (v < TACET_DENIAL_NONE || v > TACET_DENIAL_NOT_A_COLLECTION_BASIS) return "invalid";
   return tacet::gate::DenialReasonName(static_cast<tacet::gate::DenialReason>(v));
 }
 
