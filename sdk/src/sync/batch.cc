@@ -160,6 +160,7 @@ StatusOr<Batch> DecodeBatch(ByteView bytes, size_t max_bytes) {
   out.policy_version = w.policy_version();
   if (w.subject() != nullptr) out.subject.assign(w.subject()->begin(), w.subject()->end());
   out.time_bucket_s = w.time_bucket_s();
+  if (out.time_bucket_s == 0) return InvalidArgumentError("batch: the time bucket is 0");
   std::vector<std::string> strings;
   if (w.strings() != nullptr) {
     for (const flatbuffers::String* s : *w.strings()) strings.push_back(Str(s));

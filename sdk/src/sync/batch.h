@@ -46,8 +46,9 @@ struct Batch {
 StatusOr<Bytes> EncodeBatch(const Batch& batch);
 
 // Reads wire bytes (at most `max_bytes`, refused before parsing: kResourceExhausted). Verifies the
-// flatbuffer (kInvalidArgument "not a batch" / "corrupt") and every string index, field range and
-// form (kInvalidArgument naming the event). The result owns its strings.
+// flatbuffer (kInvalidArgument "not a batch" / "corrupt"), the batch id's size, a non-zero time
+// bucket, and every string index, field range and form (kInvalidArgument naming the event). The
+// result owns its strings; whatever decodes, EncodeBatch accepts (batch_decoder_fuzzer checks it).
 StatusOr<Batch> DecodeBatch(ByteView bytes, size_t max_bytes);
 
 // The same events as plain JSON (one object per event with "purpose", "time" and a "fields" object),
