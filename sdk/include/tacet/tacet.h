@@ -634,6 +634,56 @@ TACET_API tacet_status tacet_vault_erase_all(tacet_agent_t *agent,
 TACET_API tacet_status tacet_vault_verify(tacet_agent_t *agent);
 
 /* ============================================================================================
+ * Recording: events that may leave the device (docs/sync.md)
+ * ========================================================================================== */
+
+/* One field of an event. The caller owns the strings; tacet_record copies what it keeps. */
+typedef struct tacet_event_field {
+  const char *key;   /* "<category>.<field>" of the policy, NUL-terminated */
+  const char *value; /* `value_len` bytes, any content; NULL only when value_len is 0 */
+  size_t value_len;
+} tacet_event_field;
+
+/* tacet_record flags. */
+#define TACET_RECORD_HOLD_IF_UNDECIDED 1u /* hold an event whose only obstacle is an unasked question */
+
+/* At most this many fields per event, each value at most TACET_MAX_EVENT_VALUE bytes. */
+#define TACET_MAX_EVENT_FIELDS 64
+#define TACET_MAX_EVENT_VALUE 16384
+
+/* Records an event for `purpose` with `field_count` fields (1..TACET_MAX_EVENT_FIELDS), which
+ * happened at `occurred_unix_ms`. Nothing is stored unless the user's consent lets the purpose
+ * collect every category the fields belong to: then the event is queued, sealed at rest, to leave
+ * the device only in the form each recipient may get. With TACET_RECORD_HOLD_IF_UNDECIDED, an
+ * event whose only obstacle is a question the user has not answered yet is stored held instead:
+ * a grant releases it, a refusal deletes it.
+ * Out: *out_event_id (optional) the event's id; *out_held (optional) 1 when held, else 0.
+ * Errors (nothing stored, the refusal counted): TACET_ERR_PERMISSION_DENIED naming the purpose,
+ * the category and the reason; TACET_ERR_NOT_FOUND for a purpose or field the policy lacks;
+ * TACET_ERR_INVALID_ARGUMENT for NULLs, a bad key, too many fields, an oversized value or unknown
+ * flags; TACET_ERR_FAILED_PRECONDITION for a closed or read-only agent.
+ * Ownership: nothing is retained from the arguments. Threads: any thread; not from a callback. */
+TACET_API tacet_status tacet_record(tacet_agent_t *agent, const char *purpose,
+                                    const tacet_event_field *fields, size_t field_count,
+                                    int64_t occurred_unix_ms, uint32_t flags,
+                                    int64_t *out_event_id, int *out_held);
+
+/* The outbox as it is and its running totals since the device database was created. */
+typedef struct tacet_record_counts {
+  int64_t queued;            /* waiting to leave */
+  int64_t held;              /* waiting for the user's answer */
+  int64_t refused;           /* never stored: consent did not allow them */
+  int64_t evicted;           /* dropped at the outbox's size cap */
+  int64_t purged_by_consent; /* deleted by a revocation, refusal or policy change */
+  int64_t released;          /* held events a grant released */
+  int64_t erased;            /* deleted by an erasure */
+} tacet_record_counts;
+
+/* Fills *out_counts. Threads: any thread; not from a callback. */
+TACET_API tacet_status tacet_record_counts_get(tacet_agent_t *agent,
+                                               tacet_record_counts *out_counts);
+
+/* ============================================================================================
  * The user's rights: export and privacy report
  * ========================================================================================== */
 

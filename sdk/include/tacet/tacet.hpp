@@ -464,6 +464,28 @@ class Agent {
   }
 
   // ---- vault ----
+  // tacet_record: `fields` are {"<category>.<field>", value} pairs. Returns the event id; *held
+  // (optional) says whether it is held until the user answers.
+  Result<int64_t> Record(std::string_view purpose,
+                         const std::vector<std::pair<std::string, std::string>>& fields,
+                         int64_t occurred_unix_ms, bool hold_if_undecided = false,
+                         bool* held = nullptr) {
+    const std::string p(purpose);
+    std::vector<tacet_event_field> c_fields;
+    c_fields.reserve(fields.size());
+    for (const auto& f : fields) {
+      c_fields.push_back(tacet_event_field{f.first.c_str(), f.second.data(), f.second.size()});
+    }
+    int64_t id = 0;
+    int is_held = 0;
+    tacet_status s = tacet_record(agent_, p.c_str(), c_fields.data(), c_fields.size(),
+                                  occurred_unix_ms,
+                                  hold_if_undecided ? TACET_RECORD_HOLD_IF_UNDECIDED : 0u, &id,
+                                  &is_held);
+    if (s != TACET_OK) return Error::FromLastCall(s);
+    if (held != nullptr) *held = is_held != 0;
+    return id;
+  }
   Result<int64_t> SetValue(std::string_view category, std::string_view field,
                            std::string_view value, tacet_change_source source = TACET_CHANGE_USER) {
     const std::string c(category), f(field);
