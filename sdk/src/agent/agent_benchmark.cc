@@ -17,11 +17,7 @@
 
 #include "agent/agent.h"
 #include "agent/device_schema.h"
-#include "posix/posix_clock.h"
-#include "posix/posix_entropy.h"
-#include "posix/posix_scheduler.h"
-#include "posix/static_permissions.h"
-#include "posix/stderr_logger.h"
+#include "posix/posix_services.h"
 #include "store/database.h"
 
 namespace tacet::agent {
@@ -30,22 +26,7 @@ namespace {
 constexpr int kRecords = 100000;
 constexpr int kConsentChanges = 10000;
 
-struct Services {
-  platform::PosixClock clock;
-  platform::PosixEntropy entropy;
-  platform::PosixScheduler scheduler;
-  platform::StaticPermissionProvider permissions;
-  platform::StderrLogger logger{platform::LogLevel::kWarning};
-  platform::Platform platform() {
-    platform::Platform p;
-    p.clock = &clock;
-    p.entropy = &entropy;
-    p.permissions = &permissions;
-    p.scheduler = &scheduler;
-    p.logger = &logger;
-    return p;  // key_store null: the Agent's own FileKeyStore in data_dir/keys
-  }
-};
+using Services = platform::PosixServices;
 
 class Device {
  public:

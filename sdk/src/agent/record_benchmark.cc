@@ -17,33 +17,14 @@
 #include <string>
 
 #include "agent/agent.h"
-#include "posix/posix_clock.h"
-#include "posix/posix_entropy.h"
-#include "posix/posix_scheduler.h"
-#include "posix/static_permissions.h"
-#include "posix/stderr_logger.h"
+#include "posix/posix_services.h"
 
 namespace tacet::agent {
 namespace {
 
 constexpr int kQueued = 100000;
 
-struct Services {
-  platform::PosixClock clock;
-  platform::PosixEntropy entropy;
-  platform::PosixScheduler scheduler;
-  platform::StaticPermissionProvider permissions;
-  platform::StderrLogger logger{platform::LogLevel::kWarning};
-  platform::Platform platform() {
-    platform::Platform p;
-    p.clock = &clock;
-    p.entropy = &entropy;
-    p.permissions = &permissions;
-    p.scheduler = &scheduler;
-    p.logger = &logger;
-    return p;
-  }
-};
+using Services = platform::PosixServices;
 
 std::string MakeTempDir(const char* name) {
   const char* base = std::getenv("TMPDIR");

@@ -26,10 +26,7 @@
 #include "outbox/outbox.h"
 #include "posix/file_key_store.h"
 #include "posix/posix_clock.h"
-#include "posix/posix_entropy.h"
-#include "posix/posix_scheduler.h"
-#include "posix/static_permissions.h"
-#include "posix/stderr_logger.h"
+#include "posix/posix_services.h"
 #include "store/database.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
@@ -51,21 +48,11 @@ void WriteLine(int fd, const std::string& line) {
 
 // The child: opens the device and records until it is killed. Never returns.
 [[noreturn]] void Child(const std::string& dir, int fd, uint32_t seed) {
-  platform::PosixClock clock;
-  platform::PosixEntropy entropy;
-  platform::StaticPermissionProvider permissions;
-  platform::StderrLogger logger(platform::LogLevel::kError);
-  platform::PosixScheduler scheduler;
-  platform::Platform p;
-  p.clock = &clock;
-  p.entropy = &entropy;
-  p.permissions = &permissions;
-  p.logger = &logger;
-  p.scheduler = &scheduler;
+  platform::PosixServices services(platform::LogLevel::kError);
   AgentOptions options;
   options.data_dir = dir;
   options.lock_timeout_ms = 5000;
-  auto agent = Agent::Open(options, p);
+  auto agent = Agent::Open(options, services.platform());
   if (!agent.ok()) _exit(2);
   WriteLine(fd, "O");
   std::mt19937 rng(seed);
@@ -103,20 +90,10 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
 
   // The first open sets the device up (and grants the voice category the events need).
   {
-    platform::PosixClock clock;
-    platform::PosixEntropy entropy;
-    platform::StaticPermissionProvider permissions;
-    platform::StderrLogger logger(platform::LogLevel::kError);
-    platform::PosixScheduler scheduler;
-    platform::Platform p;
-    p.clock = &clock;
-    p.entropy = &entropy;
-    p.permissions = &permissions;
-    p.logger = &logger;
-    p.scheduler = &scheduler;
+    platform::PosixServices services(platform::LogLevel::kError);
     AgentOptions options;
     options.data_dir = dir;
-    ASSERT_OK_AND_ASSIGN(auto agent, Agent::Open(options, p));
+    ASSERT_OK_AND_ASSIGN(auto agent, Agent::Open(options, services.platform()));
     ASSERT_OK(agent->SetCategoryProvided("voice", true, consent::DecisionSource::kUser));
     ASSERT_OK(agent->Close());
   }
