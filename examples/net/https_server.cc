@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -318,7 +319,11 @@ void HttpsServer::AcceptLoop() {
     sockaddr_in addr{};
     socklen_t len = sizeof(addr);
     const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      // Out of descriptors: let connections finish instead of spinning on a readable listener.
+      if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
     char ip[INET_ADDRSTRLEN] = "?";
     inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
     std::string peer = std::string(ip) + ":" + std::to_string(ntohs(addr.sin_port));

@@ -66,8 +66,8 @@ class HttpsServerTest : public ::testing::Test {
   }
 
   TestCredentials creds_;
+  std::atomic<int> handled_{0};  // before server_: the server's threads use it until it stops
   std::unique_ptr<HttpsServer> server_;
-  std::atomic<int> handled_{0};
 };
 
 TEST(TlsCredentialsTest, SelfSignedP256CertificateWithNamesAndPin) {

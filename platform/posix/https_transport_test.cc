@@ -435,14 +435,18 @@ TEST_F(HttpsTransportTest, NeverAnswersInsideSendAndAnswersOnTheWorkerThread) {
 }
 
 TEST_F(HttpsTransportTest, DestructorAnswersPendingAndInFlightSendsTransportClosed) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  std::atomic<int> arrived{0};
-  StartServer([&](const HttpRequest&) {
-    ++arrived;
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+  // Shared with the handler, which may still run when the test body ends.
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool release = false;
+    std::atomic<int> arrived{0};
+  };
+  auto gate = std::make_shared<Gate>();
+  StartServer([gate](const HttpRequest&) {
+    ++gate->arrived;
+    std::unique_lock<std::mutex> lock(gate->mu);
+    gate->cv.wait_for(lock, std::chrono::seconds(10), [&] { return gate->release; });
     return HttpResponse();
   });
   std::vector<SendResult> answers;
@@ -457,16 +461,16 @@ TEST_F(HttpsTransportTest, DestructorAnswersPendingAndInFlightSendsTransportClos
         answers.push_back(r);
       });
     }
-    while (arrived.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (gate->arrived.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const auto start = std::chrono::steady_clock::now();
     transport.reset();  // one in flight (the server holds it), two queued
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   }
   {
-    std::lock_guard<std::mutex> lock(mu);
-    release = true;
+    std::lock_guard<std::mutex> lock(gate->mu);
+    gate->release = true;
   }
-  cv.notify_all();
+  gate->cv.notify_all();
   ASSERT_EQ(answers.size(), 3u);
   for (const SendResult& r : answers) {
     EXPECT_EQ(r.outcome, SendOutcome::kRetryLater);
