@@ -7,6 +7,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -324,6 +325,8 @@ void HttpsServer::AcceptLoop() {
       if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // see ConnectTcp
     char ip[INET_ADDRSTRLEN] = "?";
     inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
     std::string peer = std::string(ip) + ":" + std::to_string(ntohs(addr.sin_port));

@@ -116,7 +116,8 @@ TEST_F(HttpsServerTest, ServesPostAndGetWithKeepAlive) {
 
 TEST_F(HttpsServerTest, SurvivesGarbageBytes) {
   // Not TLS at all.
-  RawExchangeResult r = RawExchange(server_->port(), false, {{std::string("\x16\x03\x01\xff\xff garbage\0\x01", 18)}}, 2000);
+  static const char kNotTls[] = "\x16\x03\x01\xff\xff garbage\0\x01";
+  RawExchangeResult r = RawExchange(server_->port(), false, {{std::string(kNotTls, sizeof(kNotTls) - 1)}}, 2000);
   EXPECT_TRUE(r.peer_closed);
   r = RawExchange(server_->port(), false, {{"GET / HTTP/1.1\r\nHost: x\r\n\r\n"}}, 2000);
   EXPECT_TRUE(r.peer_closed);

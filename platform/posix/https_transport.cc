@@ -641,8 +641,9 @@ SendResult HttpsTransport::Attempt(const Job& job) {
     }
     return 0;
   };
-  rc = write_all(reinterpret_cast<const uint8_t*>(head.data()), head.size());
-  if (rc == 0) rc = write_all(job.body.data(), job.body.size());
+  Bytes request(head.begin(), head.end());
+  Append(request, job.body);
+  rc = write_all(request.data(), request.size());
   if (rc != 0) {
     return finish(RetryLater(bio.timed_out ? "timed out sending the request"
                                            : "connection lost while sending the request: " + MbedTlsError(rc)));
