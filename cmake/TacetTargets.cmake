@@ -8,7 +8,8 @@
 #   tacet_module_sources(file...)      add sources of the current module
 #   tacet_add_test(NAME n SOURCES s... [LABELS l...] [LIBS lib...])
 #                                      a GoogleTest executable; each TEST() becomes a ctest test
-#   tacet_add_bench(SOURCES s...)      sources added to the single tacet_bench executable
+#   tacet_add_bench(SOURCES s... [LIBS lib...])
+#                                      sources (and libraries) added to the single tacet_bench executable
 #
 # Layering. Library code includes another module's header as "<module>/<file>.h". Each module's
 # include path is a folder of its own in the build tree, <build>/module-roots/<name>/, holding one
@@ -119,12 +120,14 @@ function(tacet_add_test)
 endfunction()
 
 set_property(GLOBAL PROPERTY TACET_BENCH_SOURCES "")
+set_property(GLOBAL PROPERTY TACET_BENCH_LIBS "")
 function(tacet_add_bench)
-  cmake_parse_arguments(B "" "" "SOURCES" ${ARGN})
+  cmake_parse_arguments(B "" "" "SOURCES;LIBS" ${ARGN})
   foreach(src IN LISTS B_SOURCES)
     get_filename_component(abs "${src}" ABSOLUTE)
     set_property(GLOBAL APPEND PROPERTY TACET_BENCH_SOURCES "${abs}")
   endforeach()
+  set_property(GLOBAL APPEND PROPERTY TACET_BENCH_LIBS ${B_LIBS})
 endfunction()
 
 # Called once at the end of the top-level CMakeLists.txt.
@@ -133,7 +136,9 @@ function(tacet_finish_bench)
   if(NOT srcs)
     return()
   endif()
+  get_property(libs GLOBAL PROPERTY TACET_BENCH_LIBS)
   add_executable(tacet_bench ${srcs})
+  target_link_libraries(tacet_bench PRIVATE ${libs})
   # The counting operator new lets BM_Export report its peak heap; every benchmark pays one
   # relaxed atomic add per allocation, on both sides of each pair.
   target_link_libraries(tacet_bench PRIVATE tacet::sdk_internal tacet_heap_counter

@@ -371,5 +371,50 @@ TEST(EmulatedDeviceTest, EverythingRunsInVirtualTimeOrder) {
   EXPECT_EQ(device.clock().NowUnixMillis(), kEmulatorEpochUnixMillis + 100);
 }
 
+TEST(EmulatedTransportTest, RequestMediaTypeAndDeliveredResponseBody) {
+  EmulatedDevice device;
+  ScriptedTransport& net = device.transport();
+  const Bytes ack = {0xac, 0x4b};
+  int calls = 0;
+  net.SetReceiver([&](ByteView) {
+    // The first answer is delivered with a body; the second is refused and its body is dropped.
+    return ++calls == 1 ? SendResult::Delivered(ack, std::string(kOhttpResponseMediaType))
+                        : SendResult::Delivered(ack, "text/plain", "refused");
+  });
+  std::vector<SendResult> answers;
+  auto record = [&](const SendResult& r) { answers.push_back(r); };
+  const Bytes sealed = {9, 9, 9};
+  net.Send(SendRequest{sealed, kOhttpRequestMediaType}, record);
+  net.Send(ByteView(sealed), record);
+  device.AdvanceBy(0);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].outcome, SendOutcome::kDelivered);
+  EXPECT_EQ(answers[0].body, ack);
+  EXPECT_EQ(answers[0].content_type, "message/ohttp-res");
+  EXPECT_EQ(answers[1].body, ack);
+  auto sent = net.sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].content_type, "message/ohttp-req");
+  EXPECT_EQ(sent[1].content_type, "application/octet-stream");
+  EXPECT_EQ(sent[0].payload, sealed);
+}
+
+TEST(EmulatedTransportTest, OnlyDeliveredAnswersCarryABody) {
+  EmulatedDevice device;
+  ScriptedTransport& net = device.transport();
+  net.SetReceiver([&](ByteView) {
+    SendResult r = SendResult::Delivered({1, 2, 3}, "text/plain");
+    r.outcome = SendOutcome::kRejected;
+    return r;
+  });
+  std::vector<SendResult> answers;
+  net.Send(Bytes{1}, [&](const SendResult& r) { answers.push_back(r); });
+  device.AdvanceBy(0);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].outcome, SendOutcome::kRejected);
+  EXPECT_TRUE(answers[0].body.empty());
+  EXPECT_TRUE(answers[0].content_type.empty());
+}
+
 }  // namespace
 }  // namespace tacet::platform

@@ -2,10 +2,10 @@
 
 #include <utility>
 
-
 namespace tacet::platform {
 
-void ScriptedTransport::Send(ByteView payload, SendCallback on_done) {
+void ScriptedTransport::Send(const SendRequest& request, SendCallback on_done) {
+  const ByteView payload = request.body;
   const int64_t now_ms = clock_->MonotonicMillis();
   SendResult result;
   Receiver receiver;
@@ -26,9 +26,13 @@ void ScriptedTransport::Send(ByteView payload, SendCallback on_done) {
   }
   // The receiver runs outside the lock, on a copy, so it may take its time.
   if (receiver) result = receiver(payload);
+  if (result.outcome != SendOutcome::kDelivered) {
+    result.body.clear();
+    result.content_type.clear();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    sent_.push_back(SentPayload{now_ms, payload.ToBytes(), result});
+    sent_.push_back(SentPayload{now_ms, payload.ToBytes(), std::string(request.content_type), result});
   }
   scheduler_->ScheduleAfter(latency, [result = std::move(result), on_done = std::move(on_done)] {
     if (on_done) on_done(result);

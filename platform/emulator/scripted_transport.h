@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "emulator/emulator_scheduler.h"
@@ -17,10 +18,13 @@ namespace tacet::platform {
 struct SentPayload {
   int64_t at_ms = 0;  // virtual monotonic time of the Send
   Bytes payload;
+  std::string content_type;  // the request's media type
   SendResult result;  // what the sender was (or will be) told
 };
 
-// An in-process collector: gets each payload that reaches "the server" and answers it.
+// An in-process collector: gets each payload that reaches "the server" and answers it. A
+// kDelivered answer may carry a response body (SendResult::Delivered); the body of any other
+// answer is dropped, as a real transport would.
 using Receiver = std::function<SendResult(ByteView payload)>;
 
 // Every Send is recorded, then answered by the first rule that applies:
@@ -37,7 +41,8 @@ class ScriptedTransport final : public Transport {
       : clock_(clock), scheduler_(scheduler) {}
 
   // Transport; thread-safe.
-  void Send(ByteView payload, SendCallback on_done) override;
+  using Transport::Send;
+  void Send(const SendRequest& request, SendCallback on_done) override;
 
   // --- scripting; thread-safe ---
   void QueueResults(std::vector<SendResult> results);

@@ -8,10 +8,28 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "base/bytes.h"
 
 namespace tacet::platform {
+
+// Media types of Oblivious HTTP (RFC 9458 section 9): an encapsulated request travels as the body
+// of a POST with kOhttpRequestMediaType; the gateway's encapsulated response comes back with
+// kOhttpResponseMediaType.
+inline constexpr std::string_view kOhttpRequestMediaType = "message/ohttp-req";
+inline constexpr std::string_view kOhttpResponseMediaType = "message/ohttp-res";
+// What Send(ByteView, ...) declares its body to be.
+inline constexpr std::string_view kOctetStreamMediaType = "application/octet-stream";
+
+// One upload. Both views are borrowed for the duration of Send only: the transport copies what it
+// keeps.
+struct SendRequest {
+  ByteView body;
+  // The body's media type (an HTTP transport sends it as Content-Type).
+  std::string_view content_type = kOctetStreamMediaType;
+};
 
 enum class SendOutcome : uint8_t {
   kDelivered,   // the collector accepted the payload; the core may forget it
@@ -19,12 +37,33 @@ enum class SendOutcome : uint8_t {
   kRejected,    // permanent: the collector refused it (4xx); retrying the same bytes is useless
 };
 
+// A kRetryLater whose detail starts with this phrase means the server could not be authenticated
+// (pin, hostname or chain check failed): possibly an attacker in the path. The payload is kept
+// (an attacker must never be able to make the device drop data); the core counts and reports it.
+inline constexpr std::string_view kPeerAuthenticationFailed = "peer authentication failed";
+
 struct SendResult {
+  SendResult() = default;
+  SendResult(SendOutcome outcome_in, int64_t retry_after_ms_in, std::string detail_in)
+      : outcome(outcome_in), retry_after_ms(retry_after_ms_in), detail(std::move(detail_in)) {}
+  // A kDelivered carrying the collector's response body and its media type.
+  static SendResult Delivered(Bytes body_in, std::string content_type_in, std::string detail_in = "") {
+    SendResult r(SendOutcome::kDelivered, 0, std::move(detail_in));
+    r.body = std::move(body_in);
+    r.content_type = std::move(content_type_in);
+    return r;
+  }
+
   SendOutcome outcome = SendOutcome::kRetryLater;
   // With kRetryLater: the server's hint (Retry-After) in milliseconds, or 0 when there is none.
   int64_t retry_after_ms = 0;
   // Human-readable diagnostics ("HTTP 503", "network unreachable"). Never contains payload data.
   std::string detail;
+  // With kDelivered only: the response body (for Oblivious HTTP, the encapsulated acknowledgement),
+  // at most the transport's response cap, and its media type ("" when the server named none).
+  // Empty for every other outcome.
+  Bytes body;
+  std::string content_type;
 };
 
 // Called exactly once per Send, with the result. May run on any thread (the transport's I/O
@@ -32,12 +71,17 @@ struct SendResult {
 // caller may hold its own state while calling Send. Must not block.
 using SendCallback = std::function<void(const SendResult& result)>;
 
-// Send is safe from any thread and must not block: it copies or references `payload` only for
-// the duration of the call (the transport copies what it needs) and answers through `on_done`.
+// Send is safe from any thread and must not block: it copies what it needs of `request` during the
+// call and answers through `on_done`.
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual void Send(ByteView payload, SendCallback on_done) = 0;
+  virtual void Send(const SendRequest& request, SendCallback on_done) = 0;
+  // The body alone, declared application/octet-stream. (Implementations bring this overload into
+  // scope with `using Transport::Send;`.)
+  void Send(ByteView payload, SendCallback on_done) {
+    Send(SendRequest{payload, kOctetStreamMediaType}, std::move(on_done));
+  }
 };
 
 }  // namespace tacet::platform
