@@ -11,6 +11,7 @@
 #include "posix/device_lock.h"
 #include "posix/file_key_store.h"
 #include "store/transaction.h"
+#include "vault/field_rules.h"
 
 namespace tacet::agent {
 namespace {
@@ -270,6 +271,13 @@ Status Agent::OpenModules(bool db_exists) {
     // categories.
     TACET_ASSIGN_OR_RETURN(outbox_, outbox::Outbox::Open(*db_, *keys_, *drbg_, clock));
     ledger_->SetCommitHook(outbox_.get());
+    // What the ledger's open changed without the hook (a policy update applied at open, a
+    // fail-closed history) reaches the outbox now, before anything can be recorded or sent.
+    {
+      TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(*db_, store::Durability::kCritical));
+      TACET_RETURN_IF_ERROR(outbox_->OnConsentCommitting(*db_, ledger_->snapshot()));
+      TACET_RETURN_IF_ERROR(txn.Commit());
+    }
     outbox_erasure_ = std::make_unique<OutboxErasure>(*outbox_);
     erasure_listener_ = outbox_erasure_.get();
   }
@@ -629,15 +637,22 @@ StatusOr<std::vector<vault::HistoryEntry>> Agent::ValueHistory(std::string_view 
   return vault_->History(category, field);
 }
 
+// The outbox goes first: a failure or a crash after it leaves data on the device (the user
+// erases again), never erased data queued to leave it. The vault's erasure listener then finds
+// nothing more to delete.
 StatusOr<vault::ErasureResult> Agent::Erase(std::string_view category) {
   std::lock_guard<std::mutex> lock(storage_mu_);
   TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+  if (std::atomic_load(&policy_)->FindCategory(category) != nullptr) {
+    TACET_RETURN_IF_ERROR(outbox_->EraseCategories({std::string(category)}, false).status());
+  }
   return vault_->Erase(category);
 }
 
 StatusOr<vault::ErasureResult> Agent::EraseAll() {
   std::lock_guard<std::mutex> lock(storage_mu_);
   TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+  TACET_RETURN_IF_ERROR(outbox_->EraseCategories({}, true).status());
   TACET_ASSIGN_OR_RETURN(vault::ErasureResult erased, vault_->EraseAll());
   TACET_RETURN_IF_ERROR(ClearAccessLogLocked());
   return erased;
@@ -758,6 +773,28 @@ StatusOr<RecordResult> Agent::Record(const outbox::Event& event, bool hold_if_un
     if (!known) {
       TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
       return NotFoundError(what + ": the policy has no field '" + f.key + "'");
+    }
+    // The vault's rules for the field's values (a card number is never a payment token, an
+    // e-mail address is one), and two the recorder adds: raw audio never leaves the device (voice
+    // leaves as on-device intents), and a location needs the precision the user granted.
+    const std::string_view field = key.substr(dot + 1);
+    const vault::FieldKind kind = vault::KindOfField(field);
+    TACET_RETURN_IF_ERROR(vault::ValidateValue(key.substr(0, dot), field, kind, f.value));
+    const platform::LocationPrecision granted = s.location_precision();
+    std::string refusal;
+    if (kind == vault::FieldKind::kAudio) {
+      refusal = "raw audio is not recorded for sending; record the on-device intent instead";
+    } else if (kind == vault::FieldKind::kPreciseLocation &&
+               granted != platform::LocationPrecision::kPrecise) {
+      refusal = std::string("precise location is not granted (granted: ") +
+                platform::LocationPrecisionName(granted) + ")";
+    } else if (kind == vault::FieldKind::kApproximateLocation &&
+               granted == platform::LocationPrecision::kNone) {
+      refusal = "location is not granted";
+    }
+    if (!refusal.empty()) {
+      TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
+      return PermissionDeniedError(what + ": '" + f.key + "': " + refusal);
     }
   }
   bool held = false;

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <set>
@@ -28,6 +29,7 @@
 #include "posix/posix_clock.h"
 #include "posix/posix_services.h"
 #include "store/database.h"
+#include "store/statement.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
 
@@ -67,7 +69,8 @@ void WriteLine(int fd, const std::string& line) {
       continue;
     }
     outbox::Event e;
-    const std::string value = std::to_string(seed) + "-" + std::to_string(i);
+    // Letters between the numbers: a long run of digits could pass for a card number.
+    const std::string value = "s" + std::to_string(seed) + "i" + std::to_string(i);
     e.occurred_unix_ms = 1'700'000'000'000;
     if (granted && pick < 5) {
       e.purpose = "voice_features";
@@ -76,7 +79,11 @@ void WriteLine(int fd, const std::string& line) {
       e.purpose = "analytics";
       e.fields = {{"usage.interaction_events", "a" + value}};
     }
-    if (!(*agent)->Record(e).ok()) _exit(5);
+    const auto recorded = (*agent)->Record(e);
+    if (!recorded.ok()) {
+      std::fprintf(stderr, "child: %s\n", recorded.status().ToString().c_str());
+      _exit(5);
+    }
     WriteLine(fd, "R " + e.fields[0].value);
   }
 }
@@ -87,6 +94,7 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
   std::mt19937 rng(20261130);
   std::set<std::string> analytics_acknowledged;
   int killed_while_working = 0;
+  int checked_denied = 0;
 
   // The first open sets the device up (and grants the voice category the events need).
   {
@@ -131,6 +139,7 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
 
     char last_consent = 0;
     bool worked = false;
+    std::set<std::string> voice_since_grant;
     size_t start = 0;
     while (start < report.size()) {
       const size_t end = report.find('\n', start);
@@ -138,7 +147,9 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
       const std::string line = report.substr(start, end - start);
       start = end + 1;
       if (line == "D" || line == "G") last_consent = line[0];
+      if (line == "D" || line == "G") voice_since_grant.clear();
       if (line.rfind("R a", 0) == 0) analytics_acknowledged.insert(line.substr(2));
+      if (line.rfind("R v", 0) == 0) voice_since_grant.insert(line.substr(2));
       if (line.size() > 1) worked = true;
     }
     if (worked) ++killed_while_working;
@@ -167,10 +178,29 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
     if (last_consent == 'D') {
       ASSERT_EQ(voice, 0) << "round " << round << ": voice events survived a committed revocation";
     }
+    // Whatever the child managed to report: when the committed state of the purpose is "denied",
+    // no event of it may be left (a revocation that committed just before the kill included).
+    ASSERT_OK_AND_ASSIGN(auto state, db->Prepare("SELECT state FROM consent_state WHERE subject = "
+                                                 "'purpose:voice_features'"));
+    ASSERT_OK_AND_ASSIGN(bool has_state, state.Step());
+    const int64_t committed = has_state ? state.ColumnInt64(0) : 0;
+    if (committed == static_cast<int64_t>(consent::ConsentState::kDenied)) {
+      ++checked_denied;
+      ASSERT_EQ(voice, 0) << "round " << round << ": voice events left while the purpose is denied";
+    }
+    // While the purpose is still granted, the voice events acknowledged since the round's last
+    // consent change are not lost either (a revocation that committed unreported would show as
+    // "denied" above).
+    if (committed == static_cast<int64_t>(consent::ConsentState::kGranted)) {
+      for (const std::string& value : voice_since_grant) {
+        ASSERT_EQ(seen.count(value), 1u) << "round " << round << ": acknowledged '" << value << "' is lost";
+      }
+    }
   }
   // The kills must have landed during work, not only during opens, for the test to mean anything.
   EXPECT_GE(killed_while_working, kRounds / 3);
   EXPECT_GT(analytics_acknowledged.size(), 100u);
+  EXPECT_GT(checked_denied, 10);  // rounds that ended with the purpose denied were checked
 }
 
 }  // namespace

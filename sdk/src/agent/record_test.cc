@@ -136,6 +136,37 @@ TEST_F(RecordTest, ErasingACategoryEmptiesTheOutboxOfIt) {
   EXPECT_EQ(Counts().queued, 0);
 }
 
+// Found by review: the recorder took what the vault refuses and ignored the granted precision.
+TEST_F(RecordTest, RawAudioCardNumbersAndUngrantedPrecisionAreRefused) {
+  ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  outbox::Event audio = Voice("x");
+  audio.fields[0] = {"voice.voice_recordings", std::string("RIFF\0\x01", 6)};
+  EXPECT_THAT(agent_->Record(audio), StatusIs(StatusCode::kPermissionDenied, HasSubstr("raw audio")));
+
+  ASSERT_OK(agent_->SetCategoryProvided("payment", true, DecisionSource::kUser));
+  outbox::Event card = Usage("x", "payments_and_fraud_prevention");
+  card.fields[0] = {"payment.payment_token", "4111 1111 1111 1111"};
+  EXPECT_THAT(agent_->Record(card), StatusIs(StatusCode::kInvalidArgument));
+
+  ASSERT_OK(agent_->SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  outbox::Event here = Usage("x", "location_features");
+  here.fields[0] = {"location.precise_location", "48.85837,2.29448"};
+  ASSERT_OK(agent_->SetLocationPrecision(platform::LocationPrecision::kApproximate,
+                                         DecisionSource::kUser));
+  EXPECT_THAT(agent_->Record(here),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("precise location is not granted")));
+  ASSERT_OK(agent_->SetLocationPrecision(platform::LocationPrecision::kPrecise, DecisionSource::kUser));
+  ASSERT_OK(agent_->Record(here).status());
+  EXPECT_EQ(Counts().queued, 1);
+  // Turning location off takes the queued position with it, in the same transaction.
+  ASSERT_OK(agent_->SetLocationPrecision(platform::LocationPrecision::kNone, DecisionSource::kUser));
+  EXPECT_EQ(Counts().queued, 0);
+  EXPECT_EQ(Counts().purged_by_consent, 1);
+  EXPECT_EQ(Counts().refused, 2);  // audio and precision; the card number is an argument error
+}
+
 TEST_F(RecordTest, AClosedAgentRecordsNothing) {
   ASSERT_OK(agent_->Close());
   EXPECT_THAT(agent_->Record(Usage("tap")), StatusIs(StatusCode::kFailedPrecondition));

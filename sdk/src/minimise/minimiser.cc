@@ -8,6 +8,7 @@
 #include "base/bytes.h"
 #include "crypto/hkdf.h"
 #include "crypto/hmac.h"
+#include "crypto/secure.h"
 #include "gate/location_snap.h"
 
 namespace tacet::minimise {
@@ -61,7 +62,10 @@ bool IsIdentifyingField(std::string_view key) {
   const size_t dot = key.find('.');
   const std::string_view category = key.substr(0, dot);
   if (category == "name" || category == "contact" || category == "payment") return true;
-  return key == "billing.billing_address" || key == "public_profile.name_or_username";
+  // Free text the user typed may name or describe the user: it is treated as identifying too.
+  if (category == "contest_answers") return true;
+  return key == "billing.billing_address" || key == "public_profile.name_or_username" ||
+         key == "usage.search_queries";
 }
 
 Minimiser::Minimiser(std::shared_ptr<const policy::Policy> policy, ByteView device_secret,
@@ -112,23 +116,36 @@ StatusOr<MinimisedEvent> Minimiser::ForRecipient(const consent::ConsentSnapshot&
   const int64_t occurred_s = FloorDiv(event.occurred_unix_ms, 1000);
   out.time_s = FloorDiv(occurred_s, options_.time_bucket_s) * options_.time_bucket_s;
   const int purpose_index = snapshot.PurposeIndex(event.purpose);
+  const platform::LocationPrecision precision = snapshot.location_precision();
   std::unique_ptr<crypto::SecretBytes> key;  // derived on first use
   for (const outbox::EventField& f : event.fields) {
     const size_t dot = f.key.find('.');
     const std::string category = f.key.substr(0, dot);
-    const policy::Decision d = policy_->Disclosure(category, event.purpose, recipient);
+    // The policy the consent was given under (the snapshot's), not the one this minimiser was
+    // made with: after a policy update the new grants apply at once.
+    const policy::Decision d = snapshot.policy().Disclosure(category, event.purpose, recipient);
+    // May data already held be used or handed over for the purpose (ConsentSnapshot::Allows), now:
+    // a revocation since recording is honoured. (Not DecideCollection: a legitimate interest the
+    // user cannot object to, such as content reporting, is a reason to hand over what is held.)
     const bool consented =
         purpose_index >= 0 && snapshot.Allows(purpose_index, snapshot.CategoryIndex(category));
+    const bool location = category == "location";
     if (controller_notice_pending || !d.allowed || !consented ||
         f.key == "voice.voice_recordings" || d.transform == policy::Transform::kAggregate ||
-        d.transform == policy::Transform::kDrop) {
+        d.transform == policy::Transform::kDrop ||
+        (location && precision == platform::LocationPrecision::kNone)) {
       ++out.dropped;
       continue;
     }
     MinimisedField m;
     m.key = f.key;
     m.form = d.transform;
-    switch (d.transform) {
+    // A precise position leaves at most at the precision the user granted now, whatever the grant.
+    if (f.key == "location.precise_location" && precision != platform::LocationPrecision::kPrecise &&
+        m.form != policy::Transform::kPseudonymise) {
+      m.form = policy::Transform::kCoarsen;
+    }
+    switch (m.form) {
       case policy::Transform::kNone:
         m.value = f.value;
         break;
@@ -145,6 +162,7 @@ StatusOr<MinimisedEvent> Minimiser::ForRecipient(const consent::ConsentSnapshot&
           input.push_back(0);
           input.insert(input.end(), f.value.begin(), f.value.end());
           const auto mac = crypto::HmacSha256(key->view(), input);
+          crypto::SecureZero(input.data(), input.size());
           m.value = HexEncode(ByteView(mac.data(), kPseudonymSize));
         } else {
           m.value = f.value;

@@ -7,10 +7,14 @@
 //   if (out.ok() && !out->fields.empty()) batch.Add(*out);
 //
 // Per field "<category>.<field>" of the event, at send time:
-//   1. Policy::Disclosure(category, purpose, recipient) must allow it (a recipient that needs
-//      notice or legal process never gets anything from the device: no context vouches for it);
-//   2. the consent snapshot must still allow the purpose to use the category
-//      (ConsentSnapshot::Allows(purpose, category)) — a revocation after recording is honoured;
+//   1. the snapshot's policy's Disclosure(category, purpose, recipient) must allow it (a recipient
+//      that needs notice or legal process never gets anything from the device: no context vouches
+//      for it);
+//   2. the snapshot must still allow the purpose to use the category (ConsentSnapshot::Allows: may
+//      data already held be used or handed over) — a revocation after recording is honoured; and
+//      location
+//      leaves only while a precision is granted, a precise position coarsened to approximate
+//      unless precise is granted, whatever the recipient's grant;
 //   3. no disclosure while a controller-change notice is unacknowledged (the caller says so);
 //   4. raw voice audio (voice.voice_recordings) never leaves: voice leaves as on-device intents;
 //   5. then the grant's transform: none (as is), coarsen (location to the approximate grid, a
@@ -61,9 +65,9 @@ struct MinimisedEvent {
   int dropped = 0;                     // fields the recipient may not get
 };
 
-// Fields whose values identify a person directly, and are pseudonymised under a pseudonymise
-// grant: every field of name, contact, payment and billing.billing_address, and
-// public_profile.name_or_username.
+// Fields whose values identify a person, and are pseudonymised under a pseudonymise grant: every
+// field of name, contact and payment, billing.billing_address, public_profile.name_or_username,
+// and free text the user typed (usage.search_queries, every field of contest_answers).
 bool IsIdentifyingField(std::string_view key);
 
 class Minimiser {

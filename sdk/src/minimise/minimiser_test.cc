@@ -100,6 +100,47 @@ TEST_F(MinimiserTest, PeriodKeyAndSubjectMatchAnIndependentComputation) {
   EXPECT_NE(HexEncode(other), "a136d7281ebfa387f3466ed07e0128bd");
 }
 
+// Known answer (Python's hmac/hashlib): the first 16 bytes of HMAC-SHA256(k(service_providers,
+// period 655), "usage.search_queries" || 0x00 || "jazz for ada"), in hex.
+TEST_F(MinimiserTest, TypedTextIsReplacedByItsPseudonymUnderAPseudonymiseGrant) {
+  ASSERT_OK(h_.ledger().SetPurpose("marketing_communications", ConsentState::kGranted,
+                                   DecisionSource::kUser));
+  const auto e = MakeEvent("marketing_communications",
+                           {{"usage.search_queries", "jazz for ada"},
+                            {"usage.listening_history", "track 42"}});
+  const MinimisedEvent out = For("service_providers", e);
+  ASSERT_THAT(out.fields, SizeIs(2));
+  EXPECT_EQ(out.fields[0].value, "1b476527202d4ecc6c88c66b94792c1b");
+  EXPECT_EQ(out.fields[0].form, policy::Transform::kPseudonymise);
+  EXPECT_EQ(out.fields[1].value, "track 42");  // not identifying: as it is
+  // Another recipient's pseudonym of the same text differs.
+  ASSERT_OK(h_.ledger().SetPurpose("advertising", ConsentState::kGranted, DecisionSource::kUser));
+  const auto ad = MakeEvent("advertising", {{"usage.search_queries", "jazz for ada"}});
+  const MinimisedEvent other = For("advertising_partners", ad);
+  ASSERT_THAT(other.fields, SizeIs(1));
+  EXPECT_NE(other.fields[0].value, out.fields[0].value);
+  EXPECT_EQ(other.fields[0].value.find("jazz"), std::string::npos);
+}
+
+// Found by review: the granted precision was ignored. A position leaves only while location is
+// on, and no more precisely than granted, whatever the recipient's grant says.
+TEST_F(MinimiserTest, ALocationLeavesNoMorePreciselyThanTheUserGranted) {
+  ASSERT_OK(h_.ledger().SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(h_.ledger().SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  const auto e = MakeEvent("location_features", {{"location.precise_location", "48.85837,2.29448"}});
+  // The controller's grant is "none" (as collected); precise granted: as it is.
+  ASSERT_OK(h_.ledger().SetLocationPrecision(platform::LocationPrecision::kPrecise, DecisionSource::kUser));
+  EXPECT_EQ(For("controller", e).fields.at(0).value, "48.85837,2.29448");
+  ASSERT_OK(h_.ledger().SetLocationPrecision(platform::LocationPrecision::kApproximate,
+                                             DecisionSource::kUser));
+  const MinimisedEvent approx = For("controller", e);
+  ASSERT_THAT(approx.fields, SizeIs(1));
+  EXPECT_EQ(approx.fields[0].form, policy::Transform::kCoarsen);
+  EXPECT_NE(approx.fields[0].value, "48.85837,2.29448");
+  ASSERT_OK(h_.ledger().SetLocationPrecision(platform::LocationPrecision::kNone, DecisionSource::kUser));
+  EXPECT_THAT(For("controller", e).fields, IsEmpty());
+}
+
 TEST_F(MinimiserTest, AdvertisingGetsApproximateLocationOnlyWithConsent) {
   const auto e = MakeEvent("location_advertising", {{"location.precise_location", "48.85661,2.35222"}});
   EXPECT_THAT(For("advertising_partners", e).fields, IsEmpty());  // nothing granted yet
@@ -107,6 +148,10 @@ TEST_F(MinimiserTest, AdvertisingGetsApproximateLocationOnlyWithConsent) {
   for (const char* p : {"location_features", "advertising", "location_advertising"}) {
     ASSERT_OK(h_.ledger().SetPurpose(p, ConsentState::kGranted, DecisionSource::kUser));
   }
+  // Location is still off: nothing.
+  EXPECT_THAT(For("advertising_partners", e).fields, IsEmpty());
+  ASSERT_OK(h_.ledger().SetLocationPrecision(platform::LocationPrecision::kPrecise,
+                                             DecisionSource::kUser));
   const MinimisedEvent out = For("advertising_partners", e);
   ASSERT_THAT(out.fields, SizeIs(1));
   EXPECT_EQ(out.fields[0].form, policy::Transform::kCoarsen);

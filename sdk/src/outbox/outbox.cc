@@ -24,6 +24,7 @@ constexpr char kPurged[] = "purged_by_consent";
 constexpr char kReleased[] = "released";
 constexpr char kErased[] = "erased";
 constexpr char kRefused[] = "refused";
+constexpr char kLocationCategory[] = "location";
 
 void PutU32(Bytes& out, uint32_t v) {
   for (int i = 3; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
@@ -121,6 +122,14 @@ Fate Decide(const consent::ConsentSnapshot& s, std::string_view purpose,
   for (const std::string& category : categories) {
     const int c = s.CategoryIndex(category);
     const consent::CollectionDecision d = consent::DecideCollection(s, p, c);
+    if (category == kLocationCategory && s.location_precision() == platform::LocationPrecision::kNone) {
+      // Location off: a location event leaves only once the user grants a precision again (the
+      // minimiser then sends no more than the granted one). Off by default is a question not
+      // asked; off by the user's choice is an answer.
+      all_allowed = false;
+      if (s.location_source() != consent::DecisionSource::kPolicyDefault) only_not_asked = false;
+      continue;
+    }
     if (d.allowed()) continue;
     all_allowed = false;
     if (!IsNotAsked(d.reason) || s.category(c) == consent::ConsentState::kDenied) {
@@ -248,14 +257,15 @@ StatusOr<int64_t> Outbox::Enqueue(const Event& event, EventState state) {
   const std::string category_column = CategoryColumn(categories);
   const int64_t recorded_ms = clock_.NowUnixMillis();
 
+  // Everything that can fail before the plaintext exists, so that no early return leaves it unwiped.
+  TACET_ASSIGN_OR_RETURN(Bytes nonce, drbg_.RandomBytes(kNonceSize));
+  TACET_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
   Bytes plain;
   PutU32(plain, static_cast<uint32_t>(event.fields.size()));
   for (const EventField& f : event.fields) {
     PutText(plain, f.key);
     PutText(plain, f.value);
   }
-  TACET_ASSIGN_OR_RETURN(Bytes nonce, drbg_.RandomBytes(kNonceSize));
-  TACET_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
   Bytes sealed;
   const Status sealed_ok =
       aead.Seal(nonce, AssociatedData(event.purpose, category_column, event.occurred_unix_ms, recorded_ms),

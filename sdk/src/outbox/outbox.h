@@ -7,7 +7,9 @@
 //   TACET_ASSIGN_OR_RETURN(int64_t id, outbox->Enqueue(event, EventState::kQueued));
 //
 // What it guarantees:
-//   - an event is durable once Enqueue returns (one transaction), and its fields are on disk only
+//   - an event survives a crash of the process once Enqueue returns (one transaction at the
+//     normal durability class: WAL with synchronous=NORMAL, so a power cut may lose the last
+//     few commits, never corrupt the queue); its fields are on disk only
 //     sealed with AES-256-GCM under the outbox key (key store, kOutboxKeyName): no personal
 //     plaintext in the database;
 //   - a consent change that stops a purpose from collecting a category deletes every queued and

@@ -12,6 +12,9 @@ namespace {
 
 constexpr flatbuffers::uoffset_t kMaxVerifierDepth = 8;
 constexpr flatbuffers::uoffset_t kMaxVerifierTables = 1 << 20;
+constexpr uint64_t kMaxDecodedFactor = 8;
+// The encoder's budget: far below flatbuffers' 2 GiB limit.
+constexpr size_t kMaxEncodedBytes = 64u << 20;
 
 // Strings of a batch, each once, in first-use order.
 class Interner {
@@ -120,6 +123,14 @@ StatusOr<Bytes> EncodeBatch(const Batch& batch) {
       wire_fields.emplace_back(static_cast<uint16_t>(key), form, value);
     }
   }
+  size_t budget = 0;
+  for (const std::string& str : strings.strings()) budget += str.size() + 8;
+  budget += wire_events.size() * sizeof(wire::Event) + wire_fields.size() * sizeof(wire::FieldRef);
+  if (budget > kMaxEncodedBytes) {
+    return InvalidArgumentError("batch: about " + std::to_string(budget) + " bytes, over the " +
+                                std::to_string(kMaxEncodedBytes) + "-byte limit of one batch");
+  }
+  if (base < 0) return InvalidArgumentError("batch: an event time is before 1970");
   flatbuffers::FlatBufferBuilder b(1024);
   std::vector<flatbuffers::Offset<flatbuffers::String>> string_offsets;
   string_offsets.reserve(strings.strings().size());
@@ -166,6 +177,15 @@ StatusOr<Batch> DecodeBatch(ByteView bytes, size_t max_bytes) {
     for (const flatbuffers::String* s : *w.strings()) strings.push_back(Str(s));
   }
   const size_t n_fields = w.fields() == nullptr ? 0 : w.fields()->size();
+  // A field refers to a string by index, so a small batch could name one long string many times:
+  // the decoded text is capped at kMaxDecodedFactor times the wire size.
+  const uint64_t decoded_cap = static_cast<uint64_t>(max_bytes) * kMaxDecodedFactor;
+  uint64_t decoded = 0;
+  if (w.base_time_s() > std::numeric_limits<int64_t>::max() - std::numeric_limits<uint32_t>::max() ||
+      w.base_time_s() < 0) {
+    return InvalidArgumentError("batch: base time " + std::to_string(w.base_time_s()) +
+                                " is out of range");
+  }
   if (w.events() != nullptr) {
     size_t i = 0;
     for (const wire::Event* e : *w.events()) {
@@ -182,6 +202,11 @@ StatusOr<Batch> DecodeBatch(ByteView bytes, size_t max_bytes) {
           return InvalidArgumentError(where + ": a field index is out of range");
         }
         TACET_ASSIGN_OR_RETURN(policy::Transform form, TransformOf(r->form()));
+        decoded += strings[r->key()].size() + strings[r->value()].size();
+        if (decoded > decoded_cap) {
+          return ResourceExhaustedError("batch: its fields name more than " +
+                                        std::to_string(decoded_cap) + " bytes of text");
+        }
         m.fields.push_back({strings[r->key()], strings[r->value()], form});
       }
       out.events.push_back(std::move(m));

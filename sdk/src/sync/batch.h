@@ -47,7 +47,9 @@ StatusOr<Bytes> EncodeBatch(const Batch& batch);
 
 // Reads wire bytes (at most `max_bytes`, refused before parsing: kResourceExhausted). Verifies the
 // flatbuffer (kInvalidArgument "not a batch" / "corrupt"), the batch id's size, a non-zero time
-// bucket, and every string index, field range and form (kInvalidArgument naming the event). The
+// bucket, a base time in [0, INT64_MAX - UINT32_MAX], and every string index, field range and form
+// (kInvalidArgument naming the event); refuses a batch whose fields name more than 8 times
+// `max_bytes` of text in total (kResourceExhausted: one long string named many times). The
 // result owns its strings; whatever decodes, EncodeBatch accepts (batch_decoder_fuzzer checks it).
 StatusOr<Batch> DecodeBatch(ByteView bytes, size_t max_bytes);
 

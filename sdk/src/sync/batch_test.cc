@@ -127,6 +127,33 @@ TEST(BatchTest, DecodingRefusesIndicesOutsideTheirLists) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("field index")));
 }
 
+// Found by review: one long string named by many fields decoded to hundreds of megabytes, and a
+// base time near INT64_MAX overflowed when an offset was added.
+TEST(BatchTest, DecodingRefusesAmplificationAndTimeOverflow) {
+  auto build = [](int64_t base, int refs, size_t len) {
+    flatbuffers::FlatBufferBuilder b;
+    std::vector<flatbuffers::Offset<flatbuffers::String>> strings = {
+        b.CreateString("analytics"), b.CreateString("usage.x"), b.CreateString(std::string(len, 'v'))};
+    std::vector<wire::Event> events = {wire::Event(0xffffffffu, 0, 0, static_cast<uint16_t>(refs))};
+    std::vector<wire::FieldRef> fields(static_cast<size_t>(refs),
+                                       wire::FieldRef(1, wire::Form::AsCollected, 2));
+    const auto root = wire::CreateBatch(b, b.CreateVector(Bytes(16, 1)), b.CreateString("r"),
+                                        b.CreateString("p"), 1, 0, base, 3600,
+                                        b.CreateVector(strings), b.CreateVectorOfStructs(events),
+                                        b.CreateVectorOfStructs(fields));
+    wire::FinishBatchBuffer(b, root);
+    return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  };
+  const Bytes amplified = build(0, 2000, 100 * 1024);
+  EXPECT_THAT(DecodeBatch(amplified, 256 * 1024),
+              StatusIs(StatusCode::kResourceExhausted, HasSubstr("bytes of text")));
+  EXPECT_OK(DecodeBatch(build(0, 2, 100), 256 * 1024).status());  // the control
+  EXPECT_THAT(DecodeBatch(build(INT64_MAX, 1, 1), 256 * 1024),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("base time")));
+  EXPECT_THAT(DecodeBatch(build(-1, 1, 1), 256 * 1024),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("base time")));
+}
+
 TEST(BatchTest, RandomBatchesRoundTrip) {
   std::mt19937 rng(7);
   for (int round = 0; round < 50; ++round) {
