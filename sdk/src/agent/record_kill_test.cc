@@ -61,7 +61,7 @@ void WriteLine(int fd, const std::string& line) {
   for (uint64_t i = 0;; ++i) {
     const consent::ConsentSnapshot& s = (*agent)->consent();
     const bool granted = s.purpose(s.PurposeIndex("voice_features")) == consent::ConsentState::kGranted;
-    const uint32_t pick = rng() % 10;
+    const uint32_t pick = static_cast<uint32_t>(rng() % 10);
     if (pick == 0) {
       const auto state = granted ? consent::ConsentState::kDenied : consent::ConsentState::kGranted;
       if (!(*agent)->SetPurpose("voice_features", state, consent::DecisionSource::kUser).ok()) _exit(4);

@@ -164,7 +164,7 @@ TEST(BatchTest, RandomBatchesRoundTrip) {
       std::vector<minimise::MinimisedField> fields;
       const int nf = 1 + static_cast<int>(rng() % 4);
       for (int f = 0; f < nf; ++f) {
-        fields.push_back({"usage.k" + std::to_string(rng() % 5), std::string(rng() % 30, 'a' + rng() % 26),
+        fields.push_back({"usage.k" + std::to_string(rng() % 5), std::string(rng() % 30, static_cast<char>('a' + rng() % 26)),
                           static_cast<policy::Transform>(rng() % 4)});
       }
       b.events.push_back(Event("p" + std::to_string(rng() % 3), 1'700'000'000 + (rng() % 100000), fields));
