@@ -174,6 +174,43 @@ Status WriteFileAtomically(tacet_agent* agent, const std::string& path, Write&& 
 
 }  // namespace
 
+namespace {
+
+// The export and the report are both a document an Agent method streams into a sink. To a file:
+// checked path, written to a new file that replaces `path` only once complete (WriteFileAtomically).
+template <typename Summary>
+StatusOr<Summary> ProduceToFile(tacet_agent_t* agent, const char* path,
+                                StatusOr<Summary> (tacet::agent::Agent::*produce)(tacet::ByteSink&)) {
+  TACET_RETURN_IF_ERROR(CheckAgent(agent));
+  std::string p;
+  TACET_RETURN_IF_ERROR(tacet::capi::CheckPath(path, "path", &p));
+  Summary summary;
+  TACET_RETURN_IF_ERROR(WriteFileAtomically(agent, p, [&](tacet::ByteSink& sink) -> Status {
+    TACET_ASSIGN_OR_RETURN(summary, (agent->core.get()->*produce)(sink));
+    return tacet::OkStatus();
+  }));
+  return summary;
+}
+
+// To the caller's write function, piece by piece on the calling thread.
+template <typename Summary>
+StatusOr<Summary> ProduceToWriter(tacet_agent_t* agent, tacet_write_fn write, void* user_data,
+                                  StatusOr<Summary> (tacet::agent::Agent::*produce)(tacet::ByteSink&)) {
+  TACET_RETURN_IF_ERROR(CheckAgent(agent));
+  if (write == nullptr) return tacet::InvalidArgumentError("write is NULL");
+  CallbackSink sink(write, user_data);
+  return (agent->core.get()->*produce)(sink);
+}
+
+void Fill(const vault::ExportSummary& s, tacet_export_summary* out) {
+  if (out != nullptr) *out = tacet_export_summary{s.records, s.history_entries};
+}
+void Fill(const tacet::report::ReportSummary& s, tacet_report_summary* out) {
+  if (out != nullptr) *out = tacet_report_summary{s.records, s.categories_held};
+}
+
+}  // namespace
+
 extern "C" {
 
 // ---- vault --------------------------------------------------------------------------------------
@@ -342,17 +379,8 @@ tacet_status tacet_vault_sweep(tacet_agent_t* agent, tacet_erasure_result* out_r
 tacet_status tacet_export_to_file(tacet_agent_t* agent, const char* path,
                                   tacet_export_summary* out_summary) {
   return Run(__func__, [&]() -> Status {
-    TACET_RETURN_IF_ERROR(CheckAgent(agent));
-    std::string p;
-    TACET_RETURN_IF_ERROR(tacet::capi::CheckPath(path, "path", &p));
-    vault::ExportSummary summary;
-    TACET_RETURN_IF_ERROR(WriteFileAtomically(agent, p, [&](tacet::ByteSink& sink) -> Status {
-      TACET_ASSIGN_OR_RETURN(summary, agent->core->Export(sink));
-      return tacet::OkStatus();
-    }));
-    if (out_summary != nullptr) {
-      *out_summary = tacet_export_summary{summary.records, summary.history_entries};
-    }
+    TACET_ASSIGN_OR_RETURN(auto summary, ProduceToFile(agent, path, &tacet::agent::Agent::Export));
+    Fill(summary, out_summary);
     return tacet::OkStatus();
   });
 }
@@ -360,13 +388,9 @@ tacet_status tacet_export_to_file(tacet_agent_t* agent, const char* path,
 tacet_status tacet_export_to_writer(tacet_agent_t* agent, tacet_write_fn write, void* user_data,
                                     tacet_export_summary* out_summary) {
   return Run(__func__, [&]() -> Status {
-    TACET_RETURN_IF_ERROR(CheckAgent(agent));
-    if (write == nullptr) return tacet::InvalidArgumentError("write is NULL");
-    CallbackSink sink(write, user_data);
-    TACET_ASSIGN_OR_RETURN(vault::ExportSummary summary, agent->core->Export(sink));
-    if (out_summary != nullptr) {
-      *out_summary = tacet_export_summary{summary.records, summary.history_entries};
-    }
+    TACET_ASSIGN_OR_RETURN(auto summary,
+                           ProduceToWriter(agent, write, user_data, &tacet::agent::Agent::Export));
+    Fill(summary, out_summary);
     return tacet::OkStatus();
   });
 }
@@ -374,17 +398,8 @@ tacet_status tacet_export_to_writer(tacet_agent_t* agent, tacet_write_fn write, 
 tacet_status tacet_report_to_file(tacet_agent_t* agent, const char* path,
                                   tacet_report_summary* out_summary) {
   return Run(__func__, [&]() -> Status {
-    TACET_RETURN_IF_ERROR(CheckAgent(agent));
-    std::string p;
-    TACET_RETURN_IF_ERROR(tacet::capi::CheckPath(path, "path", &p));
-    tacet::report::ReportSummary summary;
-    TACET_RETURN_IF_ERROR(WriteFileAtomically(agent, p, [&](tacet::ByteSink& sink) -> Status {
-      TACET_ASSIGN_OR_RETURN(summary, agent->core->Report(sink));
-      return tacet::OkStatus();
-    }));
-    if (out_summary != nullptr) {
-      *out_summary = tacet_report_summary{summary.records, summary.categories_held};
-    }
+    TACET_ASSIGN_OR_RETURN(auto summary, ProduceToFile(agent, path, &tacet::agent::Agent::Report));
+    Fill(summary, out_summary);
     return tacet::OkStatus();
   });
 }
@@ -392,13 +407,9 @@ tacet_status tacet_report_to_file(tacet_agent_t* agent, const char* path,
 tacet_status tacet_report_to_writer(tacet_agent_t* agent, tacet_write_fn write, void* user_data,
                                     tacet_report_summary* out_summary) {
   return Run(__func__, [&]() -> Status {
-    TACET_RETURN_IF_ERROR(CheckAgent(agent));
-    if (write == nullptr) return tacet::InvalidArgumentError("write is NULL");
-    CallbackSink sink(write, user_data);
-    TACET_ASSIGN_OR_RETURN(tacet::report::ReportSummary summary, agent->core->Report(sink));
-    if (out_summary != nullptr) {
-      *out_summary = tacet_report_summary{summary.records, summary.categories_held};
-    }
+    TACET_ASSIGN_OR_RETURN(auto summary,
+                           ProduceToWriter(agent, write, user_data, &tacet::agent::Agent::Report));
+    Fill(summary, out_summary);
     return tacet::OkStatus();
   });
 }
