@@ -6,6 +6,10 @@
 //                             one transaction, per row
 //   BM_AgentOpenClose_100kQueuedEvents
 //                             Agent::Open + Close on a folder whose outbox holds 100,000 events
+//   BM_AgentOpen_100kQueuedEvents, BM_AgentOpen_EmptyOutbox
+//                             Agent::Open alone (the close is outside the timing) on that folder
+//                             and, as the baseline, on a device with the same policy and an empty
+//                             outbox: what 100,000 queued events add to the open
 // Folders live under $TMPDIR (or /tmp) and are removed at exit.
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
@@ -161,6 +165,48 @@ void BM_AgentOpenClose_100kQueuedEvents(benchmark::State& state) {
   state.counters["queued"] = kQueued;
 }
 BENCHMARK(BM_AgentOpenClose_100kQueuedEvents)->Unit(benchmark::kMillisecond);
+
+// Open only: the close (a generation step, key-store writes) is not timed.
+void OpenOnly(benchmark::State& state, const std::string& dir) {
+  Services s;
+  for (auto _ : state) {
+    auto agent = Agent::Open(OptionsIn(dir), s.platform());
+    state.PauseTiming();
+    if (!agent.ok() || !(*agent)->Close().ok()) {
+      state.SkipWithError("open or close failed");
+      state.ResumeTiming();
+      return;
+    }
+    agent->reset();
+    state.ResumeTiming();
+  }
+}
+
+void BM_AgentOpen_100kQueuedEvents(benchmark::State& state) {
+  QueuedDevice& device = QueuedDevice::Get();
+  if (!device.error().empty()) {
+    state.SkipWithError(device.error().c_str());
+    return;
+  }
+  OpenOnly(state, device.dir());
+  state.counters["queued"] = kQueued;
+}
+BENCHMARK(BM_AgentOpen_100kQueuedEvents)->Unit(benchmark::kMillisecond);
+
+void BM_AgentOpen_EmptyOutbox(benchmark::State& state) {
+  const std::string dir = MakeTempDir("tacet-empty-bench");
+  {
+    Services s;
+    auto agent = Agent::Open(OptionsIn(dir), s.platform());
+    if (!agent.ok() || !(*agent)->Close().ok()) {
+      state.SkipWithError("creating the device failed");
+      return;
+    }
+  }
+  OpenOnly(state, dir);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_AgentOpen_EmptyOutbox)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace tacet::agent
