@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -503,7 +504,7 @@ class CollectorProcessTest : public ::testing::Test {
 
   tacet::testing::TempDir dir_;
   DeviceSide device_;
-  net::ChildProcess process_ = std::move(*net::ChildProcess::Start({"/bin/true"}, "/dev/null"));
+  std::optional<net::ChildProcess> process_;
   uint16_t port_ = 0;
 };
 
@@ -519,16 +520,16 @@ TEST_F(CollectorProcessTest, ServesStoresSurvivesSigkillAndDumps) {
   EXPECT_THAT(log, Not(HasSubstr(testing::kCanaryPseudonym)));
 
   // SIGKILL: no clean shutdown. Acknowledged batches were committed before the ack.
-  ASSERT_TRUE(process_.Signal(SIGKILL));
-  ASSERT_TRUE(process_.Wait(5000).has_value());
+  ASSERT_TRUE(process_->Signal(SIGKILL));
+  ASSERT_TRUE(process_->Wait(5000).has_value());
   StartCollector();
   EXPECT_EQ(Send(first), kDispositionDuplicate);
   EXPECT_EQ(Send(second), kDispositionDuplicate);
   EXPECT_EQ(CountRows(State(), "batches"), 2);
 
   // SIGTERM: a clean stop, exit 0.
-  ASSERT_TRUE(process_.Signal(SIGTERM));
-  const std::optional<int> status = process_.Wait(5000);
+  ASSERT_TRUE(process_->Signal(SIGTERM));
+  const std::optional<int> status = process_->Wait(5000);
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
 
