@@ -717,25 +717,27 @@ static int read_key_config(const char *path, sync_setup *setup) {
 int main(int argc, char **argv) {
   const char *data_dir = NULL, *step = NULL, *spki_hex = NULL, *key_config_path = NULL;
   const char *out_dir = NULL;
-  char default_out[4096];
+  char default_out[4096], message[256];
+  static const char *const steps[] = {"consent-unknown", "granted", "approximate-location",
+                                      "revoke", "network-down", "network-back", "export", "erase"};
   static sync_setup setup;
   tacet_options_t *options = NULL;
   tacet_agent_t *agent = NULL;
   int i, ok = 0;
 
-  for (i = 1; i < argc; i++) {
+  for (i = 1; i < argc; i += 2) { /* every option takes one value */
     const char *arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(arg, "--data-dir") != 0 && strcmp(arg, "--step") != 0 &&
         strcmp(arg, "--journal") != 0 && strcmp(arg, "--out-dir") != 0 &&
         strcmp(arg, "--relay-url") != 0 && strcmp(arg, "--relay-spki") != 0 &&
         strcmp(arg, "--key-config") != 0) {
-      fprintf(stderr, "tacet-speaker-demo: unknown argument '%s'\n", arg);
-      return usage("see above");
+      snprintf(message, sizeof message, "unknown argument '%.200s'", arg);
+      return usage(message);
     }
     if (value == NULL) {
-      fprintf(stderr, "tacet-speaker-demo: %s needs a value\n", arg);
-      return usage("see above");
+      snprintf(message, sizeof message, "%s needs a value", arg);
+      return usage(message);
     }
     if (strcmp(arg, "--data-dir") == 0) data_dir = value;
     if (strcmp(arg, "--step") == 0) step = value;
@@ -744,10 +746,15 @@ int main(int argc, char **argv) {
     if (strcmp(arg, "--relay-url") == 0) setup.relay_url = value;
     if (strcmp(arg, "--relay-spki") == 0) spki_hex = value;
     if (strcmp(arg, "--key-config") == 0) key_config_path = value;
-    i++;
   }
   if (data_dir == NULL) return usage("--data-dir is required");
   if (step == NULL) return usage("--step is required");
+  for (i = 0; i < (int)(sizeof steps / sizeof steps[0]) && strcmp(step, steps[i]) != 0; i++) {
+  }
+  if (i == (int)(sizeof steps / sizeof steps[0])) {
+    snprintf(message, sizeof message, "unknown step '%.200s'", step);
+    return usage(message);
+  }
   if (setup.relay_url != NULL) {
     if (spki_hex == NULL || key_config_path == NULL) {
       return usage("--relay-url needs --relay-spki and --key-config");
