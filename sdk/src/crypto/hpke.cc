@@ -233,6 +233,16 @@ StatusOr<DhkemEncapResult> DhkemEncap(ByteView pkR, ByteView skE, ByteView skS) 
   if (auth) TACET_RETURN_IF_ERROR(CheckSize(skS, kHpkeNsk, "sender private key (skS)"));
 
   TACET_ASSIGN_OR_RETURN(const auto pkE, X25519PublicFromPrivate(skE));
+  return DhkemEncapWithPublic(pkR, skE, ByteView(pkE), skS);
+}
+
+StatusOr<DhkemEncapResult> DhkemEncapWithPublic(ByteView pkR, ByteView skE, ByteView pkE,
+                                                ByteView skS) {
+  TACET_RETURN_IF_ERROR(CheckSize(pkR, kHpkeNpk, "recipient public key (pkR)"));
+  TACET_RETURN_IF_ERROR(CheckSize(skE, kHpkeNsk, "ephemeral private key (skE)"));
+  TACET_RETURN_IF_ERROR(CheckSize(pkE, kHpkeNpk, "ephemeral public key (pkE)"));
+  const bool auth = !skS.empty();
+  if (auth) TACET_RETURN_IF_ERROR(CheckSize(skS, kHpkeNsk, "sender private key (skS)"));
   TACET_ASSIGN_OR_RETURN(const SecretBytes dh_e, X25519(skE, pkR));
   SecretBytes dh_s;
   std::array<uint8_t, kHpkeNpk> pkS{};
@@ -248,7 +258,7 @@ StatusOr<DhkemEncapResult> DhkemEncap(ByteView pkR, ByteView skE, ByteView skS) 
 
   DhkemEncapResult out;
   TACET_ASSIGN_OR_RETURN(out.shared_secret, ExtractAndExpand(dh.view(), kem_context));
-  out.enc.assign(pkE.begin(), pkE.end());  // SerializePublicKey(pkE)
+  out.enc = pkE.ToBytes();  // SerializePublicKey(pkE)
   return out;
 }
 
@@ -384,14 +394,18 @@ StatusOr<Bytes> HpkeContext::Export(ByteView exporter_context, size_t length) co
 
 // ---- Setup, RFC 9180 §5.1.1-§5.1.4 -----------------------------------------------------------
 
-StatusOr<HpkeSenderSetup> HpkeSetupSenderWithEphemeral(HpkeSuite suite, HpkeMode mode,
-                                                       ByteView pkR, ByteView info, ByteView skE,
-                                                       const HpkeSenderOptions& opts) {
+namespace {
+
+// SetupS after the input checks; pkE is empty (derive it from skE) or skE's public key.
+StatusOr<HpkeSenderSetup> SetupSender(HpkeSuite suite, HpkeMode mode, ByteView pkR, ByteView info,
+                                      ByteView skE, ByteView pkE, const HpkeSenderOptions& opts) {
   TACET_RETURN_IF_ERROR(CheckMode(mode));
   TACET_RETURN_IF_ERROR(ParamsFor(suite).status());
   TACET_RETURN_IF_ERROR(CheckAuthInput(mode, opts.sender_private_key, "sender private key (skS)"));
   TACET_RETURN_IF_ERROR(VerifyPskInputs(mode, opts.psk, opts.psk_id));
-  TACET_ASSIGN_OR_RETURN(DhkemEncapResult encap, DhkemEncap(pkR, skE, opts.sender_private_key));
+  TACET_ASSIGN_OR_RETURN(DhkemEncapResult encap,
+                         pkE.empty() ? DhkemEncap(pkR, skE, opts.sender_private_key)
+                                     : DhkemEncapWithPublic(pkR, skE, pkE, opts.sender_private_key));
   TACET_ASSIGN_OR_RETURN(HpkeKeyScheduleOutput ks,
                          HpkeKeySchedule(suite, mode, encap.shared_secret.view(), info, opts.psk,
                                          opts.psk_id));
@@ -399,6 +413,22 @@ StatusOr<HpkeSenderSetup> HpkeSetupSenderWithEphemeral(HpkeSuite suite, HpkeMode
                                                                ks.base_nonce.view(),
                                                                std::move(ks.exporter_secret)));
   return HpkeSenderSetup{std::move(encap.enc), HpkeContextAccess::Sender(std::move(ctx))};
+}
+
+}  // namespace
+
+StatusOr<HpkeSenderSetup> HpkeSetupSenderWithEphemeral(HpkeSuite suite, HpkeMode mode,
+                                                       ByteView pkR, ByteView info, ByteView skE,
+                                                       const HpkeSenderOptions& opts) {
+  return SetupSender(suite, mode, pkR, info, skE, ByteView(), opts);
+}
+
+StatusOr<HpkeSenderSetup> HpkeSetupSenderWithKeyPair(HpkeSuite suite, HpkeMode mode, ByteView pkR,
+                                                     ByteView info,
+                                                     const X25519KeyPair& ephemeral,
+                                                     const HpkeSenderOptions& opts) {
+  return SetupSender(suite, mode, pkR, info, ephemeral.private_key.view(),
+                     ByteView(ephemeral.public_key), opts);
 }
 
 void SetSequenceNumberForTesting(HpkeSenderContext& ctx, uint64_t seq) {

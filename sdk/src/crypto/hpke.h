@@ -201,6 +201,10 @@ struct DhkemEncapResult {
   Bytes enc;
 };
 StatusOr<DhkemEncapResult> DhkemEncap(ByteView pkR, ByteView skE, ByteView skS);
+// Encap / AuthEncap with a precomputed pkE = X25519(skE, 9), saving that scalar multiplication.
+// pkE is trusted to match skE (a mismatch gives an enc the recipient cannot open).
+StatusOr<DhkemEncapResult> DhkemEncapWithPublic(ByteView pkR, ByteView skE, ByteView pkE,
+                                                ByteView skS);
 // §4.1 Decap (pkS empty) or AuthDecap (pkS given).
 StatusOr<SecretBytes> DhkemDecap(ByteView enc, ByteView skR, ByteView pkS);
 
@@ -219,6 +223,15 @@ StatusOr<HpkeKeyScheduleOutput> HpkeKeySchedule(HpkeSuite suite, HpkeMode mode,
 StatusOr<HpkeSenderSetup> HpkeSetupSenderWithEphemeral(HpkeSuite suite, HpkeMode mode,
                                                        ByteView pkR, ByteView info, ByteView skE,
                                                        const HpkeSenderOptions& opts = {});
+
+// HpkeSetupSender with an ephemeral key pair generated ahead of time (X25519Generate), so that
+// only DH(skE, pkR) remains on the caller's path. Each pair must be used for one setup only (a
+// reused ephemeral makes two messages to the same pkR share their key). Not a test-only entry:
+// sealer/ohttp.h's OhttpEphemeral wraps it and enforces the single use.
+StatusOr<HpkeSenderSetup> HpkeSetupSenderWithKeyPair(HpkeSuite suite, HpkeMode mode, ByteView pkR,
+                                                     ByteView info,
+                                                     const X25519KeyPair& ephemeral,
+                                                     const HpkeSenderOptions& opts = {});
 
 // Moves a context's sequence number, to test the overflow check without 2^64 messages.
 void SetSequenceNumberForTesting(HpkeSenderContext& ctx, uint64_t seq);

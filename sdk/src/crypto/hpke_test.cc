@@ -312,5 +312,39 @@ TEST(HpkeTest, DeriveKeyPairIsDeterministic) {
   EXPECT_EQ(pk, a.public_key);
 }
 
+// A pregenerated ephemeral pair gives exactly what the same skE gives when pkE is derived during
+// the setup (same enc, same ciphertext, same exports), in every mode.
+TEST(HpkeTest, SetupWithPregeneratedKeyPairMatchesSetupWithSameEphemeral) {
+  const Keys k = MakeKeys();
+  for (HpkeMode mode : kModes) {
+    ASSERT_OK_AND_ASSIGN(X25519KeyPair eph, X25519Generate(TestDrbg()));
+    const HpkeSuite suite{HpkeAead::kAes128Gcm};
+    ASSERT_OK_AND_ASSIGN(HpkeSenderSetup a,
+                         internal::HpkeSetupSenderWithKeyPair(suite, mode, k.recipient.public_key,
+                                                              kInfo, eph, SenderOpts(mode, k)));
+    ASSERT_OK_AND_ASSIGN(HpkeSenderSetup b, internal::HpkeSetupSenderWithEphemeral(
+                                                suite, mode, k.recipient.public_key, kInfo,
+                                                eph.private_key.view(), SenderOpts(mode, k)));
+    EXPECT_EQ(a.enc, Bytes(eph.public_key.begin(), eph.public_key.end()));
+    EXPECT_EQ(a.enc, b.enc);
+    Bytes ct_a, ct_b;
+    ASSERT_OK(a.ctx.Seal(kAad, kMessage, &ct_a));
+    ASSERT_OK(b.ctx.Seal(kAad, kMessage, &ct_b));
+    EXPECT_EQ(ct_a, ct_b);
+    ASSERT_OK_AND_ASSIGN(HpkeRecipientContext r,
+                         HpkeSetupRecipient(suite, mode, a.enc, k.recipient.private_key.view(),
+                                            kInfo, RecipientOpts(mode, k)));
+    Bytes pt;
+    ASSERT_OK(r.Open(kAad, ct_a, &pt));
+    EXPECT_EQ(ByteView(pt).ToBytes(), kMessage.ToBytes());
+  }
+  // A key pair without its private half (moved from) is refused, not used.
+  ASSERT_OK_AND_ASSIGN(X25519KeyPair eph, X25519Generate(TestDrbg()));
+  X25519KeyPair taken = std::move(eph);
+  EXPECT_THAT(internal::HpkeSetupSenderWithKeyPair(HpkeSuite{}, HpkeMode::kBase,
+                                                   k.recipient.public_key, kInfo, eph),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("ephemeral private key")));
+}
+
 }  // namespace
 }  // namespace tacet::crypto

@@ -28,6 +28,10 @@ struct OhttpContextAccess {
     r.response_secret_ = std::move(secret);
     return r;
   }
+  static OhttpEphemeral Ephemeral(crypto::X25519KeyPair pair) {
+    return OhttpEphemeral(std::move(pair));
+  }
+  static const crypto::X25519KeyPair& PairOf(const OhttpEphemeral& e) { return e.pair_; }
 };
 
 namespace {
@@ -148,21 +152,31 @@ Status CheckConfigOffers(const OhttpKeyConfig& config, HpkeAead aead) {
   return OkStatus();
 }
 
-// RFC 9458 §4.3 for the client. Exactly one of drbg and ephemeral_private_key is given.
+// Where the HPKE ephemeral of one request comes from: exactly one of the three is set.
+struct EphemeralSource {
+  crypto::Drbg* drbg = nullptr;                      // a fresh one, drawn now
+  const crypto::X25519KeyPair* pair = nullptr;       // pregenerated (OhttpEphemeral)
+  ByteView private_key;                              // known-answer tests
+};
+
+// RFC 9458 §4.3 for the client.
 StatusOr<OhttpClientRequest> Encapsulate(const OhttpKeyConfig& config, HpkeAead aead,
-                                         ByteView request, crypto::Drbg* drbg,
-                                         ByteView ephemeral_private_key) {
+                                         ByteView request, const EphemeralSource& ephemeral) {
   TACET_RETURN_IF_ERROR(CheckConfigOffers(config, aead));
   const Bytes hdr = RequestHeader(config.key_id, config.kem_id, kOhttpKdfHkdfSha256,
                                   static_cast<uint16_t>(aead));
   const Bytes info = RequestInfo(hdr);
   const crypto::HpkeSuite suite{aead};
   StatusOr<crypto::HpkeSenderSetup> setup =
-      drbg != nullptr
-          ? crypto::HpkeSetupSender(suite, crypto::HpkeMode::kBase, config.public_key, info, *drbg)
+      ephemeral.drbg != nullptr
+          ? crypto::HpkeSetupSender(suite, crypto::HpkeMode::kBase, config.public_key, info,
+                                    *ephemeral.drbg)
+      : ephemeral.pair != nullptr
+          ? crypto::internal::HpkeSetupSenderWithKeyPair(suite, crypto::HpkeMode::kBase,
+                                                         config.public_key, info, *ephemeral.pair)
           : crypto::internal::HpkeSetupSenderWithEphemeral(suite, crypto::HpkeMode::kBase,
                                                            config.public_key, info,
-                                                           ephemeral_private_key);
+                                                           ephemeral.private_key);
   if (!setup.ok()) return setup.status().WithContext("ohttp: encapsulating the request");
   Bytes out = hdr;
   out.reserve(hdr.size() + setup->enc.size() + request.size() + crypto::kAeadTagSize);
@@ -269,13 +283,77 @@ StatusOr<std::vector<OhttpKeyConfig>> ParseKeyConfigList(ByteView bytes) {
 
 StatusOr<OhttpClientRequest> EncapsulateRequest(const OhttpKeyConfig& config, HpkeAead aead,
                                                 ByteView request, crypto::Drbg& drbg) {
-  return Encapsulate(config, aead, request, &drbg, ByteView());
+  EphemeralSource source;
+  source.drbg = &drbg;
+  return Encapsulate(config, aead, request, source);
+}
+
+StatusOr<OhttpClientRequest> EncapsulateRequest(const OhttpKeyConfig& config, HpkeAead aead,
+                                                ByteView request, OhttpEphemeral ephemeral) {
+  if (!ephemeral.valid()) {
+    return InvalidArgumentError(
+        "ohttp: the pregenerated ephemeral has no private key (moved from, or already used)");
+  }
+  EphemeralSource source;
+  source.pair = &OhttpContextAccess::PairOf(ephemeral);
+  return Encapsulate(config, aead, request, source);
+  // `ephemeral` is destroyed here, wiping skE.
 }
 
 StatusOr<OhttpClientRequest> EncapsulateRequestForTesting(const OhttpKeyConfig& config,
                                                           HpkeAead aead, ByteView request,
                                                           ByteView ephemeral_private_key) {
-  return Encapsulate(config, aead, request, nullptr, ephemeral_private_key);
+  EphemeralSource source;
+  source.private_key = ephemeral_private_key;
+  return Encapsulate(config, aead, request, source);
+}
+
+// ---- pregenerated ephemerals -------------------------------------------------------------------
+
+StatusOr<OhttpEphemeral> OhttpEphemeral::Generate(crypto::Drbg& drbg) {
+  TACET_ASSIGN_OR_RETURN(crypto::X25519KeyPair pair, crypto::X25519Generate(drbg));
+  return OhttpContextAccess::Ephemeral(std::move(pair));
+}
+
+StatusOr<size_t> OhttpEphemeralPool::Refill(crypto::Drbg& drbg) {
+  size_t added = 0;
+  while (size() < capacity_) {
+    // Generated outside the lock: Take must not wait for a scalar multiplication.
+    TACET_ASSIGN_OR_RETURN(OhttpEphemeral e, OhttpEphemeral::Generate(drbg));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stock_.size() >= capacity_) break;  // another Refill filled it meanwhile; e is wiped
+    stock_.push_back(std::move(e));
+    ++added;
+  }
+  return added;
+}
+
+StatusOr<OhttpEphemeral> OhttpEphemeralPool::Take() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stock_.empty()) {
+    ++misses_;
+    return UnavailableError("ohttp: the ephemeral pool is empty (" + std::to_string(misses_) +
+                            " misses so far)");
+  }
+  OhttpEphemeral e = std::move(stock_.back());
+  stock_.pop_back();
+  return e;
+}
+
+StatusOr<OhttpEphemeral> OhttpEphemeralPool::TakeOrGenerate(crypto::Drbg& drbg) {
+  StatusOr<OhttpEphemeral> e = Take();
+  if (e.ok()) return e;
+  return OhttpEphemeral::Generate(drbg);
+}
+
+size_t OhttpEphemeralPool::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stock_.size();
+}
+
+uint64_t OhttpEphemeralPool::misses() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return misses_;
 }
 
 StatusOr<Bytes> OhttpClientContext::OpenResponse(ByteView encapsulated_response) const {

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "base/bytes.h"
@@ -25,6 +26,7 @@
 #include "crypto/drbg.h"
 #include "crypto/hpke.h"
 #include "crypto/secure.h"
+#include "crypto/x25519.h"
 
 namespace tacet::sealer {
 
@@ -122,6 +124,76 @@ struct OhttpClientRequest {
 // errors of crypto::HpkeSetupSender. drbg is borrowed for the call.
 StatusOr<OhttpClientRequest> EncapsulateRequest(const OhttpKeyConfig& config, crypto::HpkeAead aead,
                                                 ByteView request, crypto::Drbg& drbg);
+
+// An HPKE ephemeral key pair (skE, pkE) for exactly one request, generated ahead of time so
+// that the request's sealing does one X25519 multiplication (DH(skE, pkR)) instead of two: the
+// other, pkE = X25519(skE, 9), is paid in Generate, which an uploader can call off the upload
+// path (idle time, a background thread, or OhttpEphemeralPool::Refill).
+//
+// Move-only; the private key is wiped on destruction. Single use is enforced by the type: the
+// EncapsulateRequest overload below takes it by value, and a moved-from ephemeral has no private
+// key left, so passing one again is refused (kInvalidArgument) instead of reusing skE (two
+// requests under one skE to one gateway would share their HPKE key and nonce). An ephemeral
+// is not tied to a gateway key: it may seal to any configuration. One thread at a time.
+class OhttpEphemeral {
+ public:
+  // skE = 32 random bytes from drbg (RFC 9180 §7.1.3 GenerateKeyPair), pkE = X25519(skE, 9).
+  // Thread-safe (drbg is).
+  static StatusOr<OhttpEphemeral> Generate(crypto::Drbg& drbg);
+
+  // pkE, which the request carries as enc (RFC 9458 §4.3). Valid while this object lives.
+  ByteView public_key() const { return ByteView(pair_.public_key); }
+  // False once moved from (the private key has gone with the move).
+  bool valid() const { return pair_.private_key.size() == crypto::kX25519KeySize; }
+
+ private:
+  friend struct OhttpContextAccess;
+  explicit OhttpEphemeral(crypto::X25519KeyPair pair) : pair_(std::move(pair)) {}
+  crypto::X25519KeyPair pair_;
+};
+
+// As EncapsulateRequest above, with a pregenerated ephemeral instead of one drawn during the
+// call; the bytes on the wire have the same form, and the gateway cannot tell the two apart.
+// Consumes `ephemeral` (pass it with std::move). Errors as above, and kInvalidArgument for a
+// moved-from ephemeral.
+StatusOr<OhttpClientRequest> EncapsulateRequest(const OhttpKeyConfig& config, crypto::HpkeAead aead,
+                                                ByteView request, OhttpEphemeral ephemeral);
+
+// A stock of pregenerated ephemerals, shared between a thread that fills it when it has time
+// and the upload path that takes one per request. Thread-safe: every member may be called from
+// several threads at once. Refill generates without holding the lock, so Take never waits for a
+// scalar multiplication. The stocked private keys stay in memory until taken or until the pool
+// is destroyed (then wiped); keep the capacity small (a few requests' worth).
+class OhttpEphemeralPool {
+ public:
+  // capacity: how many ephemerals Refill keeps ready (0 makes every Take miss).
+  explicit OhttpEphemeralPool(size_t capacity) : capacity_(capacity) {}
+  OhttpEphemeralPool(const OhttpEphemeralPool&) = delete;
+  OhttpEphemeralPool& operator=(const OhttpEphemeralPool&) = delete;
+
+  // Generates ephemerals until the pool holds capacity() (counting what others add meanwhile),
+  // and returns how many this call added. On a drbg error the ones already made are kept and
+  // the error is returned. drbg is borrowed for the call.
+  StatusOr<size_t> Refill(crypto::Drbg& drbg);
+
+  // Removes and returns one stocked ephemeral; kUnavailable when the pool is empty (counted in
+  // misses()).
+  StatusOr<OhttpEphemeral> Take();
+
+  // Take, or on a miss a fresh ephemeral from drbg (so the request pays both multiplications).
+  StatusOr<OhttpEphemeral> TakeOrGenerate(crypto::Drbg& drbg);
+
+  size_t size() const;
+  size_t capacity() const { return capacity_; }
+  // How many Take calls found the pool empty.
+  uint64_t misses() const;
+
+ private:
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::vector<OhttpEphemeral> stock_;  // guarded by mu_
+  uint64_t misses_ = 0;                // guarded by mu_
+};
 
 // As EncapsulateRequest, with the caller's ephemeral private key (32 bytes) instead of a fresh
 // one: only for known-answer tests (RFC 9458 Appendix A). Never use it to send.

@@ -3,7 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "crypto/crypto_test_util.h"
 #include "testing/status_matchers.h"
@@ -190,6 +194,102 @@ INSTANTIATE_TEST_SUITE_P(BothSuites, OhttpRoundTripTest,
                            return param_info.param == HpkeAead::kAes128Gcm ? "Aes128Gcm"
                                                                            : "ChaCha20Poly1305";
                          });
+
+// A pregenerated ephemeral seals a request the gateway opens like any other, carries pkE as enc,
+// and its response opens; the ChaCha20-Poly1305 suite too.
+TEST_P(OhttpRoundTripTest, PregeneratedEphemeralRoundTrips) {
+  const HpkeAead aead = GetParam();
+  OhttpGatewayKey key = NewKey(3);
+  const OhttpKeyConfig config = key.config;
+  std::vector<OhttpGatewayKey> keys;
+  keys.push_back(std::move(key));
+  const OhttpGateway gateway = NewGateway(std::move(keys));
+
+  ASSERT_OK_AND_ASSIGN(OhttpEphemeral eph, OhttpEphemeral::Generate(TestDrbg()));
+  ASSERT_TRUE(eph.valid());
+  const Bytes pk_e = eph.public_key().ToBytes();
+  const Bytes request(5000, 0x33);
+  ASSERT_OK_AND_ASSIGN(OhttpClientRequest sealed,
+                       EncapsulateRequest(config, aead, request, std::move(eph)));
+  const Bytes& wire = sealed.encapsulated_request;
+  ASSERT_EQ(wire.size(), 7 + 32 + request.size() + 16);
+  EXPECT_EQ(ByteView(wire).subview(7, 32).ToBytes(), pk_e);
+  ASSERT_OK_AND_ASSIGN(OhttpGatewayRequest opened, gateway.DecapsulateRequest(wire));
+  EXPECT_EQ(opened.request(), request);
+  ASSERT_OK_AND_ASSIGN(Bytes enc_response, opened.EncapsulateResponse(Bytes{1, 2, 3}, TestDrbg()));
+  ASSERT_OK_AND_ASSIGN(Bytes got, sealed.context.OpenResponse(enc_response));
+  EXPECT_EQ(got, (Bytes{1, 2, 3}));
+
+  // The ephemeral went with the first call: a second use is refused, not a reuse of skE.
+  EXPECT_FALSE(eph.valid());  // NOLINT(bugprone-use-after-move): that is the point
+  EXPECT_THAT(EncapsulateRequest(config, aead, request, std::move(eph)),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("no private key")));
+}
+
+TEST(OhttpEphemeralPoolTest, RefillTakeAndMisses) {
+  OhttpEphemeralPool pool(3);
+  EXPECT_EQ(pool.capacity(), 3u);
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_THAT(pool.Take(), StatusIs(StatusCode::kUnavailable, HasSubstr("pool is empty")));
+  EXPECT_EQ(pool.misses(), 1u);
+
+  ASSERT_OK_AND_ASSIGN(size_t added, pool.Refill(TestDrbg()));
+  EXPECT_EQ(added, 3u);
+  EXPECT_EQ(pool.size(), 3u);
+  ASSERT_OK_AND_ASSIGN(size_t again, pool.Refill(TestDrbg()));
+  EXPECT_EQ(again, 0u);  // already full
+
+  std::vector<Bytes> seen;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(OhttpEphemeral e, pool.Take());
+    EXPECT_TRUE(e.valid());
+    for (const Bytes& s : seen) EXPECT_NE(s, e.public_key().ToBytes());
+    seen.push_back(e.public_key().ToBytes());
+  }
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_EQ(pool.misses(), 1u);
+  // Empty again: TakeOrGenerate falls back to a fresh one and counts the miss.
+  ASSERT_OK_AND_ASSIGN(OhttpEphemeral fresh, pool.TakeOrGenerate(TestDrbg()));
+  EXPECT_TRUE(fresh.valid());
+  EXPECT_EQ(pool.misses(), 2u);
+
+  OhttpEphemeralPool none(0);
+  ASSERT_OK_AND_ASSIGN(size_t zero, none.Refill(TestDrbg()));
+  EXPECT_EQ(zero, 0u);
+  EXPECT_THAT(none.Take(), StatusIs(StatusCode::kUnavailable));
+}
+
+// Takers on several threads while another refills: every ephemeral handed out is distinct (none
+// is given twice), and the pool never holds more than its capacity.
+TEST(OhttpEphemeralPoolTest, ConcurrentTakersNeverShareAnEphemeral) {
+  OhttpEphemeralPool pool(4);
+  std::mutex mu;
+  std::vector<Bytes> handed_out;
+  std::atomic<bool> stop{false};
+  std::thread refiller([&] {
+    while (!stop.load()) {
+      ASSERT_OK(pool.Refill(TestDrbg()).status());
+      EXPECT_LE(pool.size(), 4u);
+    }
+  });
+  std::vector<std::thread> takers;
+  for (int t = 0; t < 3; ++t) {
+    takers.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        StatusOr<OhttpEphemeral> e = pool.TakeOrGenerate(TestDrbg());
+        ASSERT_OK(e.status());
+        std::lock_guard<std::mutex> lock(mu);
+        handed_out.push_back(e->public_key().ToBytes());
+      }
+    });
+  }
+  for (std::thread& t : takers) t.join();
+  stop = true;
+  refiller.join();
+  ASSERT_EQ(handed_out.size(), 60u);
+  std::sort(handed_out.begin(), handed_out.end());
+  EXPECT_EQ(std::adjacent_find(handed_out.begin(), handed_out.end()), handed_out.end());
+}
 
 TEST(OhttpGatewayTest, DistinctErrorsForKeyIdSuiteTagTruncationAndSize) {
   OhttpGatewayKey key = NewKey(3);
