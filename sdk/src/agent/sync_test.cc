@@ -58,7 +58,9 @@ class SyncTest : public ::testing::Test {
   }
   void SetUp() override { OpenAgent(); }
   void TearDown() override {
-    if (agent_ != nullptr) EXPECT_OK(agent_->Close());
+    if (agent_ != nullptr) {
+      EXPECT_OK(agent_->Close());
+    }
     agent_.reset();
   }
 
@@ -286,7 +288,8 @@ TEST(BackoffTest, FullJitterBetweenZeroAndTheCap) {
   EXPECT_EQ(sync::BackoffDelayMs(1, 1001, 1000, 3'600'000), 0);
   EXPECT_EQ(sync::BackoffDelayMs(4, 8000, 1000, 3'600'000), 8000);
   EXPECT_EQ(sync::BackoffDelayMs(30, 3'600'000, 1000, 3'600'000), 3'600'000);
-  EXPECT_EQ(sync::BackoffDelayMs(1000, ~uint64_t{0}, 1000, 3'600'000), ~uint64_t{0} % 3'600'001);
+  EXPECT_EQ(sync::BackoffDelayMs(1000, ~uint64_t{0}, 1000, 3'600'000),
+            static_cast<int64_t>(~uint64_t{0} % 3'600'001));
 }
 
 TEST_F(SyncTest, ARevocationBetweenTwoAttemptsStopsTheSecond) {

@@ -99,15 +99,15 @@ platform::SendResult TestGateway::Handle(ByteView body) {
   ++arrivals_[batch->batch_id];
   if (!seen) stored_.push_back(*batch);
   Bytes ack = batch->batch_id;
-  ack.push_back(seen ? 1 : 0);
-  if (fault == GatewayFault::kWrongBatchId) ack[0] ^= 0xff;
+  ack.push_back(static_cast<uint8_t>(seen ? 1 : 0));
+  if (fault == GatewayFault::kWrongBatchId) ack[0] = static_cast<uint8_t>(ack[0] ^ 0xffu);
   platform::SendResult result = answer(200, "application/vnd.tacet.ack", ack);
   switch (fault) {
     case GatewayFault::kTruncated:
       result.body.resize(result.body.size() / 2);
       break;
     case GatewayFault::kGarbled:
-      result.body[result.body.size() - 1] ^= 0x01;
+      result.body.back() = static_cast<uint8_t>(result.body.back() ^ 0x01u);
       break;
     case GatewayFault::kAnswerLost:
       return platform::SendResult(platform::SendOutcome::kRetryLater, 0, "read timeout");
