@@ -684,6 +684,48 @@ TACET_API tacet_status tacet_record_counts_get(tacet_agent_t *agent,
                                                tacet_record_counts *out_counts);
 
 /* ============================================================================================
+ * Sync: uploads over Oblivious HTTP (RFC 9458) to the gateway (docs/sync.md)
+ * ========================================================================================== */
+
+typedef struct tacet_sync_config {
+  uint32_t struct_size;          /* sizeof(tacet_sync_config) */
+  const char *url;               /* "https://host:port/path" of the OHTTP relay (or the gateway's /gateway) */
+  const uint8_t *spki_sha256;    /* 32 bytes: pinned SHA-256 of the server's SubjectPublicKeyInfo; may be NULL if ca_pem set */
+  const char *ca_pem;            /* NULL, or trust anchors (PEM, NUL-terminated): chain and host name checked */
+  const uint8_t *key_config;     /* the gateway's key configuration (RFC 9458 section 3.1), pinned */
+  size_t key_config_len;
+  const char *gateway_authority; /* NULL: "collector.tacet.invalid" */
+  uint32_t max_events_per_batch; /* 0: 500 */
+  int64_t interval_ms;           /* background uploads on the scheduler every interval; 0: only tacet_sync_now */
+  int32_t timeout_ms;            /* per attempt (connect, handshake, read); 0: 10000 */
+} tacet_sync_config;
+
+/* Copies the config into the options. Checked here: struct_size, a non-empty key configuration,
+ * a url, spki_sha256 or ca_pem, non-negative interval and timeout (TACET_ERR_INVALID_ARGUMENT
+ * naming the field). Validated at tacet_agent_open (key configuration parsed, URL parsed).
+ * Threads: not concurrently with another use of the same options. */
+TACET_API tacet_status tacet_options_set_sync(tacet_options_t *options, const tacet_sync_config *config);
+
+typedef struct tacet_sync_result {
+  uint32_t struct_size;                  /* caller sets sizeof(tacet_sync_result) */
+  int64_t batches_sent;                  /* attempts made in this round */
+  int64_t batches_acknowledged;          /* acknowledged in this round */
+  int64_t events_delivered;              /* events in batches acknowledged in this round */
+  int64_t deletions_delivered;           /* deletion requests acknowledged in this round */
+  int64_t batches_rejected;              /* rejected in this round (kept, never resent) */
+  int64_t batches_pending;               /* still waiting after this round */
+  int64_t peer_authentication_failures;  /* in this round */
+  int64_t next_attempt_unix_ms;          /* 0: nothing waiting */
+} tacet_sync_result;
+
+/* One upload round now (builds batches for what is queued, sends what is due ignoring the backoff
+ * wait, waits for each answer at most timeout_ms). TACET_ERR_FAILED_PRECONDITION when sync is not
+ * configured or the agent is read-only/closed; transport failures are not errors (they are
+ * counted). out_result may be NULL; when given, its struct_size must be set.
+ * Threads: any thread; not from a callback. Blocks while it waits for the answers. */
+TACET_API tacet_status tacet_sync_now(tacet_agent_t *agent, tacet_sync_result *out_result);
+
+/* ============================================================================================
  * The user's rights: export and privacy report
  * ========================================================================================== */
 

@@ -124,6 +124,10 @@ class Options {
   Options& Clock(const tacet_clock& t) { return Keep(tacet_options_set_clock(options_, &t)); }
   Options& Entropy(const tacet_entropy& t) { return Keep(tacet_options_set_entropy(options_, &t)); }
   Options& Logger(const tacet_logger& t) { return Keep(tacet_options_set_logger(options_, &t)); }
+  // Sync (tacet_options_set_sync); the config's pointers are copied by the C API.
+  Options& Sync(const tacet_sync_config& config) {
+    return Keep(tacet_options_set_sync(options_, &config));
+  }
 
   const Error& status() const { return status_; }
   const tacet_options_t* get() const { return options_; }
@@ -485,6 +489,14 @@ class Agent {
     if (s != TACET_OK) return Error::FromLastCall(s);
     if (held != nullptr) *held = is_held != 0;
     return id;
+  }
+  // tacet_sync_now: one upload round (builds, sends what is due, waits for the answers).
+  Result<tacet_sync_result> SyncNow() {
+    tacet_sync_result r{};
+    r.struct_size = sizeof r;
+    tacet_status s = tacet_sync_now(agent_, &r);
+    if (s != TACET_OK) return Error::FromLastCall(s);
+    return r;
   }
   Result<int64_t> SetValue(std::string_view category, std::string_view field,
                            std::string_view value, tacet_change_source source = TACET_CHANGE_USER) {

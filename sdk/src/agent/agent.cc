@@ -10,6 +10,7 @@
 #include "agent/device_schema.h"
 #include "posix/device_lock.h"
 #include "posix/file_key_store.h"
+#include "posix/https_transport.h"
 #include "store/transaction.h"
 #include "vault/field_rules.h"
 
@@ -105,6 +106,60 @@ struct Agent::SweepState {
     state->pending =
         state->scheduler->ScheduleAfter(state->interval_ms, [next] { Run(next); });
   }
+};
+
+// Shared with the scheduled sync tasks and the uploader's answer listener, as SweepState: a task
+// that starts while the agent closes finds `stopped`. `mu` is held for a whole background step.
+struct Agent::SyncState {
+  std::mutex mu;
+  Agent* agent = nullptr;
+  platform::Scheduler* scheduler = nullptr;
+  int64_t interval_ms = 0;
+  bool stopped = false;
+  platform::TaskId pending = 0;
+
+  static void Run(const std::shared_ptr<SyncState>& state, bool send) {
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (state->stopped) return;
+    state->agent->BackgroundSync(send);
+    if (send && state->interval_ms > 0) {
+      std::shared_ptr<SyncState> next = state;
+      state->pending = state->scheduler->ScheduleAfter(state->interval_ms, [next] { Run(next, true); });
+    }
+  }
+};
+
+// Lists the sharing log in the export's `disclosures` section.
+class DisclosuresExportSection final : public vault::ExportSection {
+ public:
+  explicit DisclosuresExportSection(outbox::Outbox& outbox) : outbox_(outbox) {}
+  Status WriteEntries(JsonWriter& out) override {
+    return outbox_.ForEachSharingEntry([&out](const outbox::SharingEntry& e) -> Status {
+      TACET_RETURN_IF_ERROR(out.BeginObject());
+      TACET_RETURN_IF_ERROR(out.Member("batch_id", HexEncode(e.batch_id)));
+      TACET_RETURN_IF_ERROR(out.Member("recipient", e.recipient));
+      TACET_RETURN_IF_ERROR(out.Member(
+          "kind", e.kind == outbox::BatchKind::kEvents ? "events" : "deletion_requests"));
+      TACET_RETURN_IF_ERROR(out.Member("purpose", e.purpose));
+      for (const auto* list : {&e.categories, &e.forms}) {
+        TACET_RETURN_IF_ERROR(out.Key(list == &e.categories ? "categories" : "forms"));
+        TACET_RETURN_IF_ERROR(out.BeginArray());
+        for (const std::string& item : *list) TACET_RETURN_IF_ERROR(out.String(item));
+        TACET_RETURN_IF_ERROR(out.EndArray());
+      }
+      TACET_RETURN_IF_ERROR(out.Member("events", e.events));
+      TACET_RETURN_IF_ERROR(out.Member("deletion_requests", e.deletions));
+      TACET_RETURN_IF_ERROR(out.Member("first_sent_unix_ms", e.first_sent_unix_ms));
+      TACET_RETURN_IF_ERROR(out.Member("answered_unix_ms", e.answered_unix_ms));
+      TACET_RETURN_IF_ERROR(out.Member("attempts", e.attempts));
+      TACET_RETURN_IF_ERROR(out.Member("outcome", e.acknowledged ? "acknowledged" : "rejected"));
+      TACET_RETURN_IF_ERROR(out.Member("detail", e.detail));
+      return out.EndObject();
+    });
+  }
+
+ private:
+  outbox::Outbox& outbox_;
 };
 
 Agent::Agent(const AgentOptions& options, const platform::Platform& platform)
@@ -280,6 +335,7 @@ Status Agent::OpenModules(bool db_exists) {
     }
     outbox_erasure_ = std::make_unique<OutboxErasure>(*outbox_);
     erasure_listener_ = outbox_erasure_.get();
+    TACET_RETURN_IF_ERROR(OpenSync());
   }
   vault::VaultDeps deps;
   deps.db = db_.get();
@@ -323,7 +379,147 @@ Status Agent::OpenModules(bool db_exists) {
     (void)swept;
   }
   StartSweeper();
+  if (uploader_ != nullptr) {
+    sync_ = std::make_shared<SyncState>();
+    sync_->agent = this;
+    sync_->scheduler = platform_.scheduler;
+    sync_->interval_ms = options_.sync.interval_ms;
+    std::weak_ptr<SyncState> weak = sync_;
+    platform::Scheduler* scheduler = platform_.scheduler;
+    // An answer arrives on the transport's thread: apply it on the scheduler's.
+    uploader_->SetAnswerListener([weak, scheduler] {
+      if (std::shared_ptr<SyncState> state = weak.lock()) {
+        scheduler->ScheduleAfter(0, [state] { SyncState::Run(state, false); });
+      }
+    });
+    if (options_.sync.interval_ms > 0) {
+      std::lock_guard<std::mutex> lock(sync_->mu);
+      std::shared_ptr<SyncState> state = sync_;
+      sync_->pending = platform_.scheduler->ScheduleAfter(options_.sync.interval_ms,
+                                                          [state] { SyncState::Run(state, true); });
+    }
+  }
   return OkStatus();
+}
+
+Status Agent::OpenSync() {
+  const SyncOptions& o = options_.sync;
+  if (o.key_config.empty()) return OkStatus();
+  if (o.interval_ms < 0 || o.timeout_ms <= 0) {
+    return InvalidArgumentError("agent: sync interval_ms must not be negative and timeout_ms must "
+                                "be positive (interval " + std::to_string(o.interval_ms) +
+                                ", timeout " + std::to_string(o.timeout_ms) + ")");
+  }
+  sync::UploaderOptions uo;
+  uo.key_config = o.key_config;
+  if (!o.gateway_authority.empty()) uo.gateway_authority = o.gateway_authority;
+  uo.max_events_per_batch = o.max_events_per_batch;
+  uo.backoff_initial_ms = o.backoff_initial_ms;
+  uo.backoff_max_ms = o.backoff_max_ms;
+  uo.max_uploads_per_hour = o.max_uploads_per_hour;
+  uo.attempt_timeout_ms = 3 * static_cast<int64_t>(o.timeout_ms);
+  platform::Transport* transport = platform_.transport;
+  if (transport == nullptr) {
+    platform::HttpsTransportOptions t;
+    if (o.url.empty()) {
+      return InvalidArgumentError("agent: sync needs a url when the platform brings no transport");
+    }
+    TACET_RETURN_IF_ERROR(platform::ParseHttpsUrl(o.url, &t));
+    t.spki_sha256_pins = o.spki_sha256_pins;
+    t.ca_chain_pem = o.ca_pem;
+    t.connect_timeout_ms = o.timeout_ms;
+    t.handshake_timeout_ms = o.timeout_ms;
+    t.read_timeout_ms = o.timeout_ms;
+    auto created = platform::HttpsTransport::Create(std::move(t));
+    if (!created.ok()) return created.status().WithContext("agent: sync transport");
+    own_transport_ = *std::move(created);
+    transport = own_transport_.get();
+  }
+  TACET_ASSIGN_OR_RETURN(Bytes secret,
+                         platform::GetOrCreateSecret(*keys_, sync::kPseudonymSecretName,
+                                                     [this] { return drbg_->RandomBytes(32); }));
+  auto minimiser = minimise::Minimiser::Create(policy_, secret);
+  crypto::SecureZero(secret.data(), secret.size());
+  if (!minimiser.ok()) return minimiser.status();
+  minimiser_ = *std::move(minimiser);
+  sync::UploaderDeps deps;
+  deps.db = db_.get();
+  deps.outbox = outbox_.get();
+  deps.audit = audit_.get();
+  deps.ledger = ledger_.get();
+  deps.minimiser = minimiser_.get();
+  deps.transport = transport;
+  deps.clock = platform_.clock;
+  deps.drbg = drbg_.get();
+  auto uploader = sync::Uploader::Create(deps, std::move(uo));
+  if (!uploader.ok()) return uploader.status().WithContext("agent: sync");
+  uploader_ = *std::move(uploader);
+  return OkStatus();
+}
+
+void Agent::StopSync() {
+  if (sync_ != nullptr) {
+    std::lock_guard<std::mutex> lock(sync_->mu);  // waits for a background step in progress
+    sync_->stopped = true;
+    if (sync_->pending != 0) platform_.scheduler->Cancel(sync_->pending);
+    sync_->pending = 0;
+  }
+  // A SyncNow waiting for answers finishes first (at most its timeout).
+  std::lock_guard<std::mutex> round(sync_round_mu_);
+  uploader_.reset();  // answers arriving later are dropped
+  own_transport_.reset();  // aborts an attempt in flight
+  minimiser_.reset();
+}
+
+void Agent::BackgroundSync(bool send) {
+  std::lock_guard<std::mutex> round(sync_round_mu_);
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  if (closed_ || uploader_ == nullptr) return;
+  Status status = uploader_->Finish().status();
+  if (status.ok() && send) status = uploader_->Start(/*force=*/false, controller_notice_required()).status();
+  if (!status.ok()) {
+    platform_.logger->Log(platform::LogLevel::kWarning, "agent: background sync failed: " +
+                                                            status.ToString());
+  }
+}
+
+StatusOr<sync::RoundResult> Agent::SyncNow() {
+  std::lock_guard<std::mutex> round(sync_round_mu_);
+  int64_t sent = 0;
+  {
+    std::lock_guard<std::mutex> lock(storage_mu_);
+    TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+    if (uploader_ == nullptr) {
+      return FailedPreconditionError(
+          "agent: sync is not configured (no gateway key configuration in the options)");
+    }
+    // Answers that arrived since the last round first, then this round.
+    TACET_RETURN_IF_ERROR(uploader_->Finish().status());
+    TACET_ASSIGN_OR_RETURN(sent, uploader_->Start(/*force=*/true, controller_notice_required()));
+  }
+  // Without the storage lock: recording and consent changes go on meanwhile (a revocation that
+  // commits now deletes the batches it concerns; their answers find them gone).
+  if (sent > 0) uploader_->WaitForAnswers(options_.sync.timeout_ms * sent);
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+  return uploader_->Finish();
+}
+
+StatusOr<std::vector<outbox::SharingEntry>> Agent::SharingLog() {
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+  std::vector<outbox::SharingEntry> out;
+  TACET_RETURN_IF_ERROR(outbox_->ForEachSharingEntry([&out](const outbox::SharingEntry& e) {
+    out.push_back(e);
+    return OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::vector<outbox::BatchInfo>> Agent::PendingBatches() {
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+  return outbox_->ListBatches();
 }
 
 Status Agent::CheckRecordedPolicy() {
@@ -395,8 +591,9 @@ Status Agent::CloseImpl(bool force) {
     }
   }
   // Outside the storage lock: a sweep in progress holds the sweep lock and waits for the storage
-  // lock.
+  // lock; so does a sync round (and a SyncNow waiting for its answers holds the round lock).
   StopSweeper();
+  StopSync();
 
   std::lock_guard<std::mutex> lock(storage_mu_);
   closed_ = true;
@@ -682,6 +879,8 @@ StatusOr<vault::ExportSummary> Agent::Export(ByteSink& sink) {
   sources.ledger = ledger_.get();
   AccessLogExportSection access_log(*db_);
   sources.access_log = &access_log;
+  DisclosuresExportSection disclosures(*outbox_);
+  sources.disclosures = &disclosures;
   return vault::WriteExport(sources, *db_, sink);
 }
 
@@ -696,6 +895,14 @@ StatusOr<report::ReportSummary> Agent::Report(ByteSink& sink) {
   TACET_ASSIGN_OR_RETURN(std::vector<report::CaptureInterval> captures,
                          CaptureIntervals(*db_, 0, platform_.clock->NowUnixMillis()));
   sources.captures = &captures;
+  std::vector<report::Disclosure> disclosures;
+  TACET_RETURN_IF_ERROR(outbox_->ForEachSharingEntry([&disclosures](const outbox::SharingEntry& e) {
+    if (e.acknowledged && e.kind == outbox::BatchKind::kEvents) {
+      disclosures.push_back({e.answered_unix_ms, e.recipient, e.purpose, e.categories});
+    }
+    return OkStatus();
+  }));
+  sources.disclosures = &disclosures;
   return report::WritePrivacyReport(sources, *db_, sink);
 }
 

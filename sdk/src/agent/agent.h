@@ -38,6 +38,7 @@
 #ifndef TACET_AGENT_AGENT_H_
 #define TACET_AGENT_AGENT_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -61,6 +62,8 @@
 #include "policy/policy.h"
 #include "policy/policy_manager.h"
 #include "report/privacy_report.h"
+#include "sync/uploader.h"
+#include "minimise/minimiser.h"
 #include "tacet/platform/platform.h"
 #include "vault/export.h"
 #include "vault/consent_view.h"
@@ -72,6 +75,29 @@ class DeviceLock;
 }  // namespace tacet::platform
 
 namespace tacet::agent {
+
+// Uploads over Oblivious HTTP (docs/sync.md; the C API's tacet_sync_config). Sync is configured
+// when key_config is not empty.
+struct SyncOptions {
+  // The gateway's key configuration (RFC 9458 §3.1), pinned: parsed at Open (kInvalidArgument).
+  Bytes key_config;
+  // When the platform brings no transport: the agent's own posix HttpsTransport to this
+  // "https://host:port/path" (the OHTTP relay, or the gateway's /gateway), pinned to
+  // spki_sha256_pins and/or ca_pem (at least one). Ignored when platform.transport is set.
+  std::string url;
+  std::vector<std::array<uint8_t, 32>> spki_sha256_pins;
+  std::string ca_pem;
+  std::string gateway_authority;  // empty: "collector.tacet.invalid"
+  int64_t max_events_per_batch = 500;
+  int64_t backoff_initial_ms = 1000;
+  int64_t backoff_max_ms = 3600 * 1000;
+  int64_t max_uploads_per_hour = 0;  // 0: no limit
+  // Background rounds on the platform scheduler every interval; 0: only SyncNow.
+  int64_t interval_ms = 0;
+  // Per attempt: the agent's transport's connect, handshake and read timeouts, and how long
+  // SyncNow waits for the answers.
+  int32_t timeout_ms = 10000;
+};
 
 struct AgentOptions {
   // The device folder. Holds the database ("tacet.db"), its lock ("tacet.db.lock"), the policy
@@ -116,6 +142,8 @@ struct AgentOptions {
   int64_t sweep_interval_ms = vault::kDefaultSweepIntervalMs;
   // The microphone format the voice gate opens.
   gate::VoiceGateOptions voice;
+  // Uploads (docs/sync.md). Not configured by default.
+  SyncOptions sync;
 };
 
 // What a signed policy update changed, for the app to act on.
@@ -248,8 +276,21 @@ class Agent {
   // deletes it (both inside the consent change's transaction). Field keys must be
   // "<category>.<field>" of the policy (kNotFound otherwise). Thread-safe; takes the storage lock.
   StatusOr<RecordResult> Record(const outbox::Event& event, bool hold_if_undecided = false);
-  // The outbox as it is and its running totals (refusals, evictions, purges, releases, erasures).
+  // The outbox as it is and its running totals (refusals, evictions, purges, releases, erasures,
+  // batches pending, rejected and acknowledged, peer authentication failures).
   StatusOr<outbox::OutboxCounts> RecordCounts();
+
+  // ---- sync (docs/sync.md) ---------------------------------------------------------------------
+  // One upload round now: builds batches for what is queued, sends every pending batch (ignoring
+  // the backoff wait, not a Retry-After or the rate limit), waits for the answers at most
+  // sync.timeout_ms WITHOUT holding the storage lock, then applies them. Transport failures are
+  // counted in the result, not errors. kFailedPrecondition when sync is not configured, read-only
+  // or closed. Rounds are serialised with each other and with the background rounds.
+  StatusOr<sync::RoundResult> SyncNow();
+  // The sharing log (every batch acknowledged or rejected), oldest first.
+  StatusOr<std::vector<outbox::SharingEntry>> SharingLog();
+  // Pending and rejected batches.
+  StatusOr<std::vector<outbox::BatchInfo>> PendingBatches();
 
   const DeviceIdentity& identity() const;
   bool read_only() const;
@@ -257,6 +298,7 @@ class Agent {
  private:
   class ReadOnlyKeyStore;
   struct SweepState;
+  struct SyncState;
 
   Agent(const AgentOptions& options, const platform::Platform& platform);
   // Opens everything after the checks; on error the caller destroys the half-built agent.
@@ -269,6 +311,10 @@ class Agent {
   Status ClearAccessLogLocked();
   void StartSweeper();
   void StopSweeper();
+  Status OpenSync();
+  void StopSync();
+  // A background step: apply the answers received, then (with `send`) send what is due.
+  void BackgroundSync(bool send);
   Status CloseImpl(bool force);
   size_t SessionsHeld();
 
@@ -309,6 +355,13 @@ class Agent {
   std::atomic<gate::LocationGate*> location_ptr_{nullptr};
   std::unique_ptr<gate::PermissionFanout> fanout_;
   std::shared_ptr<SweepState> sweep_;
+  // Sync: the agent's own transport when the platform brings none, the minimiser and uploader.
+  // Lock order: SyncState::mu, then sync_round_mu_, then storage_mu_.
+  std::mutex sync_round_mu_;  // one round at a time; Close takes it before destroying these
+  std::unique_ptr<platform::Transport> own_transport_;
+  std::unique_ptr<minimise::Minimiser> minimiser_;
+  std::unique_ptr<sync::Uploader> uploader_;
+  std::shared_ptr<SyncState> sync_;
 };
 
 }  // namespace tacet::agent

@@ -28,6 +28,7 @@ constexpr Step kDeviceSteps[] = {
     {vault::VaultMigrations, 2},      // device v6
     {consent::ConsentMigrations, 2},  // device v7
     {outbox::OutboxMigrations, 1},    // device v8
+    {outbox::OutboxMigrations, 2},    // device v9
 };
 
 store::Schema* Build() {

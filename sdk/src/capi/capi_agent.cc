@@ -404,6 +404,7 @@ tacet_status tacet_agent_open(const tacet_options_t* options, tacet_agent_t** ou
     o.read_only = options->read_only;
     o.lock_timeout_ms = options->lock_timeout_ms;
     o.voice.format = options->format;
+    if (options->sync) o.sync = *options->sync;  // the agent builds its HttpsTransport from it
     TACET_ASSIGN_OR_RETURN(agent->core, tacet::agent::Agent::Open(o, p));
     {
       std::lock_guard<std::mutex> lock(tacet::capi::RegistryMutex());

@@ -48,6 +48,7 @@ struct tacet_options {
   std::optional<tacet_clock> clock;
   std::optional<tacet_entropy> entropy;
   std::optional<tacet_logger> logger;
+  std::optional<tacet::agent::SyncOptions> sync;  // tacet_options_set_sync
 };
 
 namespace tacet::capi {

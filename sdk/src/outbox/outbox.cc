@@ -172,6 +172,62 @@ std::vector<store::Migration> OutboxMigrations() {
        "  UPDATE outbox_counters SET value = value + 1 WHERE name = 'size'; END;"
        "CREATE TRIGGER outbox_events_size_down AFTER DELETE ON outbox_events BEGIN"
        "  UPDATE outbox_counters SET value = value - 1 WHERE name = 'size'; END;"},
+      {2, "outbox: batches per recipient, their event links, deletion requests, the sharing log",
+       // An event is `batched` once the uploader has put it in a batch for every recipient that
+       // may get anything of it; it is deleted when no link to a batch is left.
+       "ALTER TABLE outbox_events ADD COLUMN batched INTEGER NOT NULL DEFAULT 0;"
+       "CREATE INDEX outbox_events_unbatched ON outbox_events(batched, state, id);"
+       // A batch: the wire batch sealed under the outbox key (AAD binds batch id and recipient);
+       // in clear only what consent changes, erasures and the sharing log need.
+       "CREATE TABLE outbox_batches ("
+       "  batch_id BLOB PRIMARY KEY CHECK (length(batch_id) = 16),"
+       "  recipient TEXT NOT NULL,"
+       "  kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"  // 0 events, 1 deletion requests
+       "  purpose TEXT NOT NULL,"
+       "  categories TEXT NOT NULL,"
+       "  forms TEXT NOT NULL,"
+       "  events INTEGER NOT NULL,"
+       "  deletions INTEGER NOT NULL,"
+       "  state INTEGER NOT NULL CHECK (state IN (0, 2)),"  // 0 pending, 2 rejected
+       "  created_unix_ms INTEGER NOT NULL,"
+       "  first_sent_unix_ms INTEGER NOT NULL DEFAULT 0,"
+       "  attempts INTEGER NOT NULL DEFAULT 0,"
+       "  next_attempt_unix_ms INTEGER NOT NULL DEFAULT 0,"
+       "  not_before_unix_ms INTEGER NOT NULL DEFAULT 0,"
+       "  detail TEXT NOT NULL DEFAULT '',"
+       "  nonce BLOB NOT NULL CHECK (length(nonce) = 12),"
+       "  sealed BLOB NOT NULL"
+       ") STRICT;"
+       "CREATE INDEX outbox_batches_by_group ON outbox_batches(kind, purpose, categories);"
+       "CREATE TABLE outbox_links ("
+       "  batch_id BLOB NOT NULL,"
+       "  event_id INTEGER NOT NULL,"
+       "  PRIMARY KEY (batch_id, event_id)"
+       ") STRICT, WITHOUT ROWID;"
+       "CREATE INDEX outbox_links_by_event ON outbox_links(event_id);"
+       "CREATE TABLE outbox_deletions ("
+       "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+       "  recipient TEXT NOT NULL,"
+       "  category TEXT NOT NULL,"
+       "  requested_unix_ms INTEGER NOT NULL,"
+       "  batch_id BLOB"
+       ") STRICT;"
+       "CREATE TABLE sharing_log ("
+       "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+       "  batch_id BLOB NOT NULL,"
+       "  recipient TEXT NOT NULL,"
+       "  kind INTEGER NOT NULL,"
+       "  purpose TEXT NOT NULL,"
+       "  categories TEXT NOT NULL,"
+       "  forms TEXT NOT NULL,"
+       "  events INTEGER NOT NULL,"
+       "  deletions INTEGER NOT NULL,"
+       "  first_sent_unix_ms INTEGER NOT NULL,"
+       "  answered_unix_ms INTEGER NOT NULL,"
+       "  attempts INTEGER NOT NULL,"
+       "  outcome TEXT NOT NULL CHECK (outcome IN ('acknowledged', 'rejected')),"
+       "  detail TEXT NOT NULL"
+       ") STRICT;"},
   };
 }
 
@@ -322,6 +378,12 @@ Status Outbox::OnConsentCommitting(store::Database& db, const consent::ConsentSn
     TACET_RETURN_IF_ERROR(change.Bind(3, g.state));
     TACET_RETURN_IF_ERROR(change.Step().status());
     (fate == Fate::kDelete ? purged : released) += db.Changes();
+    if (fate == Fate::kDelete && g.state == static_cast<int64_t>(EventState::kQueued)) {
+      // The group's batches go with it: a retry after the revocation sends nothing of it.
+      TACET_RETURN_IF_ERROR(PurgeBatchesInTransaction(
+          db, "kind = 0 AND purpose = ?1 AND categories = ?2", g.purpose, g.categories,
+          /*queue_deletions=*/false, 0));
+    }
   }
   TACET_RETURN_IF_ERROR(AddCounter(db, kPurged, purged));
   return AddCounter(db, kReleased, released);
@@ -331,10 +393,36 @@ StatusOr<int64_t> Outbox::EraseCategories(const std::vector<std::string>& catego
                                           bool everything) {
   TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kCritical));
   int64_t erased = 0;
+  const int64_t now_ms = clock_.NowUnixMillis();
+  // Deletion requests for every recipient the sharing log says got an erased category.
+  {
+    TACET_ASSIGN_OR_RETURN(auto shared, db_.Prepare("SELECT DISTINCT recipient, categories FROM "
+                                                    "sharing_log WHERE kind = 0 AND outcome = "
+                                                    "'acknowledged'"));
+    std::vector<std::pair<std::string, std::string>> wanted;
+    while (true) {
+      TACET_ASSIGN_OR_RETURN(bool row, shared.Step());
+      if (!row) break;
+      const std::string recipient = shared.ColumnText(0);
+      for (const std::string& c : SplitCategoryColumn(shared.ColumnText(1))) {
+        if (everything || std::find(categories.begin(), categories.end(), c) != categories.end()) {
+          wanted.emplace_back(recipient, c);
+        }
+      }
+    }
+    for (const auto& [recipient, category] : wanted) {
+      TACET_RETURN_IF_ERROR(QueueDeletionInTransaction(recipient, category, now_ms));
+    }
+  }
   if (everything) {
+    TACET_RETURN_IF_ERROR(PurgeBatchesInTransaction(db_, "kind = 0", "", "", true, now_ms));
     TACET_RETURN_IF_ERROR(db_.Exec("DELETE FROM outbox_events"));
     erased = db_.Changes();
   } else {
+    for (const std::string& category : categories) {
+      TACET_RETURN_IF_ERROR(PurgeBatchesInTransaction(db_, "kind = 0 AND instr(categories, ?1) > 0",
+                                                      "," + category + ",", "", true, now_ms));
+    }
     TACET_ASSIGN_OR_RETURN(auto erase,
                            db_.Prepare("DELETE FROM outbox_events WHERE instr(categories, ?1) > 0"));
     for (const std::string& category : categories) {
@@ -355,6 +443,10 @@ StatusOr<std::vector<StoredEvent>> Outbox::List(EventState state, int64_t limit)
                                              "WHERE state = ?1 ORDER BY id LIMIT ?2"));
   TACET_RETURN_IF_ERROR(q.Bind(1, static_cast<int64_t>(state)));
   TACET_RETURN_IF_ERROR(q.Bind(2, limit));
+  return ReadEvents(q, state);
+}
+
+StatusOr<std::vector<StoredEvent>> Outbox::ReadEvents(store::Statement& q, EventState state) {
   TACET_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
   std::vector<StoredEvent> out;
   while (true) {
@@ -403,7 +495,22 @@ StatusOr<OutboxCounts> Outbox::Counts() {
     (states.ColumnInt64(0) == 0 ? c.held : c.queued) = states.ColumnInt64(1);
   }
   TACET_ASSIGN_OR_RETURN(auto counters, db_.Prepare("SELECT name, value FROM outbox_counters"));
-  const std::map<std::string, int64_t*> slots = {{kEvicted, &c.evicted},
+  TACET_ASSIGN_OR_RETURN(auto batches,
+                         db_.Prepare("SELECT state, count(*) FROM outbox_batches GROUP BY state"));
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, batches.Step());
+    if (!row) break;
+    (batches.ColumnInt64(0) == 0 ? c.batches_pending : c.batches_rejected) = batches.ColumnInt64(1);
+  }
+  TACET_ASSIGN_OR_RETURN(auto deletions, db_.Prepare("SELECT count(*) FROM outbox_deletions"));
+  TACET_ASSIGN_OR_RETURN(bool has, deletions.Step());
+  if (has) c.deletions_pending = deletions.ColumnInt64(0);
+  const std::map<std::string, int64_t*> slots = {{"batches_acknowledged", &c.batches_acknowledged},
+                                                 {"batches_purged", &c.batches_purged},
+                                                 {"not_shared", &c.not_shared},
+                                                 {"peer_authentication_failures",
+                                                  &c.peer_authentication_failures},
+                                                 {kEvicted, &c.evicted},
                                                  {kPurged, &c.purged_by_consent},
                                                  {kReleased, &c.released},
                                                  {kErased, &c.erased},
@@ -418,5 +525,361 @@ StatusOr<OutboxCounts> Outbox::Counts() {
 }
 
 Status Outbox::CountRefusal() { return AddCounter(db_, kRefused, 1); }
+
+// ---- the uploader's side ------------------------------------------------------------------------
+
+namespace {
+
+constexpr char kBatchAadLabel[] = "tacet outbox batch v1";
+constexpr char kBatchesPurged[] = "batches_purged";
+constexpr char kBatchesAcknowledged[] = "batches_acknowledged";
+constexpr char kNotShared[] = "not_shared";
+
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string out = ",";
+  for (const std::string& i : items) out += i + ",";
+  return items.empty() ? std::string() : out;
+}
+
+constexpr char kBatchColumns[] =
+    "batch_id, recipient, kind, purpose, categories, forms, events, deletions, state, "
+    "created_unix_ms, first_sent_unix_ms, attempts, next_attempt_unix_ms, not_before_unix_ms, "
+    "detail";
+
+BatchInfo ReadBatchInfo(store::Statement& q) {
+  BatchInfo b;
+  b.batch_id = q.ColumnBlob(0);
+  b.recipient = q.ColumnText(1);
+  b.kind = static_cast<BatchKind>(q.ColumnInt64(2));
+  b.purpose = q.ColumnText(3);
+  b.categories = SplitCategoryColumn(q.ColumnText(4));
+  b.forms = SplitCategoryColumn(q.ColumnText(5));
+  b.events = q.ColumnInt64(6);
+  b.deletions = q.ColumnInt64(7);
+  b.state = static_cast<BatchState>(q.ColumnInt64(8));
+  b.created_unix_ms = q.ColumnInt64(9);
+  b.first_sent_unix_ms = q.ColumnInt64(10);
+  b.attempts = q.ColumnInt64(11);
+  b.next_attempt_unix_ms = q.ColumnInt64(12);
+  b.not_before_unix_ms = q.ColumnInt64(13);
+  b.detail = q.ColumnText(14);
+  return b;
+}
+
+}  // namespace
+
+Bytes Outbox::BatchAad(ByteView batch_id, std::string_view recipient) const {
+  Bytes aad(kBatchAadLabel, kBatchAadLabel + sizeof(kBatchAadLabel));  // with its NUL
+  PutU32(aad, static_cast<uint32_t>(batch_id.size()));
+  aad.insert(aad.end(), batch_id.begin(), batch_id.end());
+  PutText(aad, recipient);
+  return aad;
+}
+
+Status Outbox::QueueDeletionInTransaction(std::string_view recipient, std::string_view category,
+                                          int64_t now_ms) {
+  // One request per (recipient, category) waiting for a batch is enough.
+  TACET_ASSIGN_OR_RETURN(
+      auto add, db_.Prepare("INSERT INTO outbox_deletions (recipient, category, requested_unix_ms) "
+                            "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM outbox_deletions "
+                            "WHERE recipient = ?1 AND category = ?2 AND batch_id IS NULL)"));
+  TACET_RETURN_IF_ERROR(add.Bind(1, recipient));
+  TACET_RETURN_IF_ERROR(add.Bind(2, category));
+  TACET_RETURN_IF_ERROR(add.Bind(3, now_ms));
+  return add.Step().status();
+}
+
+Status Outbox::PurgeBatchesInTransaction(store::Database& db, const char* where,
+                                         std::string_view a, std::string_view b,
+                                         bool queue_deletions, int64_t now_ms) {
+  TACET_ASSIGN_OR_RETURN(auto q, db.Prepare(std::string("SELECT batch_id, recipient, categories, "
+                                                        "attempts FROM outbox_batches WHERE ") +
+                                            where));
+  if (!a.empty()) TACET_RETURN_IF_ERROR(q.Bind(1, a));
+  if (!b.empty()) TACET_RETURN_IF_ERROR(q.Bind(2, b));
+  struct Victim {
+    Bytes id;
+    std::string recipient, categories;
+    int64_t attempts;
+  };
+  std::vector<Victim> victims;
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    victims.push_back({q.ColumnBlob(0), q.ColumnText(1), q.ColumnText(2), q.ColumnInt64(3)});
+  }
+  if (victims.empty()) return OkStatus();
+  TACET_ASSIGN_OR_RETURN(auto links, db.Prepare("DELETE FROM outbox_links WHERE batch_id = ?1"));
+  TACET_ASSIGN_OR_RETURN(auto batch, db.Prepare("DELETE FROM outbox_batches WHERE batch_id = ?1"));
+  for (const Victim& v : victims) {
+    TACET_RETURN_IF_ERROR(links.BindBlob(1, v.id));
+    TACET_RETURN_IF_ERROR(links.Step().status());
+    TACET_RETURN_IF_ERROR(links.Reset());
+    TACET_RETURN_IF_ERROR(batch.BindBlob(1, v.id));
+    TACET_RETURN_IF_ERROR(batch.Step().status());
+    TACET_RETURN_IF_ERROR(batch.Reset());
+    if (queue_deletions && v.attempts > 0) {
+      // Sent at least once, never acknowledged: the gateway may have stored it.
+      for (const std::string& c : SplitCategoryColumn(v.categories)) {
+        TACET_RETURN_IF_ERROR(QueueDeletionInTransaction(v.recipient, c, now_ms));
+      }
+    }
+  }
+  return AddCounter(db, kBatchesPurged, static_cast<int64_t>(victims.size()));
+}
+
+StatusOr<std::vector<StoredEvent>> Outbox::ListUnbatched(int64_t limit) {
+  TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT id, purpose, categories, occurred_unix_ms, "
+                                             "recorded_unix_ms, nonce, sealed FROM outbox_events "
+                                             "WHERE batched = 0 AND state = 1 ORDER BY id LIMIT ?1"));
+  TACET_RETURN_IF_ERROR(q.Bind(1, limit));
+  return ReadEvents(q, EventState::kQueued);
+}
+
+StatusOr<std::vector<PendingDeletion>> Outbox::ListUnbatchedDeletions() {
+  TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT id, recipient, category, requested_unix_ms "
+                                             "FROM outbox_deletions WHERE batch_id IS NULL "
+                                             "ORDER BY id"));
+  std::vector<PendingDeletion> out;
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back({q.ColumnInt64(0), q.ColumnText(1), q.ColumnText(2), q.ColumnInt64(3)});
+  }
+  return out;
+}
+
+Status Outbox::StoreBatchInTransaction(const NewBatch& batch) {
+  if (batch.batch_id.size() != 16) {
+    return InvalidArgumentError("outbox: a batch id is 16 bytes, not " +
+                                std::to_string(batch.batch_id.size()));
+  }
+  if (batch.recipient.empty()) return InvalidArgumentError("outbox: a batch needs a recipient");
+  if (batch.event_ids.empty() && batch.deletion_ids.empty()) {
+    return InvalidArgumentError("outbox: a batch carries no event and no deletion request");
+  }
+  TACET_ASSIGN_OR_RETURN(Bytes nonce, drbg_.RandomBytes(kNonceSize));
+  TACET_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
+  Bytes sealed;
+  TACET_RETURN_IF_ERROR(aead.Seal(nonce, BatchAad(batch.batch_id, batch.recipient), batch.wire, &sealed));
+  TACET_ASSIGN_OR_RETURN(
+      auto insert,
+      db_.Prepare("INSERT INTO outbox_batches (batch_id, recipient, kind, purpose, categories, "
+                  "forms, events, deletions, state, created_unix_ms, nonce, sealed) VALUES (?1, "
+                  "?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11)"));
+  TACET_RETURN_IF_ERROR(insert.BindBlob(1, batch.batch_id));
+  TACET_RETURN_IF_ERROR(insert.Bind(2, batch.recipient));
+  TACET_RETURN_IF_ERROR(insert.Bind(3, static_cast<int64_t>(batch.kind)));
+  TACET_RETURN_IF_ERROR(insert.Bind(4, batch.purpose));
+  TACET_RETURN_IF_ERROR(insert.Bind(5, CategoryColumn(batch.categories)));
+  TACET_RETURN_IF_ERROR(insert.Bind(6, JoinList(batch.forms)));
+  TACET_RETURN_IF_ERROR(insert.Bind(7, static_cast<int64_t>(batch.event_ids.size())));
+  TACET_RETURN_IF_ERROR(insert.Bind(8, static_cast<int64_t>(batch.deletion_ids.size())));
+  TACET_RETURN_IF_ERROR(insert.Bind(9, clock_.NowUnixMillis()));
+  TACET_RETURN_IF_ERROR(insert.BindBlob(10, nonce));
+  TACET_RETURN_IF_ERROR(insert.BindBlob(11, sealed));
+  TACET_RETURN_IF_ERROR(insert.Step().status());
+  TACET_ASSIGN_OR_RETURN(auto link, db_.Prepare("INSERT INTO outbox_links (batch_id, event_id) "
+                                                "VALUES (?1, ?2)"));
+  for (int64_t id : batch.event_ids) {
+    TACET_RETURN_IF_ERROR(link.BindBlob(1, batch.batch_id));
+    TACET_RETURN_IF_ERROR(link.Bind(2, id));
+    TACET_RETURN_IF_ERROR(link.Step().status());
+    TACET_RETURN_IF_ERROR(link.Reset());
+  }
+  TACET_ASSIGN_OR_RETURN(auto take, db_.Prepare("UPDATE outbox_deletions SET batch_id = ?1 WHERE "
+                                                "id = ?2 AND batch_id IS NULL"));
+  for (int64_t id : batch.deletion_ids) {
+    TACET_RETURN_IF_ERROR(take.BindBlob(1, batch.batch_id));
+    TACET_RETURN_IF_ERROR(take.Bind(2, id));
+    TACET_RETURN_IF_ERROR(take.Step().status());
+    TACET_RETURN_IF_ERROR(take.Reset());
+  }
+  return OkStatus();
+}
+
+Status Outbox::MarkBatchedInTransaction(const std::vector<int64_t>& event_ids) {
+  TACET_ASSIGN_OR_RETURN(auto mark, db_.Prepare("UPDATE outbox_events SET batched = 1 WHERE id = ?1"));
+  TACET_ASSIGN_OR_RETURN(auto drop, db_.Prepare("DELETE FROM outbox_events WHERE id = ?1 AND NOT "
+                                                "EXISTS (SELECT 1 FROM outbox_links WHERE "
+                                                "event_id = ?1)"));
+  int64_t dropped = 0;
+  for (int64_t id : event_ids) {
+    TACET_RETURN_IF_ERROR(mark.Bind(1, id));
+    TACET_RETURN_IF_ERROR(mark.Step().status());
+    TACET_RETURN_IF_ERROR(mark.Reset());
+    TACET_RETURN_IF_ERROR(drop.Bind(1, id));
+    TACET_RETURN_IF_ERROR(drop.Step().status());
+    dropped += db_.Changes();
+    TACET_RETURN_IF_ERROR(drop.Reset());
+  }
+  return AddCounter(db_, kNotShared, dropped);
+}
+
+StatusOr<std::vector<BatchInfo>> Outbox::ListBatches() {
+  TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare(std::string("SELECT ") + kBatchColumns +
+                                             " FROM outbox_batches ORDER BY created_unix_ms, "
+                                             "rowid"));
+  std::vector<BatchInfo> out;
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(ReadBatchInfo(q));
+  }
+  return out;
+}
+
+StatusOr<BatchInfo> Outbox::FindBatchInTransaction(ByteView batch_id) {
+  TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare(std::string("SELECT ") + kBatchColumns +
+                                             " FROM outbox_batches WHERE batch_id = ?1"));
+  TACET_RETURN_IF_ERROR(q.BindBlob(1, batch_id));
+  TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return NotFoundError("outbox: no such batch (acknowledged, purged or never stored)");
+  return ReadBatchInfo(q);
+}
+
+StatusOr<Bytes> Outbox::OpenBatch(ByteView batch_id) {
+  TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT recipient, nonce, sealed FROM outbox_batches "
+                                             "WHERE batch_id = ?1"));
+  TACET_RETURN_IF_ERROR(q.BindBlob(1, batch_id));
+  TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return NotFoundError("outbox: no such batch (acknowledged, purged or never stored)");
+  TACET_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
+  Bytes wire;
+  if (!aead.Open(q.ColumnBlob(1), BatchAad(batch_id, q.ColumnText(0)), q.ColumnBlob(2), &wire).ok()) {
+    return DataLossError("outbox: a stored batch does not open with the outbox key (altered or "
+                         "moved to another id or recipient)");
+  }
+  return wire;
+}
+
+Status Outbox::RecordAttemptInTransaction(ByteView batch_id, int64_t now_unix_ms,
+                                          int64_t next_attempt_unix_ms) {
+  TACET_ASSIGN_OR_RETURN(
+      auto q, db_.Prepare("UPDATE outbox_batches SET attempts = attempts + 1, first_sent_unix_ms "
+                          "= CASE first_sent_unix_ms WHEN 0 THEN ?2 ELSE first_sent_unix_ms END, "
+                          "next_attempt_unix_ms = ?3 WHERE batch_id = ?1"));
+  TACET_RETURN_IF_ERROR(q.BindBlob(1, batch_id));
+  TACET_RETURN_IF_ERROR(q.Bind(2, now_unix_ms));
+  TACET_RETURN_IF_ERROR(q.Bind(3, next_attempt_unix_ms));
+  return q.Step().status();
+}
+
+Status Outbox::RecordRetry(ByteView batch_id, int64_t next_attempt_unix_ms,
+                           int64_t not_before_unix_ms, std::string_view detail) {
+  TACET_ASSIGN_OR_RETURN(
+      auto q, db_.Prepare("UPDATE outbox_batches SET next_attempt_unix_ms = ?2, "
+                          "not_before_unix_ms = ?3, detail = ?4 WHERE batch_id = ?1 AND state = 0"));
+  TACET_RETURN_IF_ERROR(q.BindBlob(1, batch_id));
+  TACET_RETURN_IF_ERROR(q.Bind(2, next_attempt_unix_ms));
+  TACET_RETURN_IF_ERROR(q.Bind(3, not_before_unix_ms));
+  TACET_RETURN_IF_ERROR(q.Bind(4, detail.substr(0, 512)));
+  return q.Step().status();
+}
+
+namespace {
+
+Status AppendSharing(store::Database& db, const BatchInfo& b, int64_t now_ms, bool acknowledged,
+                     std::string_view detail) {
+  TACET_ASSIGN_OR_RETURN(
+      auto q, db.Prepare("INSERT INTO sharing_log (batch_id, recipient, kind, purpose, categories, "
+                         "forms, events, deletions, first_sent_unix_ms, answered_unix_ms, "
+                         "attempts, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                         "?10, ?11, ?12, ?13)"));
+  TACET_RETURN_IF_ERROR(q.BindBlob(1, b.batch_id));
+  TACET_RETURN_IF_ERROR(q.Bind(2, b.recipient));
+  TACET_RETURN_IF_ERROR(q.Bind(3, static_cast<int64_t>(b.kind)));
+  TACET_RETURN_IF_ERROR(q.Bind(4, b.purpose));
+  TACET_RETURN_IF_ERROR(q.Bind(5, CategoryColumn(b.categories)));
+  TACET_RETURN_IF_ERROR(q.Bind(6, JoinList(b.forms)));
+  TACET_RETURN_IF_ERROR(q.Bind(7, b.events));
+  TACET_RETURN_IF_ERROR(q.Bind(8, b.deletions));
+  TACET_RETURN_IF_ERROR(q.Bind(9, b.first_sent_unix_ms));
+  TACET_RETURN_IF_ERROR(q.Bind(10, now_ms));
+  TACET_RETURN_IF_ERROR(q.Bind(11, b.attempts));
+  TACET_RETURN_IF_ERROR(q.Bind(12, std::string_view(acknowledged ? "acknowledged" : "rejected")));
+  TACET_RETURN_IF_ERROR(q.Bind(13, detail.substr(0, 512)));
+  return q.Step().status();
+}
+
+}  // namespace
+
+StatusOr<BatchInfo> Outbox::AcknowledgeInTransaction(ByteView batch_id, int64_t now_unix_ms,
+                                                     std::string_view detail) {
+  TACET_ASSIGN_OR_RETURN(BatchInfo b, FindBatchInTransaction(batch_id));
+  TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_unix_ms, true, detail));
+  // The events it carried, then its links; an event goes once no batch links it any more.
+  TACET_ASSIGN_OR_RETURN(auto ids, db_.Prepare("SELECT event_id FROM outbox_links WHERE batch_id = ?1"));
+  TACET_RETURN_IF_ERROR(ids.BindBlob(1, batch_id));
+  std::vector<int64_t> events;
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, ids.Step());
+    if (!row) break;
+    events.push_back(ids.ColumnInt64(0));
+  }
+  for (const char* sql : {"DELETE FROM outbox_links WHERE batch_id = ?1",
+                          "DELETE FROM outbox_deletions WHERE batch_id = ?1",
+                          "DELETE FROM outbox_batches WHERE batch_id = ?1"}) {
+    TACET_ASSIGN_OR_RETURN(auto del, db_.Prepare(sql));
+    TACET_RETURN_IF_ERROR(del.BindBlob(1, batch_id));
+    TACET_RETURN_IF_ERROR(del.Step().status());
+  }
+  TACET_ASSIGN_OR_RETURN(auto drop, db_.Prepare("DELETE FROM outbox_events WHERE id = ?1 AND "
+                                                "batched = 1 AND NOT EXISTS (SELECT 1 FROM "
+                                                "outbox_links WHERE event_id = ?1)"));
+  for (int64_t id : events) {
+    TACET_RETURN_IF_ERROR(drop.Bind(1, id));
+    TACET_RETURN_IF_ERROR(drop.Step().status());
+    TACET_RETURN_IF_ERROR(drop.Reset());
+  }
+  TACET_RETURN_IF_ERROR(AddCounter(db_, kBatchesAcknowledged, 1));
+  return b;
+}
+
+StatusOr<BatchInfo> Outbox::RejectInTransaction(ByteView batch_id, int64_t now_unix_ms,
+                                                std::string_view detail) {
+  TACET_ASSIGN_OR_RETURN(BatchInfo b, FindBatchInTransaction(batch_id));
+  if (b.state == BatchState::kRejected) return b;
+  TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_unix_ms, false, detail));
+  TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("UPDATE outbox_batches SET state = 2, detail = ?2 "
+                                             "WHERE batch_id = ?1"));
+  TACET_RETURN_IF_ERROR(q.BindBlob(1, batch_id));
+  TACET_RETURN_IF_ERROR(q.Bind(2, detail.substr(0, 512)));
+  TACET_RETURN_IF_ERROR(q.Step().status());
+  b.state = BatchState::kRejected;
+  return b;
+}
+
+Status Outbox::ForEachSharingEntry(const std::function<Status(const SharingEntry&)>& fn) {
+  TACET_ASSIGN_OR_RETURN(
+      auto q, db_.Prepare("SELECT id, batch_id, recipient, kind, purpose, categories, forms, "
+                          "events, deletions, first_sent_unix_ms, answered_unix_ms, attempts, "
+                          "outcome, detail FROM sharing_log ORDER BY id"));
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SharingEntry e;
+    e.id = q.ColumnInt64(0);
+    e.batch_id = q.ColumnBlob(1);
+    e.recipient = q.ColumnText(2);
+    e.kind = static_cast<BatchKind>(q.ColumnInt64(3));
+    e.purpose = q.ColumnText(4);
+    e.categories = SplitCategoryColumn(q.ColumnText(5));
+    e.forms = SplitCategoryColumn(q.ColumnText(6));
+    e.events = q.ColumnInt64(7);
+    e.deletions = q.ColumnInt64(8);
+    e.first_sent_unix_ms = q.ColumnInt64(9);
+    e.answered_unix_ms = q.ColumnInt64(10);
+    e.attempts = q.ColumnInt64(11);
+    e.acknowledged = q.ColumnText(12) == "acknowledged";
+    e.detail = q.ColumnText(13);
+    TACET_RETURN_IF_ERROR(fn(e));
+  }
+  return OkStatus();
+}
+
+Status Outbox::AddToCounter(std::string_view name, int64_t delta) {
+  return AddCounter(db_, std::string(name).c_str(), delta);
+}
 
 }  // namespace tacet::outbox

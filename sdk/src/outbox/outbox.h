@@ -26,6 +26,7 @@
 #define TACET_OUTBOX_OUTBOX_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +39,7 @@
 #include "crypto/secure.h"
 #include "store/database.h"
 #include "store/schema.h"
+#include "store/statement.h"
 #include "tacet/platform/clock.h"
 #include "tacet/platform/key_store.h"
 
@@ -83,6 +85,74 @@ struct OutboxOptions {
   int64_t max_events = 100000;
 };
 
+// What the uploader stores for one batch (docs/sync.md, "Outbox and uploader").
+enum class BatchKind : uint8_t {
+  kEvents = 0,     // minimised events of one (recipient, purpose, categories) group
+  kDeletions = 1,  // deletion requests only
+};
+
+enum class BatchState : uint8_t {
+  kPending = 0,   // waiting for an acknowledgement (sent or not)
+  kRejected = 2,  // the gateway refused it: kept, counted, reported, never resent
+};
+
+struct NewBatch {
+  Bytes batch_id;  // 16 random bytes
+  std::string recipient;
+  BatchKind kind = BatchKind::kEvents;
+  std::string purpose;                  // "" for deletion batches
+  std::vector<std::string> categories;  // of the events, or of the deletion requests
+  std::vector<std::string> forms;       // the transforms the minimiser applied ("none", ...)
+  std::vector<int64_t> event_ids;       // the outbox events it carries
+  std::vector<int64_t> deletion_ids;    // the deletion requests it carries
+  Bytes wire;                           // the encoded wire batch (sealed at rest)
+};
+
+// A stored batch without its contents.
+struct BatchInfo {
+  Bytes batch_id;
+  std::string recipient;
+  BatchKind kind = BatchKind::kEvents;
+  std::string purpose;
+  std::vector<std::string> categories;
+  std::vector<std::string> forms;
+  int64_t events = 0;
+  int64_t deletions = 0;
+  BatchState state = BatchState::kPending;
+  int64_t created_unix_ms = 0;
+  int64_t first_sent_unix_ms = 0;  // 0: never sent
+  int64_t attempts = 0;
+  int64_t next_attempt_unix_ms = 0;  // the backoff: not sent before this unless forced
+  int64_t not_before_unix_ms = 0;    // the server's Retry-After: never sent before this
+  std::string detail;                // the last answer's diagnostics
+};
+
+// One deletion request waiting for a batch.
+struct PendingDeletion {
+  int64_t id = 0;
+  std::string recipient;
+  std::string category;
+  int64_t requested_unix_ms = 0;
+};
+
+// One row of the sharing log: a batch the gateway acknowledged or rejected.
+struct SharingEntry {
+  int64_t id = 0;
+  Bytes batch_id;
+  std::string recipient;
+  BatchKind kind = BatchKind::kEvents;
+  std::string purpose;
+  std::vector<std::string> categories;
+  std::vector<std::string> forms;
+  int64_t events = 0;
+  int64_t deletions = 0;
+  int64_t first_sent_unix_ms = 0;
+  int64_t answered_unix_ms = 0;
+  int64_t attempts = 0;
+  bool acknowledged = false;  // false: rejected
+  std::string detail;
+};
+
 // Running totals since the database was created (outbox_counters), and the queue as it is now.
 struct OutboxCounts {
   int64_t queued = 0;
@@ -92,6 +162,14 @@ struct OutboxCounts {
   int64_t released = 0;              // held events a grant moved to the queue
   int64_t erased = 0;                // deleted by an erasure
   int64_t refused = 0;               // never stored: the recorder's decision said no
+  // The uploader's part.
+  int64_t batches_pending = 0;       // waiting for an acknowledgement
+  int64_t batches_rejected = 0;      // refused by the gateway, kept
+  int64_t deletions_pending = 0;     // deletion requests not yet acknowledged
+  int64_t batches_acknowledged = 0;  // running total
+  int64_t batches_purged = 0;        // pending batches a consent change or an erasure deleted
+  int64_t not_shared = 0;            // queued events no recipient may get anything of (deleted)
+  int64_t peer_authentication_failures = 0;  // running total
 };
 
 // The distinct categories of an event's field keys ("usage.listening_history" -> "usage"),
@@ -136,9 +214,58 @@ class Outbox final : public consent::ConsentCommitHook {
   // Counts one event the recorder refused (nothing of it is stored; only the count).
   Status CountRefusal();
 
+  // ---- the uploader's side (sync::Uploader). The *InTransaction methods run inside the
+  // caller's open transaction on this outbox's database; the others open their own.
+  // Queued events not yet batched, oldest first, at most `limit`, opened (as List).
+  StatusOr<std::vector<StoredEvent>> ListUnbatched(int64_t limit);
+  // Deletion requests not yet in a batch, oldest first.
+  StatusOr<std::vector<PendingDeletion>> ListUnbatchedDeletions();
+  // Stores `batch` pending (its wire bytes sealed under the outbox key, bound to its id and
+  // recipient), links its events and deletion requests to it. kInvalidArgument for a batch id
+  // that is not 16 bytes, an empty recipient or a batch carrying nothing.
+  Status StoreBatchInTransaction(const NewBatch& batch);
+  // Marks `event_ids` batched; those no batch links (nothing of them may go to anyone) are
+  // deleted and counted (`not_shared`).
+  Status MarkBatchedInTransaction(const std::vector<int64_t>& event_ids);
+  // Pending and rejected batches, oldest first.
+  StatusOr<std::vector<BatchInfo>> ListBatches();
+  // kNotFound when the batch is gone (acknowledged, purged by a consent change or an erasure).
+  StatusOr<BatchInfo> FindBatchInTransaction(ByteView batch_id);
+  // The batch's wire bytes. kDataLoss when its seal does not open (altered, moved to another id
+  // or recipient); kNotFound when it is gone.
+  StatusOr<Bytes> OpenBatch(ByteView batch_id);
+  // One attempt starts: attempts + 1, first_sent set once, next_attempt as given.
+  Status RecordAttemptInTransaction(ByteView batch_id, int64_t now_unix_ms,
+                                    int64_t next_attempt_unix_ms);
+  // A retry-later answer: when to try again (backoff) and never before (Retry-After), and why.
+  Status RecordRetry(ByteView batch_id, int64_t next_attempt_unix_ms, int64_t not_before_unix_ms,
+                     std::string_view detail);
+  // An acknowledgement: appends the sharing-log row, deletes the batch, its links and deletion
+  // requests, and every event it carried that no other batch links (all in the caller's
+  // transaction). Returns the batch as it was; kNotFound when it is already gone.
+  StatusOr<BatchInfo> AcknowledgeInTransaction(ByteView batch_id, int64_t now_unix_ms,
+                                               std::string_view detail);
+  // A rejection: the batch becomes kRejected (kept, never resent) and a sharing-log row is
+  // appended. kNotFound when it is gone.
+  StatusOr<BatchInfo> RejectInTransaction(ByteView batch_id, int64_t now_unix_ms,
+                                          std::string_view detail);
+  // The sharing log, oldest first.
+  Status ForEachSharingEntry(const std::function<Status(const SharingEntry&)>& fn);
+  // Adds `delta` to a running total ("peer_authentication_failures").
+  Status AddToCounter(std::string_view name, int64_t delta);
+
  private:
   Outbox(store::Database& db, crypto::Drbg& drbg, platform::Clock& clock, OutboxOptions options);
   Status EvictInTransaction();
+  StatusOr<std::vector<StoredEvent>> ReadEvents(store::Statement& q, EventState state);
+  // Deletes the pending and rejected event batches of a (purpose, categories) group with their
+  // links; counted. With `queue_deletions`, batches already attempted queue deletion requests
+  // for their recipient and categories (the gateway may have stored them).
+  Status PurgeBatchesInTransaction(store::Database& db, const char* where, std::string_view a,
+                                   std::string_view b, bool queue_deletions, int64_t now_ms);
+  Status QueueDeletionInTransaction(std::string_view recipient, std::string_view category,
+                                    int64_t now_ms);
+  Bytes BatchAad(ByteView batch_id, std::string_view recipient) const;
 
   store::Database& db_;
   crypto::Drbg& drbg_;

@@ -286,7 +286,9 @@ TEST_F(PrivacyReportTest, ShowsEveryCategoryHeldPublicFieldsConsentsAndRetention
   EXPECT_THAT(html, Not(HasSubstr("purpose:voice_features")));
   // The agent keeps the capture access log: the timeline is available, with nothing in it.
   EXPECT_THAT(html, HasSubstr(">Not used in this period</text>"));
-  EXPECT_THAT(html, HasSubstr("No record of sharing yet"));
+  // The agent keeps the sharing log (issue 10): the section is available, with nothing in it.
+  EXPECT_THAT(html, HasSubstr("Nothing has been shared from this device."));
+  EXPECT_THAT(html, Not(HasSubstr("No record of sharing yet")));
   EXPECT_THAT(html, HasSubstr("<td>correction</td><td>contact.email_address</td>"));
   ExpectWellFormed(html);
 

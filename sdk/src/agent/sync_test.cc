@@ -1,0 +1,411 @@
+// Agent::SyncNow and the background rounds on an emulated device, against an in-process gateway
+// that answers as the sync contract says (testing/test_gateway.h): exactly once per recipient,
+// scripted faults, revocation between attempts, erasure -> deletion requests, backoff, Retry-After,
+// the rate limit, the sharing log in the export and the report, Close with a send in flight.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "agent/agent.h"
+#include "base/byte_sink.h"
+#include "testing/device_harness.h"
+#include "testing/status_matchers.h"
+#include "testing/test_gateway.h"
+
+namespace tacet::agent {
+namespace {
+
+using consent::ConsentState;
+using consent::DecisionSource;
+using ::testing::HasSubstr;
+using tacet::testing::GatewayFault;
+using tacet::testing::GatewayTransport;
+using tacet::testing::TestGateway;
+
+outbox::Event Search(std::string query, std::string purpose) {
+  outbox::Event e;
+  e.purpose = std::move(purpose);
+  e.fields = {{"usage.search_queries", std::move(query)}};
+  e.occurred_unix_ms = 1'700'000'000'000;
+  return e;
+}
+
+// Voice intents go to the controller only: one batch per round.
+outbox::Event Voice(std::string intent) {
+  outbox::Event e;
+  e.purpose = "voice_features";
+  e.fields = {{"voice.voice_commands", std::move(intent)}};
+  e.occurred_unix_ms = 1'700'000'000'000;
+  return e;
+}
+
+platform::SendResult Network(platform::SendOutcome outcome, std::string detail) {
+  return platform::SendResult(outcome, 0, std::move(detail));
+}
+
+class SyncTest : public ::testing::Test {
+ protected:
+  explicit SyncTest(uint8_t pinned_key_id = 1)
+      : gateway_(11), other_gateway_(12, 2), transport_(gateway_) {
+    pinned_ = pinned_key_id == 1 ? gateway_.key_config() : other_gateway_.key_config();
+  }
+  void SetUp() override { OpenAgent(); }
+  void TearDown() override {
+    if (agent_ != nullptr) {
+      EXPECT_OK(agent_->Close());
+    }
+    agent_.reset();
+  }
+
+  AgentOptions Options() {
+    AgentOptions o = h_.Options();
+    o.sync.key_config = pinned_;
+    o.sync.timeout_ms = 5000;
+    return o;
+  }
+  void OpenAgent(AgentOptions options) {
+    platform::Platform p = h_.device().platform();
+    p.transport = &transport_;
+    auto agent = Agent::Open(options, p);
+    ASSERT_OK(agent.status());
+    agent_ = *std::move(agent);
+    ASSERT_OK(agent_->SetPurpose("advertising", ConsentState::kGranted, DecisionSource::kUser));
+    ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+    ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  }
+  void OpenAgent() { OpenAgent(Options()); }
+
+  sync::RoundResult Sync() {
+    auto r = agent_->SyncNow();
+    EXPECT_OK(r.status());
+    return r.ok() ? *r : sync::RoundResult{};
+  }
+  outbox::OutboxCounts Counts() {
+    auto c = agent_->RecordCounts();
+    EXPECT_OK(c.status());
+    return c.ok() ? *c : outbox::OutboxCounts{};
+  }
+  int64_t Now() { return h_.device().clock().NowUnixMillis(); }
+
+  // What the gateway stored: per (recipient, purpose), the field values, each event once.
+  std::map<std::pair<std::string, std::string>, std::multiset<std::string>> Received() {
+    std::map<std::pair<std::string, std::string>, std::multiset<std::string>> out;
+    for (const sync::Batch& b : gateway_.stored()) {
+      for (const minimise::MinimisedEvent& e : b.events) {
+        for (const minimise::MinimisedField& f : e.fields) out[{b.recipient, e.purpose}].insert(f.value);
+      }
+    }
+    return out;
+  }
+
+  tacet::testing::DeviceHarness h_;
+  TestGateway gateway_;
+  TestGateway other_gateway_;
+  GatewayTransport transport_;
+  Bytes pinned_;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(SyncTest, EveryEventReachesEachRecipientOnceInItsMinimisedForm) {
+  for (int i = 0; i < 5; ++i) ASSERT_OK(agent_->Record(Search("canary-ad-" + std::to_string(i), "advertising")).status());
+  for (int i = 0; i < 3; ++i) ASSERT_OK(agent_->Record(Search("canary-an-" + std::to_string(i), "analytics")).status());
+  const int64_t audit_before = *agent_->AuditEntryCount();
+
+  sync::RoundResult r = Sync();
+  // controller: both purposes; advertising_partners: advertising; group_companies: analytics.
+  EXPECT_EQ(r.batches_sent, 4);
+  EXPECT_EQ(r.batches_acknowledged, 4);
+  EXPECT_EQ(r.events_delivered, 16);
+  EXPECT_EQ(r.batches_pending, 0);
+  EXPECT_EQ(r.next_attempt_unix_ms, 0);
+
+  auto got = Received();
+  std::multiset<std::string> ads, analytics;
+  for (int i = 0; i < 5; ++i) ads.insert("canary-ad-" + std::to_string(i));
+  for (int i = 0; i < 3; ++i) analytics.insert("canary-an-" + std::to_string(i));
+  EXPECT_EQ((got[{"controller", "advertising"}]), ads);
+  EXPECT_EQ((got[{"controller", "analytics"}]), analytics);
+  EXPECT_EQ((got[{"group_companies", "analytics"}]), analytics);
+  // The advertising partners get the queries pseudonymised: 32 hex digits, never the canary.
+  const auto& partner = got[{"advertising_partners", "advertising"}];
+  ASSERT_EQ(partner.size(), 5u);
+  for (const std::string& v : partner) {
+    EXPECT_EQ(v.size(), 32u);
+    EXPECT_THAT(v, ::testing::Not(HasSubstr("canary")));
+  }
+  EXPECT_EQ(std::set<std::string>(partner.begin(), partner.end()).size(), 5u);
+  EXPECT_EQ(got.size(), 4u);  // nobody else got anything
+  for (const auto& [id, n] : gateway_.arrivals()) EXPECT_EQ(n, 1);
+
+  // The outbox is empty; the sharing log, the audit log, the export and the report say so.
+  outbox::OutboxCounts c = Counts();
+  EXPECT_EQ(c.queued, 0);
+  EXPECT_EQ(c.batches_pending, 0);
+  EXPECT_EQ(c.batches_acknowledged, 4);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 4u);
+  int64_t events = 0;
+  for (const auto& e : log) {
+    EXPECT_TRUE(e.acknowledged);
+    EXPECT_EQ(e.attempts, 1);
+    EXPECT_EQ(e.categories, std::vector<std::string>{"usage"});
+    events += e.events;
+    if (e.recipient == "advertising_partners") {
+      EXPECT_EQ(e.forms, std::vector<std::string>{"pseudonymise"});
+    }
+  }
+  EXPECT_EQ(events, 16);
+  EXPECT_EQ(*agent_->AuditEntryCount(), audit_before + 4);
+
+  StringSink sink;
+  ASSERT_OK(agent_->Export(sink).status());
+  auto doc = nlohmann::json::parse(sink.out);
+  ASSERT_TRUE(doc["disclosures"]["available"].get<bool>());
+  ASSERT_EQ(doc["disclosures"]["entries"].size(), 4u);
+  EXPECT_EQ(doc["disclosures"]["entries"][0]["outcome"], "acknowledged");
+  int disclosure_entries = 0;
+  const auto& audit = doc["audit"].is_array() ? doc["audit"] : doc["audit"]["entries"];
+  for (const auto& a : audit) disclosure_entries += a["kind"] == "disclosure";
+  EXPECT_EQ(disclosure_entries, 4);
+  StringSink report;
+  ASSERT_OK(agent_->Report(report).status());
+  EXPECT_THAT(report.out, HasSubstr("advertising_partners"));
+
+  // Nothing left: a second round sends nothing.
+  EXPECT_EQ(Sync().batches_sent, 0);
+  EXPECT_EQ(gateway_.requests(), 4);
+}
+
+// Every scripted fault: the batch is kept and retried (or rejected and kept); after the faults
+// clear it is delivered exactly once (the gateway stores each batch id once).
+TEST_F(SyncTest, FaultsLoseNothingAndDoubleNothing) {
+  struct Case {
+    const char* name;
+    std::function<void()> arm;
+    int64_t stored_after_fault;  // batches the gateway holds after the faulty round
+  };
+  const std::vector<Case> cases = {
+      {"drop", [&] { transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down")); }, 0},
+      {"timeout", [&] { transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "read timeout")); }, 0},
+      {"http 500", [&] { transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "HTTP 500")); }, 0},
+      {"answer lost", [&] { gateway_.QueueFault(GatewayFault::kAnswerLost); }, 1},
+      {"truncated", [&] { gateway_.QueueFault(GatewayFault::kTruncated); }, 1},
+      {"garbled", [&] { gateway_.QueueFault(GatewayFault::kGarbled); }, 1},
+      {"wrong batch id", [&] { gateway_.QueueFault(GatewayFault::kWrongBatchId); }, 1},
+  };
+  int64_t stored = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_OK(agent_->Record(Voice(std::string("q-") + c.name)).status());
+    c.arm();
+    sync::RoundResult r = Sync();
+    EXPECT_EQ(r.batches_sent, 1);
+    EXPECT_EQ(r.batches_acknowledged, 0);
+    EXPECT_EQ(r.batches_pending, 1);
+    EXPECT_GT(r.next_attempt_unix_ms, 0);
+    EXPECT_EQ(static_cast<int64_t>(gateway_.stored().size()), stored + c.stored_after_fault);
+    r = Sync();  // the fault has cleared
+    EXPECT_EQ(r.batches_acknowledged, 1);
+    EXPECT_EQ(r.events_delivered, 1);
+    EXPECT_EQ(r.batches_pending, 0);
+    ++stored;
+    EXPECT_EQ(static_cast<int64_t>(gateway_.stored().size()), stored);
+  }
+  for (const sync::Batch& b : gateway_.stored()) EXPECT_EQ(b.events.size(), 1u);
+  EXPECT_EQ(Counts().queued, 0);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  for (const auto& e : log) EXPECT_EQ(e.attempts, 2);
+}
+
+TEST_F(SyncTest, RejectionsAreKeptCountedAndNeverResent) {
+  ASSERT_OK(agent_->Record(Voice("kept")).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRejected, "HTTP 400"));
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_rejected, 1);
+  EXPECT_EQ(r.batches_pending, 0);
+  outbox::OutboxCounts c = Counts();
+  EXPECT_EQ(c.batches_rejected, 1);
+  EXPECT_EQ(c.queued, 1);  // its event is not deleted silently
+  EXPECT_EQ(Sync().batches_sent, 0);  // never resent
+  EXPECT_EQ(transport_.sends(), 1);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_FALSE(log[0].acknowledged);
+  EXPECT_THAT(log[0].detail, HasSubstr("HTTP 400"));
+}
+
+TEST_F(SyncTest, PeerAuthenticationFailuresAreCountedAndTheBatchKept) {
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater,
+                                  "peer authentication failed: SPKI pin mismatch"),
+                          2);
+  EXPECT_EQ(Sync().peer_authentication_failures, 1);
+  EXPECT_EQ(Sync().peer_authentication_failures, 1);
+  outbox::OutboxCounts c = Counts();
+  EXPECT_EQ(c.peer_authentication_failures, 2);
+  EXPECT_EQ(c.batches_pending, 1);
+  EXPECT_EQ(Sync().batches_acknowledged, 1);
+}
+
+TEST_F(SyncTest, RetryAfterIsAFloorAndTheBackoffGrows) {
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  gateway_.QueueFault(GatewayFault::kBusy503);
+  const int64_t t0 = Now();
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_pending, 1);
+  EXPECT_GE(r.next_attempt_unix_ms, t0 + 30'000);
+  EXPECT_EQ(Sync().batches_sent, 0);  // even SyncNow waits for Retry-After
+  h_.device().AdvanceBy(30'000);
+  EXPECT_EQ(Sync().batches_acknowledged, 1);
+
+  // Backoff: after the n-th failure the wait is at most min(1 s * 2^(n-1), 1 h).
+  ASSERT_OK(agent_->Record(Voice("q2")).status());
+  int64_t max_seen = 0;
+  for (int n = 1; n <= 14; ++n) {
+    transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"));
+    const int64_t now = Now();
+    r = Sync();
+    ASSERT_EQ(r.batches_sent, 1);
+    const int64_t wait = r.next_attempt_unix_ms - now;
+    const int64_t cap = std::min<int64_t>(1000LL << (n - 1), 3'600'000);
+    EXPECT_GE(wait, 0);
+    EXPECT_LE(wait, cap) << "failure " << n;
+    max_seen = std::max(max_seen, wait);
+  }
+  EXPECT_GT(max_seen, 8000);  // full jitter, but over 14 failures it grew past the first caps
+}
+
+TEST(BackoffTest, FullJitterBetweenZeroAndTheCap) {
+  EXPECT_EQ(sync::BackoffDelayMs(1, 0, 1000, 3'600'000), 0);
+  EXPECT_EQ(sync::BackoffDelayMs(1, 1000, 1000, 3'600'000), 1000);
+  EXPECT_EQ(sync::BackoffDelayMs(1, 1001, 1000, 3'600'000), 0);
+  EXPECT_EQ(sync::BackoffDelayMs(4, 8000, 1000, 3'600'000), 8000);
+  EXPECT_EQ(sync::BackoffDelayMs(30, 3'600'000, 1000, 3'600'000), 3'600'000);
+  EXPECT_EQ(sync::BackoffDelayMs(1000, ~uint64_t{0}, 1000, 3'600'000),
+            static_cast<int64_t>(~uint64_t{0} % 3'600'001));
+}
+
+TEST_F(SyncTest, ARevocationBetweenTwoAttemptsStopsTheSecond) {
+  for (int i = 0; i < 3; ++i) ASSERT_OK(agent_->Record(Search("ad-" + std::to_string(i), "advertising")).status());
+  ASSERT_OK(agent_->Record(Voice("an")).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"), 3);
+  EXPECT_EQ(Sync().batches_sent, 3);
+  const int sends_before = transport_.sends();
+  ASSERT_OK(agent_->SetPurpose("advertising", ConsentState::kDenied, DecisionSource::kUser));
+  outbox::OutboxCounts c = Counts();
+  EXPECT_EQ(c.batches_pending, 1);  // only voice is left
+  EXPECT_EQ(c.batches_purged, 2);
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_sent, 1);
+  EXPECT_EQ(r.batches_acknowledged, 1);
+  EXPECT_EQ(transport_.sends(), sends_before + 1);
+  for (const sync::Batch& b : gateway_.stored()) {
+    for (const auto& e : b.events) EXPECT_NE(e.purpose, "advertising");
+  }
+}
+
+TEST_F(SyncTest, ErasureSendsADeletionRequestToEveryRecipientThatGotTheCategory) {
+  ASSERT_OK(agent_->Record(Search("ad", "advertising")).status());
+  ASSERT_EQ(Sync().batches_acknowledged, 2);
+  ASSERT_OK(agent_->Erase("usage").status());
+  EXPECT_EQ(Counts().deletions_pending, 2);
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.deletions_delivered, 2);
+  EXPECT_EQ(Counts().deletions_pending, 0);
+  std::set<std::string> recipients;
+  for (const sync::Batch& b : gateway_.stored()) {
+    if (b.deletions.empty()) continue;
+    ASSERT_EQ(b.deletions.size(), 1u);
+    EXPECT_EQ(b.deletions[0].category, "usage");
+    EXPECT_TRUE(b.events.empty());
+    recipients.insert(b.recipient);
+  }
+  EXPECT_EQ(recipients, (std::set<std::string>{"controller", "advertising_partners"}));
+}
+
+TEST_F(SyncTest, TheRateLimitSpreadsUploads) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = Options();
+  o.sync.max_uploads_per_hour = 2;
+  OpenAgent(o);
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  ASSERT_OK(agent_->Record(Search("q", "advertising")).status());
+  const int64_t now = Now();
+  sync::RoundResult r = Sync();  // three batches, two tokens
+  EXPECT_EQ(r.batches_sent, 2);
+  EXPECT_EQ(r.batches_pending, 1);
+  EXPECT_GE(r.next_attempt_unix_ms, now + 1'800'000 - 1000);
+  EXPECT_EQ(Sync().batches_sent, 0);
+  h_.device().AdvanceBy(1'800'001);
+  EXPECT_EQ(Sync().batches_acknowledged, 1);
+}
+
+TEST_F(SyncTest, WithoutSyncSyncNowIsAFailedPrecondition) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = h_.Options();
+  OpenAgent(o);
+  EXPECT_THAT(agent_->SyncNow(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("not configured")));
+}
+
+TEST_F(SyncTest, ABadKeyConfigurationIsRefusedAtOpen) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = Options();
+  o.sync.key_config = Bytes{1, 0x00, 0x20, 7, 7, 7};  // X25519, but no 32-byte key
+  platform::Platform p = h_.device().platform();
+  p.transport = &transport_;
+  EXPECT_THAT(Agent::Open(o, p).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("key configuration")));
+}
+
+TEST_F(SyncTest, BackgroundRoundsAndCloseWithASendInFlight) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = Options();
+  o.sync.interval_ms = 60'000;
+  OpenAgent(o);
+  ASSERT_OK(agent_->Record(Voice("bg")).status());
+  h_.device().AdvanceBy(60'000);  // the background round sends
+  for (int i = 0; i < 500 && gateway_.requests() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  h_.device().AdvanceBy(1);  // the answer is applied on the scheduler
+  EXPECT_EQ(Counts().batches_acknowledged, 1);
+
+  // A send in flight when the agent closes: its answer arrives afterwards and is dropped.
+  ASSERT_OK(agent_->Record(Voice("bg2")).status());
+  transport_.Hold();
+  h_.device().AdvanceBy(60'000);
+  ASSERT_OK(agent_->Close());
+  transport_.Release();
+  for (int i = 0; i < 500 && gateway_.requests() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  h_.device().AdvanceBy(1);
+  OpenAgent(o);  // after the restart the batch is resent; the gateway deduplicates
+  EXPECT_EQ(Sync().batches_acknowledged, 1);
+  EXPECT_EQ(gateway_.stored().size(), 2u);
+}
+
+class WrongKeySyncTest : public SyncTest {
+ protected:
+  WrongKeySyncTest() : SyncTest(/*pinned_key_id=*/2) {}
+};
+
+TEST_F(WrongKeySyncTest, ABatchSealedToAnUnknownKeyIdIsRejected) {
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_rejected, 1);
+  EXPECT_EQ(Counts().batches_rejected, 1);
+  EXPECT_TRUE(gateway_.stored().empty());
+}
+
+}  // namespace
+}  // namespace tacet::agent

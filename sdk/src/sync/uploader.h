@@ -1,0 +1,161 @@
+// tacet::sync::Uploader: turns the outbox's queued events into per-recipient batches and sends
+// them to the Oblivious Gateway, exactly once (docs/sync.md, "Outbox and uploader"; the bytes on
+// the wire: docs/wire-format.md and the sync contract's §1).
+//
+//   Uploader::Start   (storage lock held)  builds batches, sends what is due
+//   Uploader::WaitForAnswers (no lock)     waits for the transport's callbacks
+//   Uploader::Finish  (storage lock held)  applies the answers: ack / rejection / retry later
+//
+// Batches. One batch per (recipient, purpose, categories of the event) group, at most
+// max_events_per_batch events: a consent change that purges a group purges whole batches. The
+// recipients of an event are the policy's recipients the minimiser would send anything of it to;
+// an event no recipient may get anything of is deleted when batched (counted `not_shared`). A
+// batch is stored (outbox::Outbox::StoreBatchInTransaction: sealed at rest, linked to its events)
+// in the transaction that builds it, before its first attempt. Deletion requests travel in
+// batches of their own, one per recipient.
+//
+// Attempts. Each attempt runs in one BEGIN IMMEDIATE transaction that finds the batch still
+// stored (a revocation committed before deletes it: nothing of it is sent after), counts the
+// attempt, encapsulates the stored wire batch anew (fresh HPKE context) inside the contract's BHTTP
+// POST and hands it to Transport::Send. The same batch id on every attempt: the gateway stores a
+// batch id once.
+//
+// Answers. An acknowledgement (BHTTP 200 whose content is the 17-byte batch id || disposition,
+// the id compared in constant time) deletes the batch, its links, its deletion requests and every
+// event no other batch links, appends the sharing-log row and the audit kDisclosure entry, all in
+// one transaction. A rejection (outer 4xx from the transport, inner 400 or 422) keeps the batch as
+// kRejected (counted, reported, never resent) with a sharing-log row. Anything else (retry later,
+// inner 503, an answer that does not open or is not an acknowledgement of this batch) schedules a
+// retry: full-jitter exponential backoff from backoff_initial_ms to backoff_max_ms (random from the
+// DRBG), Retry-After as a floor. A retry later whose detail starts with
+// platform::kPeerAuthenticationFailed is counted (outbox counter and RoundResult).
+//
+// Rate limit. A token bucket of max_uploads_per_hour attempts (refilled continuously; held in
+// memory, so it starts full after every open). 0: no limit.
+//
+// Threads. Start and Finish run under the caller's lock, with the database free (the Agent's
+// storage lock). WaitForAnswers and the transport's callbacks may run on any thread; callbacks
+// only store the answer (they never touch the database). Answers arriving after the Uploader is
+// destroyed are dropped; the batch is retried after the next open (the gateway deduplicates).
+#ifndef TACET_SYNC_UPLOADER_H_
+#define TACET_SYNC_UPLOADER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "audit/audit_log.h"
+#include "base/bytes.h"
+#include "base/status.h"
+#include "consent/consent_ledger.h"
+#include "crypto/drbg.h"
+#include "crypto/hpke.h"
+#include "minimise/minimiser.h"
+#include "outbox/outbox.h"
+#include "sealer/ohttp.h"
+#include "store/database.h"
+#include "tacet/platform/clock.h"
+#include "tacet/platform/transport.h"
+
+namespace tacet::sync {
+
+// The key-store entry of the device secret the minimiser derives its per-recipient keys from.
+inline constexpr std::string_view kPseudonymSecretName = "pseudonym_secret";
+
+// The inner request and the acknowledgement (sync contract §1).
+inline constexpr std::string_view kDefaultGatewayAuthority = "collector.tacet.invalid";
+inline constexpr std::string_view kBatchPath = "/v1/batches";
+inline constexpr std::string_view kBatchMediaType = "application/vnd.tacet.batch";
+inline constexpr std::string_view kAckMediaType = "application/vnd.tacet.ack";
+inline constexpr size_t kAckSize = 17;  // batch id (16) || disposition (1)
+inline constexpr uint8_t kAckStored = 0;
+inline constexpr uint8_t kAckDuplicate = 1;
+
+struct UploaderOptions {
+  Bytes key_config;  // the gateway's key configuration (RFC 9458 §3.1), pinned
+  std::string gateway_authority = std::string(kDefaultGatewayAuthority);
+  int64_t max_events_per_batch = 500;
+  int64_t backoff_initial_ms = 1000;
+  int64_t backoff_max_ms = 3600 * 1000;
+  int64_t max_uploads_per_hour = 0;  // 0: no limit
+  // How long an attempt without an answer counts as in flight (then it may be made again).
+  int64_t attempt_timeout_ms = 10000;
+  crypto::HpkeAead aead = crypto::HpkeAead::kAes128Gcm;
+};
+
+struct UploaderDeps {
+  store::Database* db = nullptr;  // the outbox's connection
+  outbox::Outbox* outbox = nullptr;
+  audit::AuditLog* audit = nullptr;
+  const consent::ConsentLedger* ledger = nullptr;  // its snapshot decides at send time
+  const minimise::Minimiser* minimiser = nullptr;
+  platform::Transport* transport = nullptr;
+  platform::Clock* clock = nullptr;
+  crypto::Drbg* drbg = nullptr;
+};
+
+// What one round did (tacet_sync_result).
+struct RoundResult {
+  int64_t batches_sent = 0;
+  int64_t batches_acknowledged = 0;
+  int64_t events_delivered = 0;
+  int64_t deletions_delivered = 0;
+  int64_t batches_rejected = 0;
+  int64_t batches_pending = 0;
+  int64_t peer_authentication_failures = 0;
+  int64_t next_attempt_unix_ms = 0;  // 0: nothing waiting
+};
+
+// Full jitter: a delay in [0, min(max_ms, initial_ms * 2^(failures - 1))] chosen by `random`.
+int64_t BackoffDelayMs(int64_t failures, uint64_t random, int64_t initial_ms, int64_t max_ms);
+
+class Uploader {
+ public:
+  // Every dependency is required and not owned (they must outlive the Uploader). Errors:
+  // kInvalidArgument naming the bad option, or a key configuration that does not parse or does
+  // not offer (HKDF-SHA256, options.aead).
+  static StatusOr<std::unique_ptr<Uploader>> Create(const UploaderDeps& deps,
+                                                    UploaderOptions options);
+  ~Uploader();
+  Uploader(const Uploader&) = delete;
+  Uploader& operator=(const Uploader&) = delete;
+
+  // Starts a round: resets the round's counts, builds batches for the queued events and the
+  // deletion requests, then sends every pending batch that is due: its backoff passed, or
+  // `force` (the backoff is ignored, Retry-After is not), not already in flight, within the rate
+  // limit. With `controller_notice_pending` nothing is built or sent. Returns the Sends made.
+  StatusOr<int64_t> Start(bool force, bool controller_notice_pending);
+  // Waits (real time, at most timeout_ms) until every Send made so far is answered. true: all
+  // answered. Thread-safe; call it without the caller's lock.
+  bool WaitForAnswers(int64_t timeout_ms);
+  // Applies every answer received so far and returns the round's counts.
+  StatusOr<RoundResult> Finish();
+  // Called (on the transport's thread, without any lock of the uploader held) whenever an answer
+  // arrives. It must not block or call Finish itself (schedule it instead).
+  void SetAnswerListener(std::function<void()> listener);
+
+ private:
+  struct Mailbox;
+  Uploader(const UploaderDeps& deps, UploaderOptions options, sealer::OhttpKeyConfig config);
+  Status BuildBatches(int64_t now_ms);
+  Status SendOne(const outbox::BatchInfo& batch, int64_t now_ms);
+  bool TakeToken(int64_t now_ms);
+  int64_t NextTokenAt(int64_t now_ms) const;
+  Status ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientContext& context,
+                     const platform::SendResult& result);
+  Status Retry(const Bytes& batch_id, int64_t retry_after_ms, std::string_view detail);
+
+  UploaderDeps deps_;
+  const UploaderOptions options_;
+  const sealer::OhttpKeyConfig config_;
+  std::shared_ptr<Mailbox> mailbox_;
+  RoundResult round_;
+  double tokens_ = 0;
+  int64_t tokens_at_ms_ = 0;
+};
+
+}  // namespace tacet::sync
+
+#endif  // TACET_SYNC_UPLOADER_H_
