@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -32,8 +33,8 @@ inline std::array<uint8_t, 32> PinOf(const std::string& state_dir) {
   return pin;
 }
 
-// Runs `tacet-collector --state-dir DIR --dump FILE` (the collector must not be running on DIR
-// ... or may be: the dump reads the database) and parses the JSON.
+// Runs `tacet-collector --state-dir DIR --dump FILE` (the tests stop the serving collector first)
+// and parses the JSON; a failure to run or to parse fails the calling test.
 inline nlohmann::json DumpCollector(const std::string& collector_path, const std::string& state_dir,
                                     const std::string& file) {
   auto dump = net::ChildProcess::Start({collector_path, "--state-dir", state_dir, "--dump", file}, file + ".log");

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <vector>
 #include <memory>
 #include <string>
 

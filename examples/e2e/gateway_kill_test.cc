@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
+#include <optional>
 #include <map>
 #include <random>
 #include <set>
