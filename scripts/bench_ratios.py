@@ -26,6 +26,8 @@ PAIRS = [
     # opening a device with 100,000 queued events against one with an empty outbox; the device
     # open and close against a bare database open.
     ("BM_Record{}", "BM_RawSqliteInsert{}"),
+    # Group commit: one BM_RecordBatch iteration records 1,000 events; compared per event.
+    ("BM_RecordBatch{}", "BM_RawSqliteInsert{}", 1000),
     ("BM_SealerOhttpRequest64KiB{}", "BM_SealerRawAes128Gcm64KiB{}"),
     ("BM_AgentOpen_100kQueuedEvents{}", "BM_AgentOpen_EmptyOutbox{}"),
     ("BM_AgentOpenClose{}", "BM_BareDatabaseOpenClose{}"),
@@ -52,7 +54,9 @@ def fmt(ns):
 def main(path):
     times = medians(json.load(open(path)))
     rows = []
-    for measured, baseline in PAIRS:
+    for pair in PAIRS:
+        measured, baseline = pair[0], pair[1]
+        per = pair[2] if len(pair) > 2 else 1  # items per measured iteration
         rx = re.compile("^" + re.escape(measured).replace(r"\{\}", "(.*)") + "$")
         for name, t in sorted(times.items()):
             m = rx.match(name)
@@ -60,7 +64,8 @@ def main(path):
                 continue
             base = baseline.replace("{}", m.group(1))
             if base in times:
-                rows.append((name, t, base, times[base]))
+                rows.append((name if per == 1 else f"{name} (per 1/{per})", t / per, base,
+                             times[base]))
     if not rows:
         print("no benchmark pairs found")
         return 1

@@ -668,6 +668,40 @@ TACET_API tacet_status tacet_record(tacet_agent_t *agent, const char *purpose,
                                     int64_t occurred_unix_ms, uint32_t flags,
                                     int64_t *out_event_id, int *out_held);
 
+/* One event for tacet_record_batch: what tacet_record takes for one event. */
+typedef struct tacet_event {
+  const char *purpose;             /* NUL-terminated purpose id */
+  const tacet_event_field *fields; /* field_count fields (1..TACET_MAX_EVENT_FIELDS) */
+  size_t field_count;
+  int64_t occurred_unix_ms;
+} tacet_event;
+
+/* What tacet_record_batch did with one event. */
+typedef struct tacet_record_outcome {
+  tacet_status status; /* TACET_OK: stored; otherwise what tacet_record would have returned */
+  int64_t event_id;    /* the event's id when stored, else 0 */
+  int held;            /* 1 when stored held, else 0 */
+} tacet_record_outcome;
+
+/* At most this many events per tacet_record_batch call. */
+#define TACET_MAX_RECORD_BATCH 10000
+
+/* Records `count` events (1..TACET_MAX_RECORD_BATCH) with ONE commit: each event gets
+ * tacet_record's decision, and its own outcome in out_outcomes[i] (caller-allocated, `count`
+ * entries). A refused or malformed event (its status in its outcome, the refusal counted by
+ * reason) stores nothing of it while the others are stored; all the events stored are stored in
+ * one transaction, so once this returns TACET_OK they all survive a crash of the process.
+ * Returns TACET_OK when the call ran (look at each outcome). Errors, nothing of the batch stored
+ * (refusals already decided stay counted): a storage error (e.g. TACET_ERR_IO); and, before any
+ * decision, TACET_ERR_INVALID_ARGUMENT for a NULL events or out_outcomes, a count out of range or
+ * unknown flags; TACET_ERR_FAILED_PRECONDITION for a closed or read-only agent. On an error the
+ * outcomes are unspecified. Per-event messages are not kept (tacet_last_error_message describes
+ * the call); record the event alone with tacet_record for its message.
+ * Ownership: nothing is retained from the arguments. Threads: any thread; not from a callback. */
+TACET_API tacet_status tacet_record_batch(tacet_agent_t *agent, const tacet_event *events,
+                                          size_t count, uint32_t flags,
+                                          tacet_record_outcome *out_outcomes);
+
 /* The outbox as it is and its running totals since the device database was created. */
 typedef struct tacet_record_counts {
   int64_t queued;            /* waiting to leave */

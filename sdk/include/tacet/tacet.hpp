@@ -490,6 +490,33 @@ class Agent {
     if (held != nullptr) *held = is_held != 0;
     return id;
   }
+  // One event for RecordBatch.
+  struct Event {
+    std::string purpose;
+    std::vector<std::pair<std::string, std::string>> fields;  // {"<category>.<field>", value}
+    int64_t occurred_unix_ms = 0;
+  };
+  // tacet_record_batch: every event with one commit; one outcome per event, in order (its status
+  // TACET_OK when stored). An error of the call itself stores nothing of the batch.
+  Result<std::vector<tacet_record_outcome>> RecordBatch(const std::vector<Event>& events,
+                                                        bool hold_if_undecided = false) {
+    std::vector<std::vector<tacet_event_field>> c_fields(events.size());
+    std::vector<tacet_event> c_events;
+    c_events.reserve(events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      for (const auto& f : events[i].fields) {
+        c_fields[i].push_back(tacet_event_field{f.first.c_str(), f.second.data(), f.second.size()});
+      }
+      c_events.push_back(tacet_event{events[i].purpose.c_str(), c_fields[i].data(),
+                                     c_fields[i].size(), events[i].occurred_unix_ms});
+    }
+    std::vector<tacet_record_outcome> outcomes(events.size());
+    tacet_status s = tacet_record_batch(agent_, c_events.data(), c_events.size(),
+                                        hold_if_undecided ? TACET_RECORD_HOLD_IF_UNDECIDED : 0u,
+                                        outcomes.data());
+    if (s != TACET_OK) return Error::FromLastCall(s);
+    return outcomes;
+  }
   // tacet_sync_now: one upload round (builds, sends what is due, waits for the answers).
   Result<tacet_sync_result> SyncNow() {
     tacet_sync_result r{};

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <utility>
 
 #include "agent/capture_records.h"
@@ -942,6 +943,21 @@ StatusOr<vault::SweepResult> Agent::SweepLocked() {
                           "agent: retention sweep purged " + std::to_string(purged.rows) +
                               " expired capture access log rows");
   }
+  if (outbox_ != nullptr) {
+    // Recorded events waiting to leave keep to their categories' retention too.
+    std::map<std::string, int64_t> retention_ms;
+    for (const policy::Category& c : ledger_->snapshot().policy().model().categories) {
+      if (c.retention_days > 0) {
+        retention_ms[std::string(c.id)] = static_cast<int64_t>(c.retention_days) * 86'400'000;
+      }
+    }
+    TACET_ASSIGN_OR_RETURN(int64_t expired, outbox_->ExpireEvents(retention_ms, now));
+    if (expired > 0) {
+      platform_.logger->Log(platform::LogLevel::kInfo,
+                            "agent: retention sweep deleted " + std::to_string(expired) +
+                                " recorded events past their categories' retention");
+    }
+  }
   if (swept.records + swept.history_entries > 0) {
     platform_.logger->Log(platform::LogLevel::kInfo,
                           "agent: retention sweep purged " + std::to_string(swept.records) +
@@ -954,79 +970,150 @@ StatusOr<vault::SweepResult> Agent::SweepLocked() {
 const DeviceIdentity& Agent::identity() const { return identity_; }
 bool Agent::read_only() const { return options_.read_only; }
 
+namespace {
+
+// The recorder's decision for one event under `s`. OK: it may be stored (*held: held, not
+// queued). Otherwise the status to hand back; *reason names the refusal when the event counts as
+// refused, and stays empty for an argument error (a bad key or value is not an event).
+Status DecideRecord(const consent::ConsentSnapshot& s, const outbox::Event& event,
+                    bool hold_if_undecided, bool* held, std::string* reason) {
+  *held = false;
+  reason->clear();
+  const auto what = [&event] {
+    return "record: refusing to store an event for purpose '" + event.purpose + "'";
+  };
+  const int purpose = s.PurposeIndex(event.purpose);
+  if (purpose < 0) {
+    *reason = "unknown_purpose";
+    return NotFoundError(what() + ": the policy has no such purpose");
+  }
+  TACET_RETURN_IF_ERROR(outbox::CheckEventShape(event));
+  const policy::Policy& policy = s.policy();
+  const platform::LocationPrecision granted = s.location_precision();
+  // The distinct categories, in the order met (an event carries a few): each looked up once.
+  struct Seen {
+    std::string_view id;
+    const policy::Category* category;
+  };
+  std::vector<Seen> seen;
+  seen.reserve(4);
+  for (const outbox::EventField& f : event.fields) {
+    const std::string_view key = f.key;
+    const size_t dot = key.find('.');  // present: CheckEventShape
+    const std::string_view category_id = key.substr(0, dot);
+    const policy::Category* category = nullptr;
+    for (const Seen& c : seen) {
+      if (c.id == category_id) category = c.category;
+    }
+    if (category == nullptr) {
+      category = policy.FindCategory(category_id);
+      if (category != nullptr) seen.push_back({category_id, category});
+    }
+    const std::string_view field = key.substr(dot + 1);
+    bool known = false;
+    if (category != nullptr) {
+      for (const policy::Field& pf : category->fields) {
+        if (pf.id == field) {
+          known = true;
+          break;
+        }
+      }
+    }
+    if (!known) {
+      *reason = "unknown_field";
+      return NotFoundError(what() + ": the policy has no field '" + f.key + "'");
+    }
+    // The vault's rules for the field's values (a card number is never a payment token, an
+    // e-mail address is one), and two the recorder adds: raw audio never leaves the device (voice
+    // leaves as on-device intents), and a location needs the precision the user granted.
+    const vault::FieldKind kind = vault::KindOfField(field);
+    TACET_RETURN_IF_ERROR(vault::ValidateValue(category_id, field, kind, f.value));
+    std::string refusal;
+    if (kind == vault::FieldKind::kAudio) {
+      *reason = "raw_audio";
+      refusal = "raw audio is not recorded for sending; record the on-device intent instead";
+    } else if (kind == vault::FieldKind::kPreciseLocation &&
+               granted != platform::LocationPrecision::kPrecise) {
+      *reason = "location_precision_not_granted";
+      refusal = std::string("precise location is not granted (granted: ") +
+                platform::LocationPrecisionName(granted) + ")";
+    } else if (kind == vault::FieldKind::kApproximateLocation &&
+               granted == platform::LocationPrecision::kNone) {
+      *reason = "location_not_granted";
+      refusal = "location is not granted";
+    }
+    if (!refusal.empty()) return PermissionDeniedError(what() + ": '" + f.key + "': " + refusal);
+  }
+  for (const Seen& c : seen) {
+    const int category = s.CategoryIndex(c.id);
+    const consent::CollectionDecision d = consent::DecideCollection(s, purpose, category);
+    if (d.allowed()) continue;
+    const bool not_asked = d.reason == consent::CollectionReason::kPurposeNotAsked ||
+                           d.reason == consent::CollectionReason::kCategoryNotAsked ||
+                           d.reason == consent::CollectionReason::kRequiredPurposeNotAsked;
+    const bool refused = s.purpose(purpose) == consent::ConsentState::kDenied ||
+                         s.category(category) == consent::ConsentState::kDenied;
+    if (hold_if_undecided && not_asked && !refused) {
+      *held = true;
+      continue;
+    }
+    *reason = d.name();
+    return PermissionDeniedError(what() + ": category '" + std::string(c.id) + "': " + d.text() +
+                                 " (" + d.name() + ")");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 StatusOr<RecordResult> Agent::Record(const outbox::Event& event, bool hold_if_undecided) {
   std::lock_guard<std::mutex> lock(storage_mu_);
   TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
   // The storage lock also orders consent changes (SetPurpose & co. take it): the snapshot read
   // here is the latest committed one, and no revocation can commit between this decision and the
   // insert below. The device lock keeps other processes out of the folder.
+  RecordResult result;
+  std::string reason;
+  const Status decided =
+      DecideRecord(ledger_->snapshot(), event, hold_if_undecided, &result.held, &reason);
+  if (!decided.ok()) {
+    if (!reason.empty()) TACET_RETURN_IF_ERROR(outbox_->CountRefusal(reason));
+    return decided;
+  }
+  TACET_ASSIGN_OR_RETURN(result.id, outbox_->Enqueue(event, result.held
+                                                                ? outbox::EventState::kHeld
+                                                                : outbox::EventState::kQueued));
+  return result;
+}
+
+StatusOr<std::vector<RecordOutcome>> Agent::RecordBatch(const std::vector<outbox::Event>& events,
+                                                        bool hold_if_undecided) {
+  std::lock_guard<std::mutex> lock(storage_mu_);
+  TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
   const consent::ConsentSnapshot& s = ledger_->snapshot();
-  const std::string what = "record: refusing to store an event for purpose '" + event.purpose + "'";
-  const int purpose = s.PurposeIndex(event.purpose);
-  if (purpose < 0) {
-    TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
-    return NotFoundError(what + ": the policy has no such purpose");
-  }
-  TACET_ASSIGN_OR_RETURN(std::vector<std::string> categories, outbox::CategoriesOf(event));
-  const policy::Policy& policy = s.policy();
-  for (const outbox::EventField& f : event.fields) {
-    const std::string_view key = f.key;
-    const size_t dot = key.find('.');
-    const policy::Category* category = policy.FindCategory(key.substr(0, dot));
-    bool known = false;
-    if (category != nullptr) {
-      for (const policy::Field& field : category->fields) known = known || field.id == key.substr(dot + 1);
-    }
-    if (!known) {
-      TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
-      return NotFoundError(what + ": the policy has no field '" + f.key + "'");
-    }
-    // The vault's rules for the field's values (a card number is never a payment token, an
-    // e-mail address is one), and two the recorder adds: raw audio never leaves the device (voice
-    // leaves as on-device intents), and a location needs the precision the user granted.
-    const std::string_view field = key.substr(dot + 1);
-    const vault::FieldKind kind = vault::KindOfField(field);
-    TACET_RETURN_IF_ERROR(vault::ValidateValue(key.substr(0, dot), field, kind, f.value));
-    const platform::LocationPrecision granted = s.location_precision();
-    std::string refusal;
-    if (kind == vault::FieldKind::kAudio) {
-      refusal = "raw audio is not recorded for sending; record the on-device intent instead";
-    } else if (kind == vault::FieldKind::kPreciseLocation &&
-               granted != platform::LocationPrecision::kPrecise) {
-      refusal = std::string("precise location is not granted (granted: ") +
-                platform::LocationPrecisionName(granted) + ")";
-    } else if (kind == vault::FieldKind::kApproximateLocation &&
-               granted == platform::LocationPrecision::kNone) {
-      refusal = "location is not granted";
-    }
-    if (!refusal.empty()) {
-      TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
-      return PermissionDeniedError(what + ": '" + f.key + "': " + refusal);
-    }
-  }
-  bool held = false;
-  for (const std::string& category : categories) {
-    const consent::CollectionDecision d =
-        consent::DecideCollection(s, purpose, s.CategoryIndex(category));
-    if (d.allowed()) continue;
-    const bool not_asked = d.reason == consent::CollectionReason::kPurposeNotAsked ||
-                           d.reason == consent::CollectionReason::kCategoryNotAsked ||
-                           d.reason == consent::CollectionReason::kRequiredPurposeNotAsked;
-    const bool refused = s.purpose(purpose) == consent::ConsentState::kDenied ||
-                         s.category(s.CategoryIndex(category)) == consent::ConsentState::kDenied;
-    if (hold_if_undecided && not_asked && !refused) {
-      held = true;
+  std::vector<RecordOutcome> out(events.size());
+  std::vector<outbox::EnqueueItem> items;
+  std::vector<size_t> stored;  // index in `events` of each item
+  std::vector<std::string> refusals;
+  items.reserve(events.size());
+  stored.reserve(events.size());
+  std::string reason;
+  for (size_t i = 0; i < events.size(); ++i) {
+    out[i].status = DecideRecord(s, events[i], hold_if_undecided, &out[i].held, &reason);
+    if (!out[i].status.ok()) {
+      if (!reason.empty()) refusals.push_back(reason);
       continue;
     }
-    TACET_RETURN_IF_ERROR(outbox_->CountRefusal());
-    return PermissionDeniedError(what + ": category '" + category + "': " + d.text() + " (" +
-                                 d.name() + ")");
+    items.push_back({&events[i], out[i].held ? outbox::EventState::kHeld
+                                             : outbox::EventState::kQueued});
+    stored.push_back(i);
   }
-  RecordResult result;
-  result.held = held;
-  TACET_ASSIGN_OR_RETURN(result.id, outbox_->Enqueue(event, held ? outbox::EventState::kHeld
-                                                                  : outbox::EventState::kQueued));
-  return result;
+  // The refusals are counted first, in their own transaction: they stay counted even when the
+  // store then fails (nothing of those events was going to be stored anyway).
+  TACET_RETURN_IF_ERROR(outbox_->CountRefusals(refusals));
+  TACET_ASSIGN_OR_RETURN(std::vector<int64_t> ids, outbox_->EnqueueMany(items));
+  for (size_t k = 0; k < ids.size(); ++k) out[stored[k]].id = ids[k];
+  return out;
 }
 
 StatusOr<outbox::OutboxCounts> Agent::RecordCounts() {

@@ -162,6 +162,13 @@ struct RecordResult {
   bool held = false;  // stored held until the user answers
 };
 
+// What Agent::RecordBatch did with one event.
+struct RecordOutcome {
+  Status status;      // OK: stored (id, held); otherwise why it was refused (nothing of it stored)
+  int64_t id = 0;     // the outbox row, when stored
+  bool held = false;  // stored held until the user answers
+};
+
 class Agent {
  public:
   // Validates `platform` (Platform::Validate), takes the device lock (exclusive, or shared with
@@ -276,6 +283,15 @@ class Agent {
   // deletes it (both inside the consent change's transaction). Field keys must be
   // "<category>.<field>" of the policy (kNotFound otherwise). Thread-safe; takes the storage lock.
   StatusOr<RecordResult> Record(const outbox::Event& event, bool hold_if_undecided = false);
+  // Records many events with one commit (group commit): each event gets Record's decision under
+  // the same consent snapshot, and its own outcome, in order. A refused or malformed event gets
+  // the status Record would have returned (refusals counted, by reason) while the others are
+  // stored; every event allowed is stored in ONE transaction, so that once RecordBatch returns
+  // they all survive a crash of the process, and a store error stores none of them (the error is
+  // returned; the refusals stay counted). At the cap each insert evicts as Record does (a batch
+  // larger than the cap evicts its own first events). Thread-safe; takes the storage lock once.
+  StatusOr<std::vector<RecordOutcome>> RecordBatch(const std::vector<outbox::Event>& events,
+                                                   bool hold_if_undecided = false);
   // The outbox as it is and its running totals (refusals, evictions, purges, releases, erasures,
   // batches pending, rejected and acknowledged, peer authentication failures).
   StatusOr<outbox::OutboxCounts> RecordCounts();

@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "agent/agent.h"
@@ -170,6 +172,80 @@ TEST_F(RecordTest, RawAudioCardNumbersAndUngrantedPrecisionAreRefused) {
 TEST_F(RecordTest, AClosedAgentRecordsNothing) {
   ASSERT_OK(agent_->Close());
   EXPECT_THAT(agent_->Record(Usage("tap")), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(RecordTest, RecordBatchGivesEachEventItsOwnOutcomeAndStoresTheOthers) {
+  outbox::Event unknown_field = Usage("x");
+  unknown_field.fields[0].key = "usage.heartbeat";
+  outbox::Event bad_key = Usage("x");
+  bad_key.fields[0].key = "nodot";
+  const std::vector<outbox::Event> events = {Usage("first"), Voice("refused: never asked"),
+                                             unknown_field, bad_key, Usage("last")};
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordOutcome> out, agent_->RecordBatch(events));
+  ASSERT_EQ(out.size(), 5u);
+  ASSERT_OK(out[0].status);
+  EXPECT_GT(out[0].id, 0);
+  EXPECT_FALSE(out[0].held);
+  EXPECT_THAT(out[1].status, StatusIs(StatusCode::kPermissionDenied,
+                                      HasSubstr("purpose 'voice_features': category 'voice'")));
+  EXPECT_EQ(out[1].id, 0);
+  EXPECT_THAT(out[2].status, StatusIs(StatusCode::kNotFound, HasSubstr("'usage.heartbeat'")));
+  EXPECT_THAT(out[3].status, StatusIs(StatusCode::kInvalidArgument, HasSubstr("'nodot'")));
+  ASSERT_OK(out[4].status);
+  EXPECT_GT(out[4].id, out[0].id);
+  outbox::OutboxCounts counts = Counts();
+  EXPECT_EQ(counts.queued, 2);
+  // The two the recorder decided on are counted, by reason; an argument error is not an event.
+  EXPECT_EQ(counts.refused, 2);
+  EXPECT_EQ(counts.refused_by_reason.at("unknown_field"), 1);
+  EXPECT_EQ(counts.refused_by_reason.at("category_not_asked"), 1);
+  // The same decision as Record for each: the stored ones come back in order.
+  ASSERT_OK_AND_ASSIGN(auto batches, agent_->RecordBatch({Usage("again")}));
+  ASSERT_OK(batches[0].status);
+  EXPECT_EQ(Counts().queued, 3);
+}
+
+TEST_F(RecordTest, RecordBatchHoldsUndecidedEventsAndAGrantReleasesThem) {
+  ASSERT_OK_AND_ASSIGN(std::vector<RecordOutcome> out,
+                       agent_->RecordBatch({Voice("wake"), Usage("tap"), Voice("stop")},
+                                           /*hold_if_undecided=*/true));
+  ASSERT_EQ(out.size(), 3u);
+  for (const RecordOutcome& o : out) ASSERT_OK(o.status);
+  EXPECT_TRUE(out[0].held);
+  EXPECT_FALSE(out[1].held);
+  EXPECT_TRUE(out[2].held);
+  outbox::OutboxCounts counts = Counts();
+  EXPECT_EQ(counts.held, 2);
+  EXPECT_EQ(counts.queued, 1);
+  ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  counts = Counts();
+  EXPECT_EQ(counts.held, 0);
+  EXPECT_EQ(counts.queued, 3);
+  EXPECT_EQ(counts.released, 2);
+}
+
+TEST_F(RecordTest, RefusalsAreCountedByReasonThroughRecord) {
+  EXPECT_FALSE(agent_->Record(Usage("x", "selling_to_brokers")).ok());
+  EXPECT_FALSE(agent_->Record(Voice("never asked")).ok());
+  outbox::OutboxCounts counts = Counts();
+  EXPECT_EQ(counts.refused, 2);
+  EXPECT_EQ(counts.refused_by_reason,
+            (std::map<std::string, int64_t>{{"category_not_asked", 1}, {"unknown_purpose", 1}}));
+}
+
+TEST_F(RecordTest, TheRetentionSweepDeletesRecordedEventsPastTheirRetention) {
+  // usage is kept 365 days (the embedded policy).
+  ASSERT_OK(agent_->Record(Usage("old")).status());
+  h_.device().clock().SetWallClock(h_.device().clock().NowUnixMillis() + 200LL * 86'400'000);
+  ASSERT_OK(agent_->Record(Usage("newer")).status());
+  ASSERT_OK(agent_->SweepNow().status());
+  EXPECT_EQ(Counts().expired, 0);
+  h_.device().clock().SetWallClock(h_.device().clock().NowUnixMillis() + 166LL * 86'400'000);
+  ASSERT_OK(agent_->SweepNow().status());
+  outbox::OutboxCounts counts = Counts();
+  EXPECT_EQ(counts.expired, 1);
+  EXPECT_EQ(counts.queued, 1);
 }
 
 }  // namespace

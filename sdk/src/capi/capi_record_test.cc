@@ -105,4 +105,47 @@ TEST_F(CapiRecordTest, BadInputIsRefusedNamingIt) {
             TACET_ERR_FAILED_PRECONDITION);
 }
 
+TEST_F(CapiRecordTest, RecordBatchGivesAnOutcomePerEvent) {
+  Open();
+  const tacet_event_field null_key[] = {{nullptr, "x", 1}};
+  const tacet_event events[] = {
+      {"analytics", kUsage, 2, 1700000000000},
+      {"voice_features", kVoice, 1, 1700000000001},  // never asked: refused (or held)
+      {"analytics", null_key, 1, 1700000000002},     // an argument error of this event only
+      {"analytics", kUsage, 2, 1700000000003},
+  };
+  tacet_record_outcome out[4];
+  std::memset(out, 0xff, sizeof out);
+  ASSERT_TOK(tacet_record_batch(agent_, events, 4, 0, out));
+  EXPECT_EQ(out[0].status, TACET_OK);
+  EXPECT_GT(out[0].event_id, 0);
+  EXPECT_EQ(out[0].held, 0);
+  EXPECT_EQ(out[1].status, TACET_ERR_PERMISSION_DENIED);
+  EXPECT_EQ(out[1].event_id, 0);
+  EXPECT_EQ(out[2].status, TACET_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(out[3].status, TACET_OK);
+  EXPECT_GT(out[3].event_id, out[0].event_id);
+  tacet_record_counts c = Counts();
+  EXPECT_EQ(c.queued, 2);
+  EXPECT_EQ(c.refused, 1);
+  // Held with the flag.
+  ASSERT_TOK(tacet_record_batch(agent_, events + 1, 1, TACET_RECORD_HOLD_IF_UNDECIDED, out));
+  EXPECT_EQ(out[0].status, TACET_OK);
+  EXPECT_EQ(out[0].held, 1);
+  EXPECT_EQ(Counts().held, 1);
+  // Bad calls: nothing decided, nothing stored.
+  EXPECT_EQ(tacet_record_batch(agent_, nullptr, 1, 0, out), TACET_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(tacet_record_batch(agent_, events, 1, 0, nullptr), TACET_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(tacet_record_batch(agent_, events, 0, 0, out), TACET_ERR_INVALID_ARGUMENT);
+  EXPECT_THAT(tacet_last_error_message(), HasSubstr("count is 0"));
+  EXPECT_EQ(tacet_record_batch(agent_, events, TACET_MAX_RECORD_BATCH + 1, 0, out),
+            TACET_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(tacet_record_batch(agent_, events, 1, 8u, out), TACET_ERR_INVALID_ARGUMENT);
+  c = Counts();
+  EXPECT_EQ(c.queued, 2);
+  EXPECT_EQ(c.held, 1);
+  ASSERT_TOK(tacet_agent_close(agent_));
+  EXPECT_EQ(tacet_record_batch(agent_, events, 1, 0, out), TACET_ERR_FAILED_PRECONDITION);
+}
+
 }  // namespace

@@ -24,6 +24,9 @@ constexpr char kPurged[] = "purged_by_consent";
 constexpr char kReleased[] = "released";
 constexpr char kErased[] = "erased";
 constexpr char kRefused[] = "refused";
+constexpr char kRefusedPrefix[] = "refused:";  // + reason: the per-reason part of kRefused
+constexpr char kExpired[] = "expired";
+constexpr char kQuarantined[] = "quarantined";
 constexpr char kLocationCategory[] = "location";
 
 void PutU32(Bytes& out, uint32_t v) {
@@ -228,6 +231,11 @@ std::vector<store::Migration> OutboxMigrations() {
        "  outcome TEXT NOT NULL CHECK (outcome IN ('acknowledged', 'rejected')),"
        "  detail TEXT NOT NULL"
        ") STRICT;"},
+      {3, "outbox: quarantine for rows whose seal does not open; retention by recorded time",
+       // A quarantined row is kept (never deleted silently) and skipped by every read.
+       "ALTER TABLE outbox_events ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0 "
+       "CHECK (quarantined IN (0, 1));"
+       "CREATE INDEX outbox_events_by_recorded ON outbox_events(recorded_unix_ms);"},
   };
 }
 
@@ -274,10 +282,14 @@ StatusOr<std::unique_ptr<Outbox>> Outbox::Open(store::Database& db, platform::Ke
 }
 
 Status Outbox::EvictInTransaction() {
-  TACET_ASSIGN_OR_RETURN(auto count,
-                         db_.Prepare("SELECT value FROM outbox_counters WHERE name = 'size'"));
+  if (!size_query_) {
+    TACET_ASSIGN_OR_RETURN(size_query_,
+                           db_.Prepare("SELECT value FROM outbox_counters WHERE name = 'size'"));
+  }
+  store::Statement& count = *size_query_;
   TACET_ASSIGN_OR_RETURN(bool row, count.Step());
   const int64_t n = row ? count.ColumnInt64(0) : 0;
+  TACET_RETURN_IF_ERROR(count.Reset());
   if (n < options_.max_events) return OkStatus();
   const int64_t excess = n - options_.max_events + 1;
   // Oldest first; queued events (already allowed to leave) before held ones (still waiting).
@@ -289,11 +301,7 @@ Status Outbox::EvictInTransaction() {
   return AddCounter(db_, kEvicted, db_.Changes());
 }
 
-StatusOr<int64_t> Outbox::Enqueue(const Event& event, EventState state) {
-  if (state != EventState::kHeld && state != EventState::kQueued) {
-    return InvalidArgumentError("outbox: invalid event state " +
-                                std::to_string(static_cast<int>(state)));
-  }
+Status CheckEventShape(const Event& event) {
   if (event.purpose.empty() || event.purpose.find(',') != std::string::npos) {
     return InvalidArgumentError("outbox: an event needs a purpose id");
   }
@@ -309,58 +317,126 @@ StatusOr<int64_t> Outbox::Enqueue(const Event& event, EventState state) {
                                   std::to_string(kMaxValueBytes) + "-byte limit");
     }
   }
+  return CategoriesOf(event).status();
+}
+
+namespace {
+
+Status CheckState(EventState state) {
+  if (state != EventState::kHeld && state != EventState::kQueued) {
+    return InvalidArgumentError("outbox: invalid event state " +
+                                std::to_string(static_cast<int>(state)));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<int64_t> Outbox::InsertInTransaction(const Event& event, EventState state) {
   TACET_ASSIGN_OR_RETURN(std::vector<std::string> categories, CategoriesOf(event));
   const std::string category_column = CategoryColumn(categories);
   const int64_t recorded_ms = clock_.NowUnixMillis();
 
   // Everything that can fail before the plaintext exists, so that no early return leaves it unwiped.
-  TACET_ASSIGN_OR_RETURN(Bytes nonce, drbg_.RandomBytes(kNonceSize));
-  TACET_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
+  uint8_t nonce[kNonceSize];
+  TACET_RETURN_IF_ERROR(drbg_.Generate(nonce, sizeof nonce));
+  if (!aead_) {
+    TACET_ASSIGN_OR_RETURN(aead_, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
+  }
   Bytes plain;
+  size_t plain_size = 4;
+  for (const EventField& f : event.fields) plain_size += 8 + f.key.size() + f.value.size();
+  plain.reserve(plain_size);
   PutU32(plain, static_cast<uint32_t>(event.fields.size()));
   for (const EventField& f : event.fields) {
     PutText(plain, f.key);
     PutText(plain, f.value);
   }
   Bytes sealed;
-  const Status sealed_ok =
-      aead.Seal(nonce, AssociatedData(event.purpose, category_column, event.occurred_unix_ms, recorded_ms),
-                plain, &sealed);
+  const Status sealed_ok = aead_->Seal(
+      ByteView(nonce, sizeof nonce),
+      AssociatedData(event.purpose, category_column, event.occurred_unix_ms, recorded_ms), plain,
+      &sealed);
   crypto::SecureZero(plain.data(), plain.size());
   TACET_RETURN_IF_ERROR(sealed_ok);
 
-  TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kNormal));
   TACET_RETURN_IF_ERROR(EvictInTransaction());
-  TACET_ASSIGN_OR_RETURN(auto insert,
-                         db_.Prepare("INSERT INTO outbox_events (purpose, categories, state, "
-                                     "occurred_unix_ms, recorded_unix_ms, nonce, sealed) VALUES "
-                                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  if (!insert_) {
+    TACET_ASSIGN_OR_RETURN(insert_,
+                           db_.Prepare("INSERT INTO outbox_events (purpose, categories, state, "
+                                       "occurred_unix_ms, recorded_unix_ms, nonce, sealed) VALUES "
+                                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  }
+  store::Statement& insert = *insert_;
   TACET_RETURN_IF_ERROR(insert.Bind(1, event.purpose));
   TACET_RETURN_IF_ERROR(insert.Bind(2, category_column));
   TACET_RETURN_IF_ERROR(insert.Bind(3, static_cast<int64_t>(state)));
   TACET_RETURN_IF_ERROR(insert.Bind(4, event.occurred_unix_ms));
   TACET_RETURN_IF_ERROR(insert.Bind(5, recorded_ms));
-  TACET_RETURN_IF_ERROR(insert.BindBlob(6, nonce));
+  TACET_RETURN_IF_ERROR(insert.BindBlob(6, ByteView(nonce, sizeof nonce)));
   TACET_RETURN_IF_ERROR(insert.BindBlob(7, sealed));
-  TACET_RETURN_IF_ERROR(insert.Step().status());
-  const int64_t id = db_.LastInsertRowId();
+  const Status stepped = insert.Step().status();
+  const Status reset = insert.Reset();
+  TACET_RETURN_IF_ERROR(stepped);
+  TACET_RETURN_IF_ERROR(reset);
+  return db_.LastInsertRowId();
+}
+
+StatusOr<int64_t> Outbox::Enqueue(const Event& event, EventState state) {
+  TACET_RETURN_IF_ERROR(CheckState(state));
+  TACET_RETURN_IF_ERROR(CheckEventShape(event));
+  TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kNormal));
+  TACET_ASSIGN_OR_RETURN(int64_t id, InsertInTransaction(event, state));
   TACET_RETURN_IF_ERROR(txn.Commit());
   return id;
 }
 
+StatusOr<std::vector<int64_t>> Outbox::EnqueueMany(const std::vector<EnqueueItem>& items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string where = "outbox: event " + std::to_string(i) + " of the batch: ";
+    if (items[i].event == nullptr) return InvalidArgumentError(where + "no event");
+    Status shape = CheckState(items[i].state);
+    if (shape.ok()) shape = CheckEventShape(*items[i].event);
+    if (!shape.ok()) return Status(shape.code(), where + shape.message());
+  }
+  std::vector<int64_t> ids;
+  if (items.empty()) return ids;
+  ids.reserve(items.size());
+  TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kNormal));
+  for (const EnqueueItem& item : items) {
+    TACET_ASSIGN_OR_RETURN(int64_t id, InsertInTransaction(*item.event, item.state));
+    ids.push_back(id);
+  }
+  TACET_RETURN_IF_ERROR(txn.Commit());
+  return ids;
+}
+
 Status Outbox::OnConsentCommitting(store::Database& db, const consent::ConsentSnapshot& next) {
-  TACET_ASSIGN_OR_RETURN(auto groups, db.Prepare("SELECT purpose, categories, state, count(*) FROM "
-                                                 "outbox_events GROUP BY purpose, categories, state"));
+  // The groups, found by a loose scan of outbox_events_by_group: one index seek per (purpose,
+  // categories, state) group instead of a GROUP BY over every row, so that an open (which runs
+  // this once) costs the number of groups, not the number of queued events.
+  TACET_ASSIGN_OR_RETURN(auto first, db.Prepare("SELECT purpose, categories, state FROM "
+                                                "outbox_events ORDER BY purpose, categories, "
+                                                "state LIMIT 1"));
+  TACET_ASSIGN_OR_RETURN(auto after, db.Prepare("SELECT purpose, categories, state FROM "
+                                                "outbox_events WHERE (purpose, categories, state) "
+                                                "> (?1, ?2, ?3) ORDER BY purpose, categories, "
+                                                "state LIMIT 1"));
   struct Group {
     std::string purpose, categories;
-    int64_t state, count;
+    int64_t state;
   };
   std::vector<Group> all;
+  store::Statement* q = &first;
   while (true) {
-    TACET_ASSIGN_OR_RETURN(bool row, groups.Step());
+    TACET_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    all.push_back({groups.ColumnText(0), groups.ColumnText(1), groups.ColumnInt64(2),
-                   groups.ColumnInt64(3)});
+    all.push_back({q->ColumnText(0), q->ColumnText(1), q->ColumnInt64(2)});
+    TACET_RETURN_IF_ERROR(q->Reset());
+    q = &after;
+    TACET_RETURN_IF_ERROR(after.Bind(1, all.back().purpose));
+    TACET_RETURN_IF_ERROR(after.Bind(2, all.back().categories));
+    TACET_RETURN_IF_ERROR(after.Bind(3, all.back().state));
   }
   int64_t purged = 0, released = 0;
   for (const Group& g : all) {
@@ -437,18 +513,22 @@ StatusOr<int64_t> Outbox::EraseCategories(const std::vector<std::string>& catego
   return erased;
 }
 
-StatusOr<std::vector<StoredEvent>> Outbox::List(EventState state, int64_t limit) {
+StatusOr<std::vector<StoredEvent>> Outbox::List(EventState state, int64_t limit,
+                                                 std::vector<int64_t>* quarantined_ids) {
   TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT id, purpose, categories, occurred_unix_ms, "
                                              "recorded_unix_ms, nonce, sealed FROM outbox_events "
-                                             "WHERE state = ?1 ORDER BY id LIMIT ?2"));
+                                             "WHERE state = ?1 AND quarantined = 0 ORDER BY id "
+                                             "LIMIT ?2"));
   TACET_RETURN_IF_ERROR(q.Bind(1, static_cast<int64_t>(state)));
   TACET_RETURN_IF_ERROR(q.Bind(2, limit));
-  return ReadEvents(q, state);
+  return ReadEvents(q, state, quarantined_ids);
 }
 
-StatusOr<std::vector<StoredEvent>> Outbox::ReadEvents(store::Statement& q, EventState state) {
+StatusOr<std::vector<StoredEvent>> Outbox::ReadEvents(store::Statement& q, EventState state,
+                                                      std::vector<int64_t>* quarantined_ids) {
   TACET_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
   std::vector<StoredEvent> out;
+  std::vector<int64_t> bad;
   while (true) {
     TACET_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
@@ -461,13 +541,13 @@ StatusOr<std::vector<StoredEvent>> Outbox::ReadEvents(store::Statement& q, Event
     e.recorded_unix_ms = q.ColumnInt64(4);
     const Bytes nonce = q.ColumnBlob(5), sealed = q.ColumnBlob(6);
     Bytes plain;
-    const std::string where = "outbox: event " + std::to_string(e.id);
     if (!aead.Open(nonce,
                    AssociatedData(e.event.purpose, categories, e.event.occurred_unix_ms,
                                   e.recorded_unix_ms),
                    sealed, &plain)
              .ok()) {
-      return DataLossError(where + " does not open with the outbox key (altered or moved)");
+      bad.push_back(e.id);  // does not open with the outbox key (altered or moved)
+      continue;
     }
     Reader r(plain);
     uint32_t n = 0;
@@ -478,11 +558,52 @@ StatusOr<std::vector<StoredEvent>> Outbox::ReadEvents(store::Statement& q, Event
       e.event.fields.push_back(std::move(f));
     }
     crypto::SecureZero(plain.data(), plain.size());
-    if (!ok || !r.done()) return DataLossError(where + " is malformed inside its seal");
+    if (!ok || !r.done()) {
+      bad.push_back(e.id);  // malformed inside its seal
+      continue;
+    }
     e.categories = SplitCategoryColumn(categories);
     out.push_back(std::move(e));
   }
+  if (!bad.empty()) {
+    // Quarantined: kept for inspection, skipped from now on, counted once per row.
+    TACET_ASSIGN_OR_RETURN(auto mark, db_.Prepare("UPDATE outbox_events SET quarantined = 1 "
+                                                  "WHERE id = ?1 AND quarantined = 0"));
+    int64_t marked = 0;
+    for (int64_t id : bad) {
+      TACET_RETURN_IF_ERROR(mark.Bind(1, id));
+      TACET_RETURN_IF_ERROR(mark.Step().status());
+      marked += db_.Changes();
+      TACET_RETURN_IF_ERROR(mark.Reset());
+    }
+    TACET_RETURN_IF_ERROR(AddCounter(db_, kQuarantined, marked));
+    if (quarantined_ids != nullptr) {
+      quarantined_ids->insert(quarantined_ids->end(), bad.begin(), bad.end());
+    }
+  }
   return out;
+}
+
+StatusOr<int64_t> Outbox::ExpireEvents(const std::map<std::string, int64_t>& retention_ms,
+                                       int64_t now_unix_ms) {
+  TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kNormal));
+  // Only rows recorded before the cutoff are visited (outbox_events_by_recorded; the unary + keeps
+  // the planner off outbox_events_unbatched, which would visit every unbatched row).
+  TACET_ASSIGN_OR_RETURN(auto expire,
+                         db_.Prepare("DELETE FROM outbox_events WHERE recorded_unix_ms <= ?1 AND "
+                                     "+batched = 0 AND instr(categories, ?2) > 0"));
+  int64_t expired = 0;
+  for (const auto& [category, ms] : retention_ms) {
+    if (ms <= 0) continue;
+    TACET_RETURN_IF_ERROR(expire.Bind(1, now_unix_ms - ms));
+    TACET_RETURN_IF_ERROR(expire.Bind(2, "," + category + ","));
+    TACET_RETURN_IF_ERROR(expire.Step().status());
+    expired += db_.Changes();
+    TACET_RETURN_IF_ERROR(expire.Reset());
+  }
+  TACET_RETURN_IF_ERROR(AddCounter(db_, kExpired, expired));
+  TACET_RETURN_IF_ERROR(txn.Commit());
+  return expired;
 }
 
 StatusOr<OutboxCounts> Outbox::Counts() {
@@ -514,17 +635,39 @@ StatusOr<OutboxCounts> Outbox::Counts() {
                                                  {kPurged, &c.purged_by_consent},
                                                  {kReleased, &c.released},
                                                  {kErased, &c.erased},
-                                                 {kRefused, &c.refused}};
+                                                 {kRefused, &c.refused},
+                                                 {kExpired, &c.expired},
+                                                 {kQuarantined, &c.quarantined}};
+  const std::string_view prefix = kRefusedPrefix;
   while (true) {
     TACET_ASSIGN_OR_RETURN(bool row, counters.Step());
     if (!row) break;
-    auto it = slots.find(counters.ColumnText(0));
-    if (it != slots.end()) *it->second = counters.ColumnInt64(1);
+    const std::string name = counters.ColumnText(0);
+    auto it = slots.find(name);
+    if (it != slots.end()) {
+      *it->second = counters.ColumnInt64(1);
+    } else if (name.compare(0, prefix.size(), prefix) == 0) {
+      c.refused_by_reason[name.substr(prefix.size())] = counters.ColumnInt64(1);
+    }
   }
   return c;
 }
 
-Status Outbox::CountRefusal() { return AddCounter(db_, kRefused, 1); }
+Status Outbox::CountRefusal(std::string_view reason) {
+  return CountRefusals({std::string(reason)});
+}
+
+Status Outbox::CountRefusals(const std::vector<std::string>& reasons) {
+  if (reasons.empty()) return OkStatus();
+  std::map<std::string, int64_t> by_reason;
+  for (const std::string& r : reasons) {
+    if (!r.empty()) ++by_reason[kRefusedPrefix + r];
+  }
+  TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kNormal));
+  TACET_RETURN_IF_ERROR(AddCounter(db_, kRefused, static_cast<int64_t>(reasons.size())));
+  for (const auto& [name, n] : by_reason) TACET_RETURN_IF_ERROR(AddCounter(db_, name.c_str(), n));
+  return txn.Commit();
+}
 
 // ---- the uploader's side ------------------------------------------------------------------------
 
@@ -631,9 +774,10 @@ Status Outbox::PurgeBatchesInTransaction(store::Database& db, const char* where,
 StatusOr<std::vector<StoredEvent>> Outbox::ListUnbatched(int64_t limit) {
   TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT id, purpose, categories, occurred_unix_ms, "
                                              "recorded_unix_ms, nonce, sealed FROM outbox_events "
-                                             "WHERE batched = 0 AND state = 1 ORDER BY id LIMIT ?1"));
+                                             "WHERE batched = 0 AND state = 1 AND quarantined = 0 "
+                                             "ORDER BY id LIMIT ?1"));
   TACET_RETURN_IF_ERROR(q.Bind(1, limit));
-  return ReadEvents(q, EventState::kQueued);
+  return ReadEvents(q, EventState::kQueued, nullptr);
 }
 
 StatusOr<std::vector<PendingDeletion>> Outbox::ListUnbatchedDeletions() {

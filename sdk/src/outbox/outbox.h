@@ -27,7 +27,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "consent/consent_ledger.h"
+#include "crypto/aead.h"
 #include "crypto/drbg.h"
 #include "crypto/secure.h"
 #include "store/database.h"
@@ -162,6 +165,11 @@ struct OutboxCounts {
   int64_t released = 0;              // held events a grant moved to the queue
   int64_t erased = 0;                // deleted by an erasure
   int64_t refused = 0;               // never stored: the recorder's decision said no
+  // `refused` by reason ("purpose_denied", "unknown_field", ...: the recorder's names, see
+  // docs/sync.md); refusals counted before reasons were kept appear under no reason.
+  std::map<std::string, int64_t> refused_by_reason;
+  int64_t expired = 0;      // held or queued events deleted by the retention sweep (ExpireEvents)
+  int64_t quarantined = 0;  // rows whose seal did not open: kept, skipped by every read
   // The uploader's part.
   int64_t batches_pending = 0;       // waiting for an acknowledgement
   int64_t batches_rejected = 0;      // refused by the gateway, kept
@@ -171,6 +179,16 @@ struct OutboxCounts {
   int64_t not_shared = 0;            // queued events no recipient may get anything of (deleted)
   int64_t peer_authentication_failures = 0;  // running total
 };
+
+// One event for EnqueueMany; `event` is not owned and must outlive the call.
+struct EnqueueItem {
+  const Event* event = nullptr;
+  EventState state = EventState::kQueued;
+};
+
+// The shape checks Enqueue applies (purpose, field count, value sizes, keys): kInvalidArgument
+// naming what is wrong. The recorder runs them per event before its decision.
+Status CheckEventShape(const Event& event);
 
 // The distinct categories of an event's field keys ("usage.listening_history" -> "usage"),
 // sorted. kInvalidArgument for a key without a "<category>." prefix or an empty field name.
@@ -195,6 +213,11 @@ class Outbox final : public consent::ConsentCommitHook {
   // Errors: kInvalidArgument (bad shape, naming it), store errors (nothing stored).
   StatusOr<int64_t> Enqueue(const Event& event, EventState state);
 
+  // Stores every item in ONE transaction (one commit for the lot), evicting at the cap before
+  // each insert as Enqueue does. All or nothing: a shape error of any item (kInvalidArgument
+  // naming its index) or a store error stores none of them. Returns the ids, in order.
+  StatusOr<std::vector<int64_t>> EnqueueMany(const std::vector<EnqueueItem>& items);
+
   // consent::ConsentCommitHook. For every (purpose, categories, state) group in the outbox,
   // decides with consent::DecideCollection under `next`: all categories allowed releases held
   // events; a held group whose only obstacle is a question not yet asked stays held; anything
@@ -205,14 +228,27 @@ class Outbox final : public consent::ConsentCommitHook {
   // transaction. Returns how many were deleted.
   StatusOr<int64_t> EraseCategories(const std::vector<std::string>& categories, bool everything);
 
-  // Events in `state`, oldest first, at most `limit`, opened. kDataLoss naming the row for a row
-  // whose seal does not open (tampering or another key).
-  StatusOr<std::vector<StoredEvent>> List(EventState state, int64_t limit);
+  // Events in `state`, oldest first, at most `limit`, opened. A row whose seal does not open
+  // (tampering, another key) or whose sealed contents are malformed is quarantined: marked, never
+  // returned again by List or ListUnbatched, counted (`quarantined`) and kept (not deleted; a
+  // consent change, an erasure or the retention sweep still deletes it with its group). Its id
+  // is added to `*quarantined_ids` when given.
+  StatusOr<std::vector<StoredEvent>> List(EventState state, int64_t limit,
+                                          std::vector<int64_t>* quarantined_ids = nullptr);
+
+  // Deletes the held and queued events not yet in a batch that carry a category whose retention
+  // (`retention_ms` by category id; absent or <= 0: no limit) has passed since they were
+  // recorded (recorded_unix_ms + retention <= now). One transaction; counted (`expired`).
+  // Events already in a pending batch leave with the batch (acknowledged, purged) instead.
+  StatusOr<int64_t> ExpireEvents(const std::map<std::string, int64_t>& retention_ms,
+                                 int64_t now_unix_ms);
 
   StatusOr<OutboxCounts> Counts();
 
-  // Counts one event the recorder refused (nothing of it is stored; only the count).
-  Status CountRefusal();
+  // Counts events the recorder refused (nothing of them is stored; only the counts), one per
+  // entry of `reasons` (the reason's name; "" counts under no reason). One transaction.
+  Status CountRefusal(std::string_view reason = {});
+  Status CountRefusals(const std::vector<std::string>& reasons);
 
   // ---- the uploader's side (sync::Uploader). The *InTransaction methods run inside the
   // caller's open transaction on this outbox's database; the others open their own.
@@ -257,7 +293,10 @@ class Outbox final : public consent::ConsentCommitHook {
  private:
   Outbox(store::Database& db, crypto::Drbg& drbg, platform::Clock& clock, OutboxOptions options);
   Status EvictInTransaction();
-  StatusOr<std::vector<StoredEvent>> ReadEvents(store::Statement& q, EventState state);
+  // Seals and inserts one event (shape already checked) inside the caller's transaction.
+  StatusOr<int64_t> InsertInTransaction(const Event& event, EventState state);
+  StatusOr<std::vector<StoredEvent>> ReadEvents(store::Statement& q, EventState state,
+                                                std::vector<int64_t>* quarantined_ids);
   // Deletes the pending and rejected event batches of a (purpose, categories) group with their
   // links; counted. With `queue_deletions`, batches already attempted queue deletion requests
   // for their recipient and categories (the gateway may have stored them).
@@ -272,6 +311,10 @@ class Outbox final : public consent::ConsentCommitHook {
   platform::Clock& clock_;
   const OutboxOptions options_;
   crypto::SecretBytes key_;
+  // Made once and kept: the recorder's per-event path prepares nothing and runs no key schedule.
+  std::optional<crypto::Aead> aead_;
+  std::optional<store::Statement> size_query_;
+  std::optional<store::Statement> insert_;
 };
 
 }  // namespace tacet::outbox

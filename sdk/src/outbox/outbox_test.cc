@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -262,16 +263,154 @@ TEST_F(OutboxTest, ErasureDeletesExactlyTheEventsCarryingTheCategory) {
   EXPECT_EQ(counts.erased, 3);
 }
 
-TEST_F(OutboxTest, ARowMovedToAnotherPurposeOrAlteredDoesNotOpen) {
-  ASSERT_OK_AND_ASSIGN(int64_t id, outbox_->Enqueue(UsageEvent("x"), EventState::kQueued));
+TEST_F(OutboxTest, ARowThatDoesNotOpenIsQuarantinedNotFatalAndNotDeleted) {
+  ASSERT_OK_AND_ASSIGN(int64_t moved, outbox_->Enqueue(UsageEvent("moved"), EventState::kQueued));
+  ASSERT_OK_AND_ASSIGN(int64_t good, outbox_->Enqueue(UsageEvent("good"), EventState::kQueued));
+  ASSERT_OK_AND_ASSIGN(int64_t altered, outbox_->Enqueue(UsageEvent("alt"), EventState::kQueued));
   ASSERT_OK(db_->Exec("UPDATE outbox_events SET purpose = 'provide_service' WHERE id = " +
-                      std::to_string(id)));
-  EXPECT_THAT(outbox_->List(EventState::kQueued, 10),
-              StatusIs(StatusCode::kDataLoss, HasSubstr("event " + std::to_string(id))));
-  ASSERT_OK(db_->Exec("UPDATE outbox_events SET purpose = 'analytics', sealed = "
+                      std::to_string(moved)));
+  ASSERT_OK(db_->Exec("UPDATE outbox_events SET sealed = "
                       "CAST(substr(sealed, 1, length(sealed) - 1) || x'00' AS BLOB) WHERE id = " +
-                      std::to_string(id)));
-  EXPECT_THAT(outbox_->List(EventState::kQueued, 10), StatusIs(StatusCode::kDataLoss));
+                      std::to_string(altered)));
+  // Both bad rows are skipped and reported; the good one is read; later reads keep working.
+  std::vector<int64_t> quarantined;
+  ASSERT_OK_AND_ASSIGN(auto events, outbox_->List(EventState::kQueued, 10, &quarantined));
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].id, good);
+  EXPECT_EQ(quarantined, (std::vector<int64_t>{moved, altered}));
+  quarantined.clear();
+  ASSERT_OK_AND_ASSIGN(events, outbox_->List(EventState::kQueued, 10, &quarantined));
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_THAT(quarantined, IsEmpty());  // skipped from now on, reported once
+  ASSERT_OK_AND_ASSIGN(auto unbatched, outbox_->ListUnbatched(10));
+  ASSERT_THAT(unbatched, SizeIs(1));
+  EXPECT_EQ(unbatched[0].id, good);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.quarantined, 2);  // counted once per row
+  // Kept, not deleted.
+  ASSERT_OK_AND_ASSIGN(auto q, db_->Prepare("SELECT count(*) FROM outbox_events WHERE "
+                                            "quarantined = 1"));
+  ASSERT_OK_AND_ASSIGN(bool row, q.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(q.ColumnInt64(0), 2);
+}
+
+TEST_F(OutboxTest, EnqueueManyStoresAllInOneTransactionInOrder) {
+  const Event a = UsageEvent("a"), b = VoiceEvent("b"), c = UsageEvent("c");
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> ids,
+                       outbox_->EnqueueMany({{&a, EventState::kQueued}, {&b, EventState::kHeld},
+                                             {&c, EventState::kQueued}}));
+  ASSERT_THAT(ids, SizeIs(3));
+  EXPECT_LT(ids[0], ids[1]);
+  EXPECT_LT(ids[1], ids[2]);
+  ASSERT_OK_AND_ASSIGN(auto queued, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(queued, SizeIs(2));
+  EXPECT_EQ(queued[0].event.fields[0].value, "a");
+  EXPECT_EQ(queued[1].event.fields[0].value, "c");
+  EXPECT_EQ(Count(EventState::kHeld), 1);
+}
+
+TEST_F(OutboxTest, EnqueueManyIsAllOrNothing) {
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("before"), EventState::kQueued).status());
+  const Event a = UsageEvent("a"), bad = UsageEvent("v", "");
+  // A shape error of one item: nothing stored, the item named.
+  EXPECT_THAT(outbox_->EnqueueMany({{&a, EventState::kQueued}, {&bad, EventState::kQueued}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("event 1 of the batch")));
+  EXPECT_EQ(Count(EventState::kQueued), 1);
+  // A store error on the third insert (a failing statement): the first two are not kept either.
+  ASSERT_OK(db_->Exec("CREATE TEMP TRIGGER fail_third BEFORE INSERT ON outbox_events WHEN "
+                      "NEW.occurred_unix_ms = 3 BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+  Event e1 = UsageEvent("1"), e2 = UsageEvent("2"), e3 = UsageEvent("3");
+  e1.occurred_unix_ms = 1;
+  e2.occurred_unix_ms = 2;
+  e3.occurred_unix_ms = 3;
+  EXPECT_FALSE(outbox_->EnqueueMany({{&e1, EventState::kQueued}, {&e2, EventState::kQueued},
+                                     {&e3, EventState::kQueued}})
+                   .ok());
+  ASSERT_OK_AND_ASSIGN(auto left, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(left, SizeIs(1));
+  EXPECT_EQ(left[0].event.fields[0].value, "before");
+  // The cached statements still work after the failure.
+  ASSERT_OK(db_->Exec("DROP TRIGGER fail_third"));
+  ASSERT_OK(outbox_->EnqueueMany({{&e1, EventState::kQueued}, {&e3, EventState::kQueued}}).status());
+  EXPECT_EQ(Count(EventState::kQueued), 3);
+  ASSERT_OK_AND_ASSIGN(auto q, db_->Prepare("SELECT value FROM outbox_counters WHERE name = 'size'"));
+  ASSERT_OK_AND_ASSIGN(bool row, q.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(q.ColumnInt64(0), 3);
+}
+
+TEST_F(OutboxTest, EnqueueManyEvictsAtTheCapAndCountsIt) {
+  Open(OutboxOptions{2});
+  const Event a = UsageEvent("a"), b = UsageEvent("b"), c = UsageEvent("c");
+  ASSERT_OK(outbox_->EnqueueMany({{&a, EventState::kQueued}, {&b, EventState::kQueued},
+                                  {&c, EventState::kQueued}})
+                .status());
+  ASSERT_OK_AND_ASSIGN(auto queued, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(queued, SizeIs(2));
+  EXPECT_EQ(queued[0].event.fields[0].value, "b");
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.evicted, 1);
+}
+
+TEST_F(OutboxTest, AConsentChangeReachesEveryGroupPastTheFirst) {
+  // Three queued usage events (one group, first in index order), then two held groups of voice:
+  // the loose scan must step over the first group's rows to each later group.
+  for (const char* v : {"1", "2", "3"}) {
+    ASSERT_OK(outbox_->Enqueue(UsageEvent(v), EventState::kQueued).status());
+  }
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held a"), EventState::kHeld).status());
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held b"), EventState::kHeld).status());
+  Event two = VoiceEvent("held two categories");
+  two.purpose = "voice_features";
+  two.fields.push_back({"usage.interaction_events", "tap"});
+  ASSERT_OK(outbox_->Enqueue(two, EventState::kHeld).status());
+  ASSERT_OK(ledger_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  EXPECT_EQ(Count(EventState::kHeld), 0);
+  EXPECT_EQ(Count(EventState::kQueued), 3);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.purged_by_consent, 3);
+}
+
+TEST_F(OutboxTest, ExpiryDeletesEventsPastTheirCategoriesRetentionAndCountsIt) {
+  const int64_t day = 86'400'000;
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("old held"), EventState::kHeld).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("old queued"), EventState::kQueued).status());
+  clock_.AdvanceBy(20 * day);
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("new"), EventState::kQueued).status());
+  const std::map<std::string, int64_t> retention = {{"voice", 30 * day}, {"usage", 25 * day}};
+  // Nothing has reached its retention yet.
+  ASSERT_OK_AND_ASSIGN(int64_t expired, outbox_->ExpireEvents(retention, clock_.NowUnixMillis()));
+  EXPECT_EQ(expired, 0);
+  clock_.AdvanceBy(6 * day);  // 26 days: the old usage event is past 25, the voice one not past 30
+  ASSERT_OK_AND_ASSIGN(expired, outbox_->ExpireEvents(retention, clock_.NowUnixMillis()));
+  EXPECT_EQ(expired, 1);
+  ASSERT_OK_AND_ASSIGN(auto queued, outbox_->List(EventState::kQueued, 10));
+  ASSERT_THAT(queued, SizeIs(1));
+  EXPECT_EQ(queued[0].event.fields[0].value, "new");
+  EXPECT_EQ(Count(EventState::kHeld), 1);
+  clock_.AdvanceBy(5 * day);
+  ASSERT_OK_AND_ASSIGN(expired, outbox_->ExpireEvents(retention, clock_.NowUnixMillis()));
+  EXPECT_EQ(expired, 1);  // the held voice event
+  EXPECT_EQ(Count(EventState::kHeld), 0);
+  // No retention (absent or 0): kept.
+  clock_.AdvanceBy(1000 * day);
+  ASSERT_OK_AND_ASSIGN(expired, outbox_->ExpireEvents({{"usage", 0}}, clock_.NowUnixMillis()));
+  EXPECT_EQ(expired, 0);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.expired, 2);
+  EXPECT_EQ(counts.queued, 1);
+}
+
+TEST_F(OutboxTest, RefusalsAreCountedByReason) {
+  ASSERT_OK(outbox_->CountRefusals({"purpose_refused", "unknown_field", "purpose_refused"}));
+  ASSERT_OK(outbox_->CountRefusal("raw_audio"));
+  ASSERT_OK(outbox_->CountRefusal());
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.refused, 5);
+  EXPECT_EQ(counts.refused_by_reason,
+            (std::map<std::string, int64_t>{
+                {"purpose_refused", 2}, {"raw_audio", 1}, {"unknown_field", 1}}));
 }
 
 TEST_F(OutboxTest, MalformedEventsAreRefusedNamingTheProblem) {
