@@ -29,6 +29,7 @@ constexpr Step kDeviceSteps[] = {
     {consent::ConsentMigrations, 2},  // device v7
     {outbox::OutboxMigrations, 1},    // device v8
     {outbox::OutboxMigrations, 2},    // device v9
+    {outbox::OutboxMigrations, 3},    // device v10
 };
 
 store::Schema* Build() {

@@ -407,5 +407,83 @@ TEST_F(WrongKeySyncTest, ABatchSealedToAnUnknownKeyIdIsRejected) {
   EXPECT_TRUE(gateway_.stored().empty());
 }
 
+
+// Finding 2: one attempt at a time. While the first attempt waits in the transport nothing else
+// of ours is queued there, so a revocation that commits meanwhile stops the voice batch.
+TEST_F(SyncTest, ARevocationWhileAnAttemptIsInTheTransportStopsEveryLaterBatch) {
+  for (int i = 0; i < 3; ++i) ASSERT_OK(agent_->Record(Search("ad-" + std::to_string(i), "advertising")).status());
+  for (int i = 0; i < 3; ++i) ASSERT_OK(agent_->Record(Voice("late-" + std::to_string(i))).status());
+  transport_.Hold();
+  std::thread round([&] { (void)agent_->SyncNow(); });
+  for (int i = 0; i < 400 && transport_.sends() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(transport_.sends(), 1) << "more than one attempt handed to the transport at once";
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  transport_.Release();
+  round.join();
+  int voice = 0, ads = 0;
+  for (const sync::Batch& b : gateway_.stored()) {
+    for (const auto& e : b.events) {
+      voice += e.purpose == "voice_features";
+      ads += e.purpose == "advertising";
+    }
+  }
+  EXPECT_EQ(voice, 0) << "voice events reached the gateway after the revocation committed";
+  EXPECT_EQ(ads, 6);  // both advertising batches (controller and partners) still went
+  EXPECT_EQ(Counts().batches_pending, 0);
+}
+
+// Findings 2 and 8: a batch handed to the transport before a revocation (attempt committed before
+// the Send) and purged by it is logged "withdrawn"; its late acknowledgement changes nothing; an
+// erasure still asks its recipient to delete.
+TEST_F(SyncTest, ABatchSentBeforeARevocationIsLoggedWithdrawnAndReachedByErasure) {
+  ASSERT_OK(agent_->Record(Voice("sent-early")).status());
+  transport_.Hold();
+  std::thread round([&] { (void)agent_->SyncNow(); });
+  for (int i = 0; i < 400 && transport_.sends() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(transport_.sends(), 1);
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  transport_.Release();
+  round.join();
+  EXPECT_EQ(gateway_.stored().size(), 1u);  // it did arrive
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 1u) << "the late acknowledgement must not add a row";
+  EXPECT_EQ(log[0].outcome, "withdrawn");
+  EXPECT_FALSE(log[0].acknowledged);
+  EXPECT_EQ(log[0].recipient, "controller");
+  EXPECT_EQ(log[0].purpose, "voice_features");
+  EXPECT_EQ(log[0].attempts, 1);
+  EXPECT_EQ(Counts().batches_acknowledged, 0);
+  ASSERT_OK(agent_->Erase("voice").status());
+  EXPECT_EQ(Counts().deletions_pending, 1);
+  EXPECT_EQ(Sync().deletions_delivered, 1);
+}
+
+// Finding 9: a Retry-After is honoured at most backoff_max_ms.
+TEST_F(SyncTest, RetryAfterIsClampedToTheBackoffMaximum) {
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  gateway_.QueueFault(GatewayFault::kBusyForYears503);
+  const int64_t t0 = Now();
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_pending, 1);
+  EXPECT_GE(r.next_attempt_unix_ms, t0 + 3600 * 1000 - 1);
+  EXPECT_LE(r.next_attempt_unix_ms, t0 + 3600 * 1000 + 1);
+  h_.device().AdvanceBy(3600 * 1000 + 1);
+  EXPECT_EQ(Sync().batches_acknowledged, 1);
+}
+
+// Finding 10: an inner 4xx other than 408 and 429 is a rejection, not retried forever.
+TEST_F(SyncTest, AnInner404IsARejection) {
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  gateway_.QueueFault(GatewayFault::kNotFound404);
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_rejected, 1);
+  EXPECT_EQ(r.batches_pending, 0);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].outcome, "rejected");
+  EXPECT_THAT(log[0].detail, HasSubstr("404"));
+}
+
 }  // namespace
 }  // namespace tacet::agent
