@@ -519,5 +519,29 @@ TEST_F(SyncTest, APrecisionDowngradeWithdrawsBuiltBatchesAndResendsApproximately
   EXPECT_TRUE(withdrawn);
 }
 
+
+// Findings 6 and 7: while a SyncNow waits for an answer (timeout 5 s per attempt), a background
+// round on the scheduler does not wait for it, and Close interrupts the wait at once.
+TEST_F(SyncTest, AWaitingSyncNowBlocksNeitherTheSchedulerNorClose) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = Options();
+  o.sync.interval_ms = 60'000;
+  OpenAgent(o);
+  ASSERT_OK(agent_->Record(Voice("held")).status());
+  transport_.Hold();
+  std::thread round([&] { (void)agent_->SyncNow(); });
+  for (int i = 0; i < 400 && transport_.sends() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(transport_.sends(), 1);
+  auto t0 = std::chrono::steady_clock::now();
+  h_.device().AdvanceBy(60'000);  // a background round is due: it skips
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+  EXPECT_EQ(transport_.sends(), 1);  // and sent nothing while the attempt is unanswered
+  t0 = std::chrono::steady_clock::now();
+  ASSERT_OK(agent_->Close());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+  transport_.Release();
+  round.join();
+}
+
 }  // namespace
 }  // namespace tacet::agent
