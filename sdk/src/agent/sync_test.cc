@@ -543,5 +543,35 @@ TEST_F(SyncTest, AWaitingSyncNowBlocksNeitherTheSchedulerNorClose) {
   round.join();
 }
 
+
+// Finding 11: a batch's `forms` are those of its own events, not the union over its group.
+TEST_F(SyncTest, TheSharingLogFormsArePerBatch) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = Options();
+  o.sync.max_events_per_batch = 1;
+  OpenAgent(o);
+  ASSERT_OK(agent_->SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kPrecise, DecisionSource::kUser));
+  outbox::Event city;
+  city.purpose = "location_features";
+  city.fields = {{"location.approximate_location", "Paris"}};
+  city.occurred_unix_ms = 1'700'000'000'000;
+  outbox::Event spot = city;
+  spot.fields = {{"location.precise_location", "48.85837,2.29448"}};
+  ASSERT_OK(agent_->Record(city).status());
+  ASSERT_OK(agent_->Record(spot).status());
+  // Sent approximately: the position coarsened, the city as it is.
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kApproximate, DecisionSource::kUser));
+  EXPECT_EQ(Sync().batches_acknowledged, 2);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 2u);
+  std::set<std::vector<std::string>> forms;
+  for (const auto& row : log) forms.insert(row.forms);
+  const std::string none(policy::TransformName(policy::Transform::kNone));
+  const std::string coarsen(policy::TransformName(policy::Transform::kCoarsen));
+  EXPECT_EQ(forms, (std::set<std::vector<std::string>>{{none}, {coarsen}}));
+}
+
 }  // namespace
 }  // namespace tacet::agent

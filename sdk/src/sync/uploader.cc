@@ -145,7 +145,6 @@ Status Uploader::BuildBatches(int64_t now_ms) {
   struct Group {
     std::vector<int64_t> ids;
     std::vector<minimise::MinimisedEvent> events;
-    std::set<std::string> forms;
     std::vector<std::string> categories;
   };
   // (recipient, purpose, categories) in a stable order.
@@ -163,7 +162,6 @@ Status Uploader::BuildBatches(int64_t now_ms) {
       Group& g = groups[{std::string(r.id), e.event.purpose, column}];
       g.categories = e.categories;
       g.ids.push_back(e.id);
-      for (const minimise::MinimisedField& f : m.fields) g.forms.insert(policy::TransformName(f.form));
       g.events.push_back(std::move(m));
     }
   }
@@ -188,7 +186,12 @@ Status Uploader::BuildBatches(int64_t now_ms) {
       stored.kind = outbox::BatchKind::kEvents;
       stored.purpose = std::get<1>(key);
       stored.categories = g.categories;
-      stored.forms.assign(g.forms.begin(), g.forms.end());
+      // The forms of this slice's events only (the sharing log's row is per batch).
+      std::set<std::string> forms;
+      for (const minimise::MinimisedEvent& m : b.events) {
+        for (const minimise::MinimisedField& f : m.fields) forms.insert(policy::TransformName(f.form));
+      }
+      stored.forms.assign(forms.begin(), forms.end());
       stored.event_ids.assign(g.ids.begin() + static_cast<std::ptrdiff_t>(start),
                               g.ids.begin() + static_cast<std::ptrdiff_t>(end));
       TACET_RETURN_IF_ERROR(deps_.outbox->StoreBatchInTransaction(stored));
