@@ -486,40 +486,6 @@ TEST_F(SyncTest, AnInner404IsARejection) {
 }
 
 
-// Finding 3: a batch built (and attempted) while precise location was granted is withdrawn when
-// the precision goes down, and its event is sent again at the precision granted now.
-TEST_F(SyncTest, APrecisionDowngradeWithdrawsBuiltBatchesAndResendsApproximately) {
-  ASSERT_OK(agent_->SetCategoryProvided("location", true, DecisionSource::kUser));
-  ASSERT_OK(agent_->SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
-  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kPrecise, DecisionSource::kUser));
-  outbox::Event e;
-  e.purpose = "location_features";
-  e.fields = {{"location.precise_location", "48.85837,2.29448"}};
-  e.occurred_unix_ms = 1'700'000'000'000;
-  ASSERT_OK(agent_->Record(e).status());
-  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"), 10);
-  sync::RoundResult r = Sync();
-  ASSERT_GE(r.batches_sent, 1);
-  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kApproximate, DecisionSource::kUser));
-  h_.device().AdvanceBy(4'000'000);
-  for (int i = 0; i < 12; ++i) (void)Sync();
-  int location_fields = 0;
-  for (const sync::Batch& b : gateway_.stored()) {
-    for (const auto& ev : b.events) {
-      for (const auto& f : ev.fields) {
-        ++location_fields;
-        EXPECT_NE(f.value, "48.85837,2.29448") << "precise position sent after the downgrade";
-      }
-    }
-  }
-  EXPECT_GE(location_fields, 1);  // it did go, approximately
-  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
-  bool withdrawn = false;
-  for (const auto& row : log) withdrawn |= row.outcome == "withdrawn";
-  EXPECT_TRUE(withdrawn);
-}
-
-
 // Findings 6 and 7: while a SyncNow waits for an answer (timeout 5 s per attempt), a background
 // round on the scheduler does not wait for it, and Close interrupts the wait at once.
 TEST_F(SyncTest, AWaitingSyncNowBlocksNeitherTheSchedulerNorClose) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <tuple>
 #include <utility>
 
@@ -709,84 +708,6 @@ Status Outbox::PurgeBatchesForChangeInTransaction(store::Database& db,
     TACET_RETURN_IF_ERROR(PurgeBatchesInTransaction(
         db, "kind = 0 AND purpose = ?1 AND categories = ?2", purpose, categories,
         /*queue_deletions=*/false, 0));
-  }
-  // An attempted batch more revealing than `next` allows: a location batch carrying a field in
-  // clear ("none") while precise location is not granted. Withdrawn (sharing-log row), never
-  // resent. The outbox does not keep the precision a batch was built under, so this holds on any
-  // change while precise location is not granted.
-  if (next.location_precision() != platform::LocationPrecision::kPrecise) {
-    // Their events are batched again (under `next`) unless another batch still links them.
-    TACET_ASSIGN_OR_RETURN(
-        auto unmark,
-        db.Prepare("UPDATE outbox_events SET batched = 0 WHERE id IN (SELECT l.event_id FROM "
-                   "outbox_links l JOIN outbox_batches b ON b.batch_id = l.batch_id WHERE "
-                   "b.kind = 0 AND b.state = 0 AND b.attempts > 0 AND instr(b.categories, ?1) > 0 "
-                   "AND instr(',' || b.forms, ?2) > 0) AND NOT EXISTS (SELECT 1 FROM outbox_links "
-                   "l3 JOIN outbox_batches b3 ON b3.batch_id = l3.batch_id WHERE l3.event_id = "
-                   "outbox_events.id AND NOT (b3.kind = 0 AND b3.state = 0 AND b3.attempts > 0 AND "
-                   "instr(b3.categories, ?1) > 0 AND instr(',' || b3.forms, ?2) > 0))"));
-    TACET_RETURN_IF_ERROR(unmark.Bind(1, std::string_view(",location,")));
-    TACET_RETURN_IF_ERROR(unmark.Bind(2, std::string_view(",none,")));
-    TACET_RETURN_IF_ERROR(unmark.Step().status());
-    TACET_RETURN_IF_ERROR(PurgeBatchesInTransaction(
-        db, "kind = 0 AND state = 0 AND attempts > 0 AND instr(categories, ?1) > 0 AND "
-            "instr(',' || forms, ?2) > 0",
-        ",location,", ",none,", /*queue_deletions=*/false, 0));
-  }
-  return RebuildUnattemptedBatchesInTransaction(db);
-}
-
-Status Outbox::RebuildUnattemptedBatchesInTransaction(store::Database& db) {
-  // Never-attempted pending event batches were built under an older consent state: they go, and
-  // their events are batched again (under the new state) next round. A batch sharing an event
-  // with a batch that stays (attempted or rejected) stays too, else that event would reach the
-  // other recipient twice.
-  TACET_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT l.batch_id, l.event_id, b.kind = 0 AND "
-                                            "b.state = 0 AND b.attempts = 0 FROM outbox_links l "
-                                            "JOIN outbox_batches b ON b.batch_id = l.batch_id "
-                                            "WHERE l.event_id IN (SELECT l2.event_id FROM "
-                                            "outbox_links l2 JOIN outbox_batches b2 ON "
-                                            "b2.batch_id = l2.batch_id WHERE b2.kind = 0 AND "
-                                            "b2.state = 0 AND b2.attempts = 0)"));
-  std::map<Bytes, std::vector<int64_t>> events_of;
-  std::map<int64_t, std::vector<Bytes>> batches_of;
-  std::set<Bytes> staying;
-  while (true) {
-    TACET_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    Bytes batch = q.ColumnBlob(0);
-    const int64_t event = q.ColumnInt64(1);
-    if (q.ColumnInt64(2) == 0) staying.insert(batch);
-    events_of[batch].push_back(event);
-    batches_of[event].push_back(std::move(batch));
-  }
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (const auto& [batch, events] : events_of) {
-      if (staying.count(batch) > 0) continue;
-      for (int64_t e : events) {
-        for (const Bytes& other : batches_of[e]) {
-          if (staying.count(other) > 0 && staying.insert(batch).second) changed = true;
-        }
-      }
-    }
-  }
-  TACET_ASSIGN_OR_RETURN(auto links, db.Prepare("DELETE FROM outbox_links WHERE batch_id = ?1"));
-  TACET_ASSIGN_OR_RETURN(auto batch, db.Prepare("DELETE FROM outbox_batches WHERE batch_id = ?1"));
-  TACET_ASSIGN_OR_RETURN(auto unmark, db.Prepare("UPDATE outbox_events SET batched = 0 WHERE id = ?1"));
-  for (const auto& [id, events] : events_of) {
-    if (staying.count(id) > 0) continue;
-    TACET_RETURN_IF_ERROR(links.BindBlob(1, id));
-    TACET_RETURN_IF_ERROR(links.Step().status());
-    TACET_RETURN_IF_ERROR(links.Reset());
-    TACET_RETURN_IF_ERROR(batch.BindBlob(1, id));
-    TACET_RETURN_IF_ERROR(batch.Step().status());
-    TACET_RETURN_IF_ERROR(batch.Reset());
-    for (int64_t e : events) {
-      TACET_RETURN_IF_ERROR(unmark.Bind(1, e));
-      TACET_RETURN_IF_ERROR(unmark.Step().status());
-      TACET_RETURN_IF_ERROR(unmark.Reset());
-    }
   }
   return OkStatus();
 }

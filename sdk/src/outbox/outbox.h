@@ -272,12 +272,6 @@ class Outbox final : public consent::ConsentCommitHook {
   // allows (consent::DecideCollection), found through outbox_batches itself, with its events.
   Status PurgeBatchesForChangeInTransaction(store::Database& db,
                                             const consent::ConsentSnapshot& next);
-  // Then withdraws attempted location batches carrying a field in clear while precise location
-  // is not granted, and rebuilds the never-attempted ones (RebuildUnattemptedBatchesInTransaction).
-  // Deletes never-attempted pending event batches with their links and marks their events
-  // unbatched, so that the next round builds them under the current consent state; a batch
-  // sharing an event with a batch that stays (attempted or rejected) stays.
-  Status RebuildUnattemptedBatchesInTransaction(store::Database& db);
   Status QueueDeletionInTransaction(std::string_view recipient, std::string_view category,
                                     int64_t now_ms);
   Bytes BatchAad(ByteView batch_id, std::string_view recipient) const;

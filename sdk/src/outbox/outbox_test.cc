@@ -375,33 +375,5 @@ TEST_F(OutboxTest, ARevocationPurgesABatchWhoseEventsAreGoneAndLogsAnAttemptedOn
   EXPECT_EQ(log[0].attempts, 1);
 }
 
-
-// Finding 3: a consent change deletes never-attempted batches and batches their events again;
-// attempted ones stay.
-TEST_F(OutboxTest, AConsentChangeRebuildsNeverAttemptedBatchesOnly) {
-  Open();
-  ASSERT_OK(ledger_->SetPurpose("analytics", ConsentState::kGranted, DecisionSource::kUser));
-  ASSERT_OK_AND_ASSIGN(int64_t a, outbox_->Enqueue(UsageEvent("a"), EventState::kQueued));
-  ASSERT_OK_AND_ASSIGN(int64_t b, outbox_->Enqueue(UsageEvent("b"), EventState::kQueued));
-  {
-    ASSERT_OK_AND_ASSIGN(auto txn, store::Transaction::Begin(*db_, store::Durability::kNormal));
-    ASSERT_OK(outbox_->StoreBatchInTransaction(OneEventBatch(a, 7)));
-    ASSERT_OK(outbox_->StoreBatchInTransaction(OneEventBatch(b, 8)));
-    ASSERT_OK(outbox_->MarkBatchedInTransaction({a, b}));
-    ASSERT_OK(outbox_->RecordAttemptInTransaction(Bytes(16, 8), 1000, 2000));
-    ASSERT_OK(txn.Commit());
-  }
-  ASSERT_OK_AND_ASSIGN(auto none, outbox_->ListUnbatched(10));
-  EXPECT_THAT(none, IsEmpty());
-  // Any consent change (here an unrelated purpose).
-  ASSERT_OK(ledger_->SetPurpose("advertising", ConsentState::kGranted, DecisionSource::kUser));
-  ASSERT_OK_AND_ASSIGN(auto batches, outbox_->ListBatches());
-  ASSERT_EQ(batches.size(), 1u);
-  EXPECT_EQ(batches[0].batch_id, Bytes(16, 8));  // the attempted one stays
-  ASSERT_OK_AND_ASSIGN(auto again, outbox_->ListUnbatched(10));
-  ASSERT_EQ(again.size(), 1u);
-  EXPECT_EQ(again[0].id, a);
-}
-
 }  // namespace
 }  // namespace tacet::outbox
