@@ -752,8 +752,11 @@ typedef struct tacet_sync_result {
   int64_t next_attempt_unix_ms;          /* 0: nothing waiting */
 } tacet_sync_result;
 
-/* One upload round now (builds batches for what is queued, sends what is due ignoring the backoff
- * wait, waits for each answer at most timeout_ms). TACET_ERR_FAILED_PRECONDITION when sync is not
+/* One upload round now: builds batches for what is queued, then sends what is due (ignoring the
+ * backoff wait, not a Retry-After) one batch at a time, the next after the previous answer. It
+ * waits for each answer at most 3 x timeout_ms (one attempt may take a connect, a handshake and a
+ * read timeout) and for the whole call at most 30 x timeout_ms; batches not attempted by then go
+ * in a later round. Closing the agent ends the wait. TACET_ERR_FAILED_PRECONDITION when sync is not
  * configured or the agent is read-only/closed; transport failures are not errors (they are
  * counted). out_result may be NULL; when given, its struct_size must be set.
  * Threads: any thread; not from a callback. Blocks while it waits for the answers. */

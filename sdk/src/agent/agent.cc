@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <utility>
@@ -31,6 +33,8 @@ class OutboxErasure final : public vault::ErasureListener {
 };
 
 constexpr char kClosed[] = "agent: closed";
+// SyncNow waits at most this many sync.timeout_ms in all (docs/sync.md).
+constexpr int64_t kSyncNowTimeouts = 30;
 
 bool Exists(const std::string& path) {
   struct stat st {};
@@ -153,7 +157,7 @@ class DisclosuresExportSection final : public vault::ExportSection {
       TACET_RETURN_IF_ERROR(out.Member("first_sent_unix_ms", e.first_sent_unix_ms));
       TACET_RETURN_IF_ERROR(out.Member("answered_unix_ms", e.answered_unix_ms));
       TACET_RETURN_IF_ERROR(out.Member("attempts", e.attempts));
-      TACET_RETURN_IF_ERROR(out.Member("outcome", e.acknowledged ? "acknowledged" : "rejected"));
+      TACET_RETURN_IF_ERROR(out.Member("outcome", e.outcome));
       TACET_RETURN_IF_ERROR(out.Member("detail", e.detail));
       return out.EndObject();
     });
@@ -459,13 +463,14 @@ Status Agent::OpenSync() {
 }
 
 void Agent::StopSync() {
+  // A SyncNow waiting for an answer stops waiting now (only StopSync replaces uploader_).
+  if (uploader_ != nullptr) uploader_->Interrupt();
   if (sync_ != nullptr) {
     std::lock_guard<std::mutex> lock(sync_->mu);  // waits for a background step in progress
     sync_->stopped = true;
     if (sync_->pending != 0) platform_.scheduler->Cancel(sync_->pending);
     sync_->pending = 0;
   }
-  // A SyncNow waiting for answers finishes first (at most its timeout).
   std::lock_guard<std::mutex> round(sync_round_mu_);
   uploader_.reset();  // answers arriving later are dropped
   own_transport_.reset();  // aborts an attempt in flight
@@ -473,11 +478,21 @@ void Agent::StopSync() {
 }
 
 void Agent::BackgroundSync(bool send) {
-  std::lock_guard<std::mutex> round(sync_round_mu_);
+  // Never waits for a SyncNow (it may be waiting for the network): that round applies the
+  // answers and makes the next attempts itself; a timed round missed here comes next interval.
+  std::unique_lock<std::mutex> round(sync_round_mu_, std::try_to_lock);
+  if (!round.owns_lock()) return;
   std::lock_guard<std::mutex> lock(storage_mu_);
   if (closed_ || uploader_ == nullptr) return;
-  Status status = uploader_->Finish().status();
-  if (status.ok() && send) status = uploader_->Start(/*force=*/false, controller_notice_required()).status();
+  Status status = OkStatus();
+  if (send) {
+    status = uploader_->Finish().status();
+    if (status.ok()) status = uploader_->Start(/*force=*/false, controller_notice_required()).status();
+  } else {
+    // An answer came: apply it, then the round's next attempt (one at a time).
+    status = uploader_->ApplyAnswers();
+    if (status.ok()) status = uploader_->SendNext().status();
+  }
   if (!status.ok()) {
     platform_.logger->Log(platform::LogLevel::kWarning, "agent: background sync failed: " +
                                                             status.ToString());
@@ -486,7 +501,6 @@ void Agent::BackgroundSync(bool send) {
 
 StatusOr<sync::RoundResult> Agent::SyncNow() {
   std::lock_guard<std::mutex> round(sync_round_mu_);
-  int64_t sent = 0;
   {
     std::lock_guard<std::mutex> lock(storage_mu_);
     TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
@@ -494,13 +508,31 @@ StatusOr<sync::RoundResult> Agent::SyncNow() {
       return FailedPreconditionError(
           "agent: sync is not configured (no gateway key configuration in the options)");
     }
-    // Answers that arrived since the last round first, then this round.
+    // Answers that arrived since the last round first, then this round's first attempt.
     TACET_RETURN_IF_ERROR(uploader_->Finish().status());
-    TACET_ASSIGN_OR_RETURN(sent, uploader_->Start(/*force=*/true, controller_notice_required()));
+    TACET_RETURN_IF_ERROR(uploader_->Start(/*force=*/true, controller_notice_required()).status());
   }
-  // Without the storage lock: recording and consent changes go on meanwhile (a revocation that
-  // commits now deletes the batches it concerns; their answers find them gone).
-  if (sent > 0) uploader_->WaitForAnswers(options_.sync.timeout_ms * sent);
+  // One attempt at a time. The wait runs without the storage lock (recording and consent changes
+  // go on); each next attempt starts under it, after the previous answer, and re-checks its
+  // batch: a consent change that committed meanwhile has purged what it concerns, and nothing of
+  // it is handed to the transport afterwards. One attempt may take up to three timeouts
+  // (connect, handshake, read); the whole call waits at most kSyncNowTimeouts timeouts.
+  const int64_t attempt_ms = 3 * static_cast<int64_t>(options_.sync.timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(kSyncNowTimeouts * options_.sync.timeout_ms);
+  while (true) {
+    if (uploader_->InFlight()) {
+      const int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               deadline - std::chrono::steady_clock::now())
+                               .count();
+      if (left <= 0 || !uploader_->WaitForAnswers(std::min(attempt_ms, left))) break;
+    }
+    std::lock_guard<std::mutex> lock(storage_mu_);
+    TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
+    TACET_RETURN_IF_ERROR(uploader_->ApplyAnswers());
+    TACET_ASSIGN_OR_RETURN(int64_t sent, uploader_->SendNext());
+    if (sent == 0 && !uploader_->InFlight()) break;
+  }
   std::lock_guard<std::mutex> lock(storage_mu_);
   TACET_RETURN_IF_ERROR(CheckUsableLocked(true));
   return uploader_->Finish();
@@ -898,7 +930,8 @@ StatusOr<report::ReportSummary> Agent::Report(ByteSink& sink) {
   sources.captures = &captures;
   std::vector<report::Disclosure> disclosures;
   TACET_RETURN_IF_ERROR(outbox_->ForEachSharingEntry([&disclosures](const outbox::SharingEntry& e) {
-    if (e.acknowledged && e.kind == outbox::BatchKind::kEvents) {
+    // A withdrawn batch was sent and may have been stored: reported as a disclosure too.
+    if ((e.acknowledged || e.outcome == "withdrawn") && e.kind == outbox::BatchKind::kEvents) {
       disclosures.push_back({e.answered_unix_ms, e.recipient, e.purpose, e.categories});
     }
     return OkStatus();

@@ -94,8 +94,8 @@ struct SyncOptions {
   int64_t max_uploads_per_hour = 0;  // 0: no limit
   // Background rounds on the platform scheduler every interval; 0: only SyncNow.
   int64_t interval_ms = 0;
-  // Per attempt: the agent's transport's connect, handshake and read timeouts, and how long
-  // SyncNow waits for the answers.
+  // Per attempt: the agent's transport's connect, handshake and read timeouts. SyncNow waits at
+  // most 3 x timeout_ms for one answer and 30 x timeout_ms in all.
   int32_t timeout_ms = 10000;
 };
 
@@ -297,11 +297,14 @@ class Agent {
   StatusOr<outbox::OutboxCounts> RecordCounts();
 
   // ---- sync (docs/sync.md) ---------------------------------------------------------------------
-  // One upload round now: builds batches for what is queued, sends every pending batch (ignoring
-  // the backoff wait, not a Retry-After or the rate limit), waits for the answers at most
-  // sync.timeout_ms WITHOUT holding the storage lock, then applies them. Transport failures are
-  // counted in the result, not errors. kFailedPrecondition when sync is not configured, read-only
-  // or closed. Rounds are serialised with each other and with the background rounds.
+  // One upload round now: builds batches for what is queued, then sends the pending batches ONE
+  // AT A TIME (ignoring the backoff wait, not a Retry-After or the rate limit): each attempt is
+  // recorded and committed, then handed to the transport under the storage lock; the answer is
+  // awaited WITHOUT the storage lock (at most 3 x sync.timeout_ms), applied, and the next attempt
+  // starts. The whole call waits at most 30 x sync.timeout_ms; what is left goes in a later round.
+  // Close interrupts the wait. Transport failures are counted in the result, not errors.
+  // kFailedPrecondition when sync is not configured, read-only or closed. Rounds are serialised
+  // with each other; a background round never waits for a running SyncNow (it skips).
   StatusOr<sync::RoundResult> SyncNow();
   // The sharing log (every batch acknowledged or rejected), oldest first.
   StatusOr<std::vector<outbox::SharingEntry>> SharingLog();

@@ -407,5 +407,137 @@ TEST_F(WrongKeySyncTest, ABatchSealedToAnUnknownKeyIdIsRejected) {
   EXPECT_TRUE(gateway_.stored().empty());
 }
 
+
+// Finding 2: one attempt at a time. While the first attempt waits in the transport nothing else
+// of ours is queued there, so a revocation that commits meanwhile stops the voice batch.
+TEST_F(SyncTest, ARevocationWhileAnAttemptIsInTheTransportStopsEveryLaterBatch) {
+  for (int i = 0; i < 3; ++i) ASSERT_OK(agent_->Record(Search("ad-" + std::to_string(i), "advertising")).status());
+  for (int i = 0; i < 3; ++i) ASSERT_OK(agent_->Record(Voice("late-" + std::to_string(i))).status());
+  transport_.Hold();
+  std::thread round([&] { (void)agent_->SyncNow(); });
+  for (int i = 0; i < 400 && transport_.sends() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(transport_.sends(), 1) << "more than one attempt handed to the transport at once";
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  transport_.Release();
+  round.join();
+  int voice = 0, ads = 0;
+  for (const sync::Batch& b : gateway_.stored()) {
+    for (const auto& e : b.events) {
+      voice += e.purpose == "voice_features";
+      ads += e.purpose == "advertising";
+    }
+  }
+  EXPECT_EQ(voice, 0) << "voice events reached the gateway after the revocation committed";
+  EXPECT_EQ(ads, 6);  // both advertising batches (controller and partners) still went
+  EXPECT_EQ(Counts().batches_pending, 0);
+}
+
+// Findings 2 and 8: a batch handed to the transport before a revocation (attempt committed before
+// the Send) and purged by it is logged "withdrawn"; its late acknowledgement changes nothing; an
+// erasure still asks its recipient to delete.
+TEST_F(SyncTest, ABatchSentBeforeARevocationIsLoggedWithdrawnAndReachedByErasure) {
+  ASSERT_OK(agent_->Record(Voice("sent-early")).status());
+  transport_.Hold();
+  std::thread round([&] { (void)agent_->SyncNow(); });
+  for (int i = 0; i < 400 && transport_.sends() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(transport_.sends(), 1);
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  transport_.Release();
+  round.join();
+  EXPECT_EQ(gateway_.stored().size(), 1u);  // it did arrive
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 1u) << "the late acknowledgement must not add a row";
+  EXPECT_EQ(log[0].outcome, "withdrawn");
+  EXPECT_FALSE(log[0].acknowledged);
+  EXPECT_EQ(log[0].recipient, "controller");
+  EXPECT_EQ(log[0].purpose, "voice_features");
+  EXPECT_EQ(log[0].attempts, 1);
+  EXPECT_EQ(Counts().batches_acknowledged, 0);
+  ASSERT_OK(agent_->Erase("voice").status());
+  EXPECT_EQ(Counts().deletions_pending, 1);
+  EXPECT_EQ(Sync().deletions_delivered, 1);
+}
+
+// Finding 9: a Retry-After is honoured at most backoff_max_ms.
+TEST_F(SyncTest, RetryAfterIsClampedToTheBackoffMaximum) {
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  gateway_.QueueFault(GatewayFault::kBusyForYears503);
+  const int64_t t0 = Now();
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_pending, 1);
+  EXPECT_GE(r.next_attempt_unix_ms, t0 + 3600 * 1000 - 1);
+  EXPECT_LE(r.next_attempt_unix_ms, t0 + 3600 * 1000 + 1);
+  h_.device().AdvanceBy(3600 * 1000 + 1);
+  EXPECT_EQ(Sync().batches_acknowledged, 1);
+}
+
+// Finding 10: an inner 4xx other than 408 and 429 is a rejection, not retried forever.
+TEST_F(SyncTest, AnInner404IsARejection) {
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  gateway_.QueueFault(GatewayFault::kNotFound404);
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_rejected, 1);
+  EXPECT_EQ(r.batches_pending, 0);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].outcome, "rejected");
+  EXPECT_THAT(log[0].detail, HasSubstr("404"));
+}
+
+
+// Findings 6 and 7: while a SyncNow waits for an answer (timeout 5 s per attempt), a background
+// round on the scheduler does not wait for it, and Close interrupts the wait at once.
+TEST_F(SyncTest, AWaitingSyncNowBlocksNeitherTheSchedulerNorClose) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = Options();
+  o.sync.interval_ms = 60'000;
+  OpenAgent(o);
+  ASSERT_OK(agent_->Record(Voice("held")).status());
+  transport_.Hold();
+  std::thread round([&] { (void)agent_->SyncNow(); });
+  for (int i = 0; i < 400 && transport_.sends() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(transport_.sends(), 1);
+  auto t0 = std::chrono::steady_clock::now();
+  h_.device().AdvanceBy(60'000);  // a background round is due: it skips
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+  EXPECT_EQ(transport_.sends(), 1);  // and sent nothing while the attempt is unanswered
+  t0 = std::chrono::steady_clock::now();
+  ASSERT_OK(agent_->Close());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+  transport_.Release();
+  round.join();
+}
+
+
+// Finding 11: a batch's `forms` are those of its own events, not the union over its group.
+TEST_F(SyncTest, TheSharingLogFormsArePerBatch) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = Options();
+  o.sync.max_events_per_batch = 1;
+  OpenAgent(o);
+  ASSERT_OK(agent_->SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kPrecise, DecisionSource::kUser));
+  outbox::Event city;
+  city.purpose = "location_features";
+  city.fields = {{"location.approximate_location", "Paris"}};
+  city.occurred_unix_ms = 1'700'000'000'000;
+  outbox::Event spot = city;
+  spot.fields = {{"location.precise_location", "48.85837,2.29448"}};
+  ASSERT_OK(agent_->Record(city).status());
+  ASSERT_OK(agent_->Record(spot).status());
+  // Sent approximately: the position coarsened, the city as it is.
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kApproximate, DecisionSource::kUser));
+  EXPECT_EQ(Sync().batches_acknowledged, 2);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 2u);
+  std::set<std::vector<std::string>> forms;
+  for (const auto& row : log) forms.insert(row.forms);
+  const std::string none(policy::TransformName(policy::Transform::kNone));
+  const std::string coarsen(policy::TransformName(policy::Transform::kCoarsen));
+  EXPECT_EQ(forms, (std::set<std::vector<std::string>>{{none}, {coarsen}}));
+}
+
 }  // namespace
 }  // namespace tacet::agent

@@ -228,7 +228,9 @@ std::vector<store::Migration> OutboxMigrations() {
        "  first_sent_unix_ms INTEGER NOT NULL,"
        "  answered_unix_ms INTEGER NOT NULL,"
        "  attempts INTEGER NOT NULL,"
-       "  outcome TEXT NOT NULL CHECK (outcome IN ('acknowledged', 'rejected')),"
+       // 'withdrawn': sent at least once, then purged by a consent change or an erasure before
+       // an answer came; the gateway may have stored it.
+       "  outcome TEXT NOT NULL CHECK (outcome IN ('acknowledged', 'rejected', 'withdrawn')),"
        "  detail TEXT NOT NULL"
        ") STRICT;"},
       {3, "outbox: quarantine for rows whose seal does not open; retention by recorded time",
@@ -292,10 +294,13 @@ Status Outbox::EvictInTransaction() {
   TACET_RETURN_IF_ERROR(count.Reset());
   if (n < options_.max_events) return OkStatus();
   const int64_t excess = n - options_.max_events + 1;
-  // Oldest first; queued events (already allowed to leave) before held ones (still waiting).
+  // Oldest first; queued events (already allowed to leave) before held ones (still waiting). An
+  // event in a batch is never evicted: it leaves with its batch (acknowledgement or purge).
   TACET_ASSIGN_OR_RETURN(auto evict,
                          db_.Prepare("DELETE FROM outbox_events WHERE id IN (SELECT id FROM "
-                                     "outbox_events ORDER BY state DESC, id LIMIT ?1)"));
+                                     "outbox_events WHERE NOT EXISTS (SELECT 1 FROM outbox_links "
+                                     "WHERE event_id = outbox_events.id) ORDER BY state DESC, "
+                                     "id LIMIT ?1)"));
   TACET_RETURN_IF_ERROR(evict.Bind(1, excess));
   TACET_RETURN_IF_ERROR(evict.Step().status());
   return AddCounter(db_, kEvicted, db_.Changes());
@@ -462,7 +467,8 @@ Status Outbox::OnConsentCommitting(store::Database& db, const consent::ConsentSn
     }
   }
   TACET_RETURN_IF_ERROR(AddCounter(db, kPurged, purged));
-  return AddCounter(db, kReleased, released);
+  TACET_RETURN_IF_ERROR(AddCounter(db, kReleased, released));
+  return PurgeBatchesForChangeInTransaction(db, next);
 }
 
 StatusOr<int64_t> Outbox::EraseCategories(const std::vector<std::string>& categories,
@@ -473,8 +479,8 @@ StatusOr<int64_t> Outbox::EraseCategories(const std::vector<std::string>& catego
   // Deletion requests for every recipient the sharing log says got an erased category.
   {
     TACET_ASSIGN_OR_RETURN(auto shared, db_.Prepare("SELECT DISTINCT recipient, categories FROM "
-                                                    "sharing_log WHERE kind = 0 AND outcome = "
-                                                    "'acknowledged'"));
+                                                    "sharing_log WHERE kind = 0 AND outcome IN "
+                                                    "('acknowledged', 'withdrawn')"));
     std::vector<std::pair<std::string, std::string>> wanted;
     while (true) {
       TACET_ASSIGN_OR_RETURN(bool row, shared.Step());
@@ -709,6 +715,30 @@ BatchInfo ReadBatchInfo(store::Statement& q) {
   return b;
 }
 
+Status AppendSharing(store::Database& db, const BatchInfo& b, int64_t now_ms,
+                     std::string_view outcome, std::string_view detail) {
+  TACET_ASSIGN_OR_RETURN(
+      auto q, db.Prepare("INSERT INTO sharing_log (batch_id, recipient, kind, purpose, categories, "
+                         "forms, events, deletions, first_sent_unix_ms, answered_unix_ms, "
+                         "attempts, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                         "?10, ?11, ?12, ?13)"));
+  TACET_RETURN_IF_ERROR(q.BindBlob(1, b.batch_id));
+  TACET_RETURN_IF_ERROR(q.Bind(2, b.recipient));
+  TACET_RETURN_IF_ERROR(q.Bind(3, static_cast<int64_t>(b.kind)));
+  TACET_RETURN_IF_ERROR(q.Bind(4, b.purpose));
+  TACET_RETURN_IF_ERROR(q.Bind(5, CategoryColumn(b.categories)));
+  TACET_RETURN_IF_ERROR(q.Bind(6, JoinList(b.forms)));
+  TACET_RETURN_IF_ERROR(q.Bind(7, b.events));
+  TACET_RETURN_IF_ERROR(q.Bind(8, b.deletions));
+  TACET_RETURN_IF_ERROR(q.Bind(9, b.first_sent_unix_ms));
+  TACET_RETURN_IF_ERROR(q.Bind(10, now_ms));
+  TACET_RETURN_IF_ERROR(q.Bind(11, b.attempts));
+  TACET_RETURN_IF_ERROR(q.Bind(12, outcome));
+  TACET_RETURN_IF_ERROR(q.Bind(13, detail.substr(0, 512)));
+  return q.Step().status();
+}
+
+
 }  // namespace
 
 Bytes Outbox::BatchAad(ByteView batch_id, std::string_view recipient) const {
@@ -735,40 +765,74 @@ Status Outbox::QueueDeletionInTransaction(std::string_view recipient, std::strin
 Status Outbox::PurgeBatchesInTransaction(store::Database& db, const char* where,
                                          std::string_view a, std::string_view b,
                                          bool queue_deletions, int64_t now_ms) {
-  TACET_ASSIGN_OR_RETURN(auto q, db.Prepare(std::string("SELECT batch_id, recipient, categories, "
-                                                        "attempts FROM outbox_batches WHERE ") +
-                                            where));
+  TACET_ASSIGN_OR_RETURN(auto q, db.Prepare(std::string("SELECT ") + kBatchColumns +
+                                            " FROM outbox_batches WHERE " + where));
   if (!a.empty()) TACET_RETURN_IF_ERROR(q.Bind(1, a));
   if (!b.empty()) TACET_RETURN_IF_ERROR(q.Bind(2, b));
-  struct Victim {
-    Bytes id;
-    std::string recipient, categories;
-    int64_t attempts;
-  };
-  std::vector<Victim> victims;
+  std::vector<BatchInfo> victims;
   while (true) {
     TACET_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    victims.push_back({q.ColumnBlob(0), q.ColumnText(1), q.ColumnText(2), q.ColumnInt64(3)});
+    victims.push_back(ReadBatchInfo(q));
   }
   if (victims.empty()) return OkStatus();
+  const int64_t at_ms = now_ms != 0 ? now_ms : clock_.NowUnixMillis();
   TACET_ASSIGN_OR_RETURN(auto links, db.Prepare("DELETE FROM outbox_links WHERE batch_id = ?1"));
   TACET_ASSIGN_OR_RETURN(auto batch, db.Prepare("DELETE FROM outbox_batches WHERE batch_id = ?1"));
-  for (const Victim& v : victims) {
-    TACET_RETURN_IF_ERROR(links.BindBlob(1, v.id));
+  for (const BatchInfo& v : victims) {
+    TACET_RETURN_IF_ERROR(links.BindBlob(1, v.batch_id));
     TACET_RETURN_IF_ERROR(links.Step().status());
     TACET_RETURN_IF_ERROR(links.Reset());
-    TACET_RETURN_IF_ERROR(batch.BindBlob(1, v.id));
+    TACET_RETURN_IF_ERROR(batch.BindBlob(1, v.batch_id));
     TACET_RETURN_IF_ERROR(batch.Step().status());
     TACET_RETURN_IF_ERROR(batch.Reset());
+    if (v.attempts > 0 && v.state == BatchState::kPending) {
+      // Sent at least once, never answered: the gateway may have stored it. The sharing log says
+      // so (and keeps the recipient in reach of a later erasure's deletion requests).
+      TACET_RETURN_IF_ERROR(AppendSharing(db, v, at_ms, "withdrawn",
+                                          "withdrawn: sent before a consent change or an "
+                                          "erasure, answer not awaited"));
+    }
     if (queue_deletions && v.attempts > 0) {
-      // Sent at least once, never acknowledged: the gateway may have stored it.
-      for (const std::string& c : SplitCategoryColumn(v.categories)) {
+      for (const std::string& c : v.categories) {
         TACET_RETURN_IF_ERROR(QueueDeletionInTransaction(v.recipient, c, now_ms));
       }
     }
   }
   return AddCounter(db, kBatchesPurged, static_cast<int64_t>(victims.size()));
+}
+
+Status Outbox::PurgeBatchesForChangeInTransaction(store::Database& db,
+                                                  const consent::ConsentSnapshot& next) {
+  // Straight from outbox_batches (not through the event groups: an event of a batch may be gone).
+  TACET_ASSIGN_OR_RETURN(auto groups, db.Prepare("SELECT DISTINCT purpose, categories FROM "
+                                                 "outbox_batches WHERE kind = 0"));
+  std::vector<std::pair<std::string, std::string>> doomed;
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, groups.Step());
+    if (!row) break;
+    std::string purpose = groups.ColumnText(0), categories = groups.ColumnText(1);
+    if (Decide(next, purpose, SplitCategoryColumn(categories), EventState::kQueued) ==
+        Fate::kDelete) {
+      doomed.emplace_back(std::move(purpose), std::move(categories));
+    }
+  }
+  for (const auto& [purpose, categories] : doomed) {
+    // Their events too (eviction keeps linked events, so normally the group loop took them).
+    TACET_ASSIGN_OR_RETURN(auto events,
+                           db.Prepare("DELETE FROM outbox_events WHERE id IN (SELECT l.event_id "
+                                      "FROM outbox_links l JOIN outbox_batches b ON b.batch_id = "
+                                      "l.batch_id WHERE b.kind = 0 AND b.purpose = ?1 AND "
+                                      "b.categories = ?2)"));
+    TACET_RETURN_IF_ERROR(events.Bind(1, purpose));
+    TACET_RETURN_IF_ERROR(events.Bind(2, categories));
+    TACET_RETURN_IF_ERROR(events.Step().status());
+    TACET_RETURN_IF_ERROR(AddCounter(db, kPurged, db.Changes()));
+    TACET_RETURN_IF_ERROR(PurgeBatchesInTransaction(
+        db, "kind = 0 AND purpose = ?1 AND categories = ?2", purpose, categories,
+        /*queue_deletions=*/false, 0));
+  }
+  return OkStatus();
 }
 
 StatusOr<std::vector<StoredEvent>> Outbox::ListUnbatched(int64_t limit) {
@@ -921,37 +985,11 @@ Status Outbox::RecordRetry(ByteView batch_id, int64_t next_attempt_unix_ms,
   return q.Step().status();
 }
 
-namespace {
-
-Status AppendSharing(store::Database& db, const BatchInfo& b, int64_t now_ms, bool acknowledged,
-                     std::string_view detail) {
-  TACET_ASSIGN_OR_RETURN(
-      auto q, db.Prepare("INSERT INTO sharing_log (batch_id, recipient, kind, purpose, categories, "
-                         "forms, events, deletions, first_sent_unix_ms, answered_unix_ms, "
-                         "attempts, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                         "?10, ?11, ?12, ?13)"));
-  TACET_RETURN_IF_ERROR(q.BindBlob(1, b.batch_id));
-  TACET_RETURN_IF_ERROR(q.Bind(2, b.recipient));
-  TACET_RETURN_IF_ERROR(q.Bind(3, static_cast<int64_t>(b.kind)));
-  TACET_RETURN_IF_ERROR(q.Bind(4, b.purpose));
-  TACET_RETURN_IF_ERROR(q.Bind(5, CategoryColumn(b.categories)));
-  TACET_RETURN_IF_ERROR(q.Bind(6, JoinList(b.forms)));
-  TACET_RETURN_IF_ERROR(q.Bind(7, b.events));
-  TACET_RETURN_IF_ERROR(q.Bind(8, b.deletions));
-  TACET_RETURN_IF_ERROR(q.Bind(9, b.first_sent_unix_ms));
-  TACET_RETURN_IF_ERROR(q.Bind(10, now_ms));
-  TACET_RETURN_IF_ERROR(q.Bind(11, b.attempts));
-  TACET_RETURN_IF_ERROR(q.Bind(12, std::string_view(acknowledged ? "acknowledged" : "rejected")));
-  TACET_RETURN_IF_ERROR(q.Bind(13, detail.substr(0, 512)));
-  return q.Step().status();
-}
-
-}  // namespace
 
 StatusOr<BatchInfo> Outbox::AcknowledgeInTransaction(ByteView batch_id, int64_t now_unix_ms,
                                                      std::string_view detail) {
   TACET_ASSIGN_OR_RETURN(BatchInfo b, FindBatchInTransaction(batch_id));
-  TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_unix_ms, true, detail));
+  TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_unix_ms, "acknowledged", detail));
   // The events it carried, then its links; an event goes once no batch links it any more.
   TACET_ASSIGN_OR_RETURN(auto ids, db_.Prepare("SELECT event_id FROM outbox_links WHERE batch_id = ?1"));
   TACET_RETURN_IF_ERROR(ids.BindBlob(1, batch_id));
@@ -984,7 +1022,7 @@ StatusOr<BatchInfo> Outbox::RejectInTransaction(ByteView batch_id, int64_t now_u
                                                 std::string_view detail) {
   TACET_ASSIGN_OR_RETURN(BatchInfo b, FindBatchInTransaction(batch_id));
   if (b.state == BatchState::kRejected) return b;
-  TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_unix_ms, false, detail));
+  TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_unix_ms, "rejected", detail));
   TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("UPDATE outbox_batches SET state = 2, detail = ?2 "
                                              "WHERE batch_id = ?1"));
   TACET_RETURN_IF_ERROR(q.BindBlob(1, batch_id));
@@ -1015,7 +1053,8 @@ Status Outbox::ForEachSharingEntry(const std::function<Status(const SharingEntry
     e.first_sent_unix_ms = q.ColumnInt64(9);
     e.answered_unix_ms = q.ColumnInt64(10);
     e.attempts = q.ColumnInt64(11);
-    e.acknowledged = q.ColumnText(12) == "acknowledged";
+    e.outcome = q.ColumnText(12);
+    e.acknowledged = e.outcome == "acknowledged";
     e.detail = q.ColumnText(13);
     TACET_RETURN_IF_ERROR(fn(e));
   }

@@ -16,7 +16,8 @@
 //     held event of that purpose carrying it, inside the consent change's own transaction
 //     (consent::ConsentCommitHook); a grant releases the held events it allows in the same way;
 //   - the queue is capped (OutboxOptions::max_events): the oldest queued event is evicted first,
-//     and every eviction is counted (Counts) — never silent;
+//     and every eviction is counted (Counts) — never silent; an event already in a batch is
+//     never evicted (it leaves with its batch), so the events in batches may exceed the cap;
 //   - erasure deletes every event carrying an erased category (EraseCategories).
 //
 // Threads: one Outbox per database connection; its methods are called with that connection free
@@ -138,7 +139,8 @@ struct PendingDeletion {
   int64_t requested_unix_ms = 0;
 };
 
-// One row of the sharing log: a batch the gateway acknowledged or rejected.
+// One row of the sharing log: a batch the gateway acknowledged or rejected, or one withdrawn
+// after an attempt whose answer was not awaited.
 struct SharingEntry {
   int64_t id = 0;
   Bytes batch_id;
@@ -152,7 +154,10 @@ struct SharingEntry {
   int64_t first_sent_unix_ms = 0;
   int64_t answered_unix_ms = 0;
   int64_t attempts = 0;
-  bool acknowledged = false;  // false: rejected
+  bool acknowledged = false;  // outcome == "acknowledged"
+  // "acknowledged", "rejected", or "withdrawn": sent at least once, then purged by a consent
+  // change or an erasure before its answer was applied (the gateway may have stored it).
+  std::string outcome;
   std::string detail;
 };
 
@@ -302,6 +307,10 @@ class Outbox final : public consent::ConsentCommitHook {
   // for their recipient and categories (the gateway may have stored them).
   Status PurgeBatchesInTransaction(store::Database& db, const char* where, std::string_view a,
                                    std::string_view b, bool queue_deletions, int64_t now_ms);
+  // Purges every pending or rejected event batch whose (purpose, categories) `next` no longer
+  // allows (consent::DecideCollection), found through outbox_batches itself, with its events.
+  Status PurgeBatchesForChangeInTransaction(store::Database& db,
+                                            const consent::ConsentSnapshot& next);
   Status QueueDeletionInTransaction(std::string_view recipient, std::string_view category,
                                     int64_t now_ms);
   Bytes BatchAad(ByteView batch_id, std::string_view recipient) const;

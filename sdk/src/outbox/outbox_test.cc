@@ -16,6 +16,7 @@
 #include "policy/policy.h"
 #include "store/database.h"
 #include "store/statement.h"
+#include "store/transaction.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
 
@@ -442,6 +443,75 @@ TEST_F(OutboxTest, AnAllZeroOrShortKeyIsRefused) {
   ASSERT_OK(keys_.Put(kOutboxKeyName, Bytes(16, 1)));
   EXPECT_THAT(Outbox::Open(*db_, keys_, crypto::testing::TestDrbg(), clock_),
               StatusIs(StatusCode::kDataLoss));
+}
+
+
+// Finding 1: the cap never evicts an event in a batch, and a revocation purges batches found in
+// outbox_batches itself, even when their events are gone.
+NewBatch OneEventBatch(int64_t event_id, uint8_t id_byte) {
+  NewBatch b;
+  b.batch_id = Bytes(16, id_byte);
+  b.recipient = "controller";
+  b.purpose = "analytics";
+  b.categories = {"usage"};
+  b.forms = {"none"};
+  b.event_ids = {event_id};
+  b.wire = Bytes{1, 2, 3};
+  return b;
+}
+
+TEST_F(OutboxTest, TheCapNeverEvictsAnEventInABatchAndARevocationPurgesTheBatch) {
+  Open(OutboxOptions{2});
+  ASSERT_OK(ledger_->SetPurpose("analytics", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK_AND_ASSIGN(int64_t a, outbox_->Enqueue(UsageEvent("a"), EventState::kQueued));
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store::Transaction::Begin(*db_, store::Durability::kNormal));
+    ASSERT_OK(outbox_->StoreBatchInTransaction(OneEventBatch(a, 7)));
+    ASSERT_OK(outbox_->MarkBatchedInTransaction({a}));
+    ASSERT_OK(txn.Commit());
+  }
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("b", "provide_service"), EventState::kQueued).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("c", "provide_service"), EventState::kQueued).status());
+  ASSERT_OK_AND_ASSIGN(OutboxCounts c0, outbox_->Counts());
+  EXPECT_EQ(c0.evicted, 1);  // "b", not the batched "a"
+  ASSERT_OK_AND_ASSIGN(auto queued, outbox_->List(EventState::kQueued, 10));
+  std::vector<std::string> values;
+  for (const StoredEvent& e : queued) values.push_back(e.event.fields[0].value);
+  EXPECT_THAT(values, ::testing::ElementsAre("a", "c"));
+  ASSERT_OK(ledger_->SetPurpose("analytics", ConsentState::kDenied, DecisionSource::kUser));
+  ASSERT_OK_AND_ASSIGN(auto batches, outbox_->ListBatches());
+  EXPECT_THAT(batches, IsEmpty()) << "the analytics batch survived the revocation";
+  ASSERT_OK_AND_ASSIGN(OutboxCounts c1, outbox_->Counts());
+  EXPECT_EQ(c1.batches_purged, 1);
+}
+
+TEST_F(OutboxTest, ARevocationPurgesABatchWhoseEventsAreGoneAndLogsAnAttemptedOne) {
+  Open();
+  ASSERT_OK(ledger_->SetPurpose("analytics", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK_AND_ASSIGN(int64_t a, outbox_->Enqueue(UsageEvent("a"), EventState::kQueued));
+  ASSERT_OK_AND_ASSIGN(int64_t b, outbox_->Enqueue(UsageEvent("b"), EventState::kQueued));
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store::Transaction::Begin(*db_, store::Durability::kNormal));
+    ASSERT_OK(outbox_->StoreBatchInTransaction(OneEventBatch(a, 7)));
+    ASSERT_OK(outbox_->StoreBatchInTransaction(OneEventBatch(b, 8)));
+    ASSERT_OK(outbox_->MarkBatchedInTransaction({a, b}));
+    ASSERT_OK(outbox_->RecordAttemptInTransaction(Bytes(16, 8), 1000, 2000));
+    ASSERT_OK(txn.Commit());
+  }
+  // The events go some other way (as an older eviction did): the batches stay.
+  ASSERT_OK(db_->Exec("DELETE FROM outbox_events"));
+  ASSERT_OK(ledger_->SetPurpose("analytics", ConsentState::kDenied, DecisionSource::kUser));
+  ASSERT_OK_AND_ASSIGN(auto batches, outbox_->ListBatches());
+  EXPECT_THAT(batches, IsEmpty());
+  std::vector<SharingEntry> log;
+  ASSERT_OK(outbox_->ForEachSharingEntry([&log](const SharingEntry& e) {
+    log.push_back(e);
+    return OkStatus();
+  }));
+  ASSERT_EQ(log.size(), 1u);  // only the attempted one
+  EXPECT_EQ(log[0].batch_id, Bytes(16, 8));
+  EXPECT_EQ(log[0].outcome, "withdrawn");
+  EXPECT_EQ(log[0].attempts, 1);
 }
 
 }  // namespace

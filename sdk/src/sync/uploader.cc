@@ -21,6 +21,8 @@ namespace {
 // Events looked at per round (their opened fields are in memory at once).
 constexpr int64_t kMaxEventsPerRound = 5000;
 constexpr size_t kMaxResponseBytes = 64 * 1024;
+// An attempt unanswered for this many attempt timeouts is given up (docs/sync.md).
+constexpr int64_t kGiveUpAttemptTimeouts = 10;
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -67,6 +69,7 @@ struct Uploader::Mailbox {
   std::mutex mu;
   std::condition_variable cv;
   bool closed = false;
+  bool interrupted = false;  // Interrupt: waits end at once
   uint64_t next_id = 1;
   std::map<uint64_t, Attempt> attempts;
   std::function<void()> listener;
@@ -142,7 +145,6 @@ Status Uploader::BuildBatches(int64_t now_ms) {
   struct Group {
     std::vector<int64_t> ids;
     std::vector<minimise::MinimisedEvent> events;
-    std::set<std::string> forms;
     std::vector<std::string> categories;
   };
   // (recipient, purpose, categories) in a stable order.
@@ -160,7 +162,6 @@ Status Uploader::BuildBatches(int64_t now_ms) {
       Group& g = groups[{std::string(r.id), e.event.purpose, column}];
       g.categories = e.categories;
       g.ids.push_back(e.id);
-      for (const minimise::MinimisedField& f : m.fields) g.forms.insert(policy::TransformName(f.form));
       g.events.push_back(std::move(m));
     }
   }
@@ -185,7 +186,12 @@ Status Uploader::BuildBatches(int64_t now_ms) {
       stored.kind = outbox::BatchKind::kEvents;
       stored.purpose = std::get<1>(key);
       stored.categories = g.categories;
-      stored.forms.assign(g.forms.begin(), g.forms.end());
+      // The forms of this slice's events only (the sharing log's row is per batch).
+      std::set<std::string> forms;
+      for (const minimise::MinimisedEvent& m : b.events) {
+        for (const minimise::MinimisedField& f : m.fields) forms.insert(policy::TransformName(f.form));
+      }
+      stored.forms.assign(forms.begin(), forms.end());
       stored.event_ids.assign(g.ids.begin() + static_cast<std::ptrdiff_t>(start),
                               g.ids.begin() + static_cast<std::ptrdiff_t>(end));
       TACET_RETURN_IF_ERROR(deps_.outbox->StoreBatchInTransaction(stored));
@@ -264,9 +270,12 @@ Status Uploader::SendOne(const outbox::BatchInfo& batch, int64_t now_ms) {
   TACET_ASSIGN_OR_RETURN(Bytes inner, sealer::EncodeBhttpRequest(request));
   TACET_ASSIGN_OR_RETURN(sealer::OhttpClientRequest sealed,
                          sealer::EncapsulateRequest(config_, options_.aead, inner, *deps_.drbg));
-  // Until an answer says otherwise, the next attempt waits for the attempt's timeout.
+  // Until an answer says otherwise, the next attempt waits for the attempt's timeout. The attempt
+  // is on disk before the Send: a later purge knows the gateway may have the batch.
   TACET_RETURN_IF_ERROR(deps_.outbox->RecordAttemptInTransaction(
       batch.batch_id, now_ms, now_ms + options_.attempt_timeout_ms));
+  TACET_RETURN_IF_ERROR(txn.Commit());
+  attempted_.insert(batch.batch_id);
   uint64_t id;
   {
     std::lock_guard<std::mutex> lock(mailbox_->mu);
@@ -294,47 +303,80 @@ Status Uploader::SendOne(const outbox::BatchInfo& batch, int64_t now_ms) {
         if (listener) listener();
       });
   ++round_.batches_sent;
-  return txn.Commit();
+  return OkStatus();
 }
 
 StatusOr<int64_t> Uploader::Start(bool force, bool controller_notice_pending) {
   round_ = RoundResult{};
+  attempted_.clear();
+  round_open_ = false;
   if (controller_notice_pending) return 0;  // every disclosure waits for the acknowledgement
+  round_open_ = true;
+  force_ = force;
+  TACET_RETURN_IF_ERROR(BuildBatches(deps_.clock->NowUnixMillis()));
+  return SendNext();
+}
+
+bool Uploader::InFlight() const {
+  std::lock_guard<std::mutex> lock(mailbox_->mu);
+  for (const auto& [id, a] : mailbox_->attempts) {
+    if (!a.answered) return true;
+  }
+  return false;
+}
+
+StatusOr<int64_t> Uploader::SendNext() {
+  if (!round_open_) return 0;
   const int64_t now_ms = deps_.clock->NowUnixMillis();
-  TACET_RETURN_IF_ERROR(BuildBatches(now_ms));
-  TACET_ASSIGN_OR_RETURN(std::vector<outbox::BatchInfo> batches, deps_.outbox->ListBatches());
-  std::set<Bytes> in_flight;
   {
+    // One attempt at a time: while one is unanswered the transport holds nothing else of ours,
+    // so a consent change committed meanwhile can stop every later batch.
     std::lock_guard<std::mutex> lock(mailbox_->mu);
     for (auto it = mailbox_->attempts.begin(); it != mailbox_->attempts.end();) {
-      // An attempt never answered for twice its timeout is given up (the transport lost it).
-      if (!it->second.answered && now_ms - it->second.sent_at_ms > 2 * options_.attempt_timeout_ms) {
+      // The transport answers every Send (even "transport closed"); an attempt unanswered for
+      // kGiveUpAttemptTimeouts attempt timeouts is taken as lost, and its batch may go again.
+      if (!it->second.answered &&
+          now_ms - it->second.sent_at_ms > kGiveUpAttemptTimeouts * options_.attempt_timeout_ms) {
         it = mailbox_->attempts.erase(it);
         continue;
       }
-      if (!it->second.answered) in_flight.insert(it->second.batch_id);
+      if (!it->second.answered) return 0;
       ++it;
     }
   }
+  TACET_ASSIGN_OR_RETURN(std::vector<outbox::BatchInfo> batches, deps_.outbox->ListBatches());
   for (const outbox::BatchInfo& b : batches) {
     if (b.state != outbox::BatchState::kPending) continue;
-    if (in_flight.count(b.batch_id) > 0) continue;
+    if (attempted_.count(b.batch_id) > 0) continue;  // once per round
     if (b.not_before_unix_ms > now_ms) continue;
-    if (!force && b.next_attempt_unix_ms > now_ms) continue;
-    if (!TakeToken(now_ms)) break;
+    if (!force_ && b.next_attempt_unix_ms > now_ms) continue;
+    if (!TakeToken(now_ms)) return 0;
+    const int64_t before = round_.batches_sent;
     TACET_RETURN_IF_ERROR(SendOne(b, now_ms));
+    if (round_.batches_sent > before) return 1;
   }
-  return round_.batches_sent;
+  return 0;
 }
 
 bool Uploader::WaitForAnswers(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mailbox_->mu);
-  return mailbox_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] {
+  bool all = false;
+  mailbox_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this, &all] {
+    all = true;
     for (const auto& [id, a] : mailbox_->attempts) {
-      if (!a.answered) return false;
+      if (!a.answered) all = false;
     }
-    return true;
+    return all || mailbox_->interrupted;
   });
+  return all && !mailbox_->interrupted;
+}
+
+void Uploader::Interrupt() {
+  {
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    mailbox_->interrupted = true;
+  }
+  mailbox_->cv.notify_all();
 }
 
 // ---- answers ------------------------------------------------------------------------------------
@@ -389,14 +431,16 @@ Status Uploader::ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientCon
       if (!ack) return Retry(batch_id, 0, "not an acknowledgement of this batch");
       disposition = response->content[kBatchIdSize];
       detail = disposition == kAckDuplicate ? "acknowledged (duplicate)" : "acknowledged";
-    } else if (response->status == 400 || response->status == 422) {
+    } else if (response->status >= 400 && response->status < 500 && response->status != 408 &&
+               response->status != 429) {
+      // The collector refuses this batch as it is: sending it again would not change that.
       reject = true;
       detail = "gateway " + std::to_string(response->status) + ": " + Reason(response->content);
     } else {
       const std::string after = HeaderValue(response->headers, "retry-after");
       if (!after.empty() && after.size() < 9 &&
           std::all_of(after.begin(), after.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        retry_after_ms = std::stoll(after) * 1000;
+        retry_after_ms = std::min<int64_t>(std::stoll(after) * 1000, options_.backoff_max_ms);
       }
       return Retry(batch_id, retry_after_ms,
                    "gateway " + std::to_string(response->status) + ": " + Reason(response->content));
@@ -434,7 +478,7 @@ Status Uploader::ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientCon
   return OkStatus();
 }
 
-StatusOr<RoundResult> Uploader::Finish() {
+Status Uploader::ApplyAnswers() {
   std::vector<Mailbox::Attempt> answered;
   {
     std::lock_guard<std::mutex> lock(mailbox_->mu);
@@ -452,7 +496,12 @@ StatusOr<RoundResult> Uploader::Finish() {
     Status applied = ApplyAnswer(a.batch_id, a.context, a.result);
     if (!applied.ok() && first.ok()) first = applied;  // the others are still applied
   }
-  TACET_RETURN_IF_ERROR(first);
+  return first;
+}
+
+StatusOr<RoundResult> Uploader::Finish() {
+  TACET_RETURN_IF_ERROR(ApplyAnswers());
+  round_open_ = false;
   const int64_t now_ms = deps_.clock->NowUnixMillis();
   TACET_ASSIGN_OR_RETURN(std::vector<outbox::BatchInfo> batches, deps_.outbox->ListBatches());
   round_.batches_pending = 0;

@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -127,10 +128,20 @@ class Uploader {
   // `force` (the backoff is ignored, Retry-After is not), not already in flight, within the rate
   // limit. With `controller_notice_pending` nothing is built or sent. Returns the Sends made.
   StatusOr<int64_t> Start(bool force, bool controller_notice_pending);
-  // Waits (real time, at most timeout_ms) until every Send made so far is answered. true: all
-  // answered. Thread-safe; call it without the caller's lock.
+  // Makes the round's next attempt (storage lock held): none while an earlier attempt is
+  // unanswered, each pending batch at most once per round, only while the round is open (from
+  // Start to Finish). Returns the Sends made (0 or 1).
+  StatusOr<int64_t> SendNext();
+  // true while a Send is not answered yet. Thread-safe.
+  bool InFlight() const;
+  // Waits (real time, at most timeout_ms) until every Send made so far is answered, or
+  // Interrupt is called. true: all answered. Thread-safe; call it without the caller's lock.
   bool WaitForAnswers(int64_t timeout_ms);
-  // Applies every answer received so far and returns the round's counts.
+  // Wakes a WaitForAnswers (it returns false). Thread-safe.
+  void Interrupt();
+  // Applies every answer received so far (storage lock held); the round stays open.
+  Status ApplyAnswers();
+  // Applies every answer received so far, closes the round and returns the round's counts.
   StatusOr<RoundResult> Finish();
   // Called (on the transport's thread, without any lock of the uploader held) whenever an answer
   // arrives. It must not block or call Finish itself (schedule it instead).
@@ -152,6 +163,9 @@ class Uploader {
   const sealer::OhttpKeyConfig config_;
   std::shared_ptr<Mailbox> mailbox_;
   RoundResult round_;
+  bool round_open_ = false;
+  bool force_ = false;
+  std::set<Bytes> attempted_;  // batches attempted in this round
   double tokens_ = 0;
   int64_t tokens_at_ms_ = 0;
 };

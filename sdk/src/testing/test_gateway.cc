@@ -95,6 +95,11 @@ platform::SendResult TestGateway::Handle(ByteView body) {
     return answer(503, "text/plain; charset=utf-8", Bytes{'b', 'u', 's', 'y'},
                   {{"retry-after", "30"}});
   }
+  if (fault == GatewayFault::kBusyForYears503) {
+    return answer(503, "text/plain; charset=utf-8", Bytes{'b', 'u', 's', 'y'},
+                  {{"retry-after", "99999999"}});
+  }
+  if (fault == GatewayFault::kNotFound404) return text(404, "no such resource");
   const bool seen = arrivals_.count(batch->batch_id) > 0;
   ++arrivals_[batch->batch_id];
   if (!seen) stored_.push_back(*batch);

@@ -37,6 +37,8 @@ enum class GatewayFault {
   kGarbled,           // stores the batch, answers with one byte of the response flipped
   kAnswerLost,        // stores the batch, the answer never arrives (kRetryLater "timeout")
   kWrongBatchId,      // stores the batch, acknowledges another batch id
+  kBusyForYears503,   // inner 503 with retry-after: 99999999 (about three years)
+  kNotFound404,       // inner 404 (nothing stored)
 };
 
 class TestGateway {
