@@ -324,6 +324,7 @@ class Outbox final : public consent::ConsentCommitHook {
   std::optional<crypto::Aead> aead_;
   std::optional<store::Statement> size_query_;
   std::optional<store::Statement> insert_;
+  std::optional<store::Statement> evict_;
 };
 
 }  // namespace tacet::outbox

@@ -354,6 +354,19 @@ TEST_F(OutboxTest, EnqueueManyEvictsAtTheCapAndCountsIt) {
   EXPECT_EQ(counts.evicted, 1);
 }
 
+TEST_F(OutboxTest, WithNothingQueuedTheCapEvictsTheOldestHeldEvent) {
+  Open(OutboxOptions{2});
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held oldest"), EventState::kHeld).status());
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held newer"), EventState::kHeld).status());
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("queued"), EventState::kQueued).status());
+  ASSERT_OK_AND_ASSIGN(auto held, outbox_->List(EventState::kHeld, 10));
+  ASSERT_THAT(held, SizeIs(1));
+  EXPECT_EQ(held[0].event.fields[0].value, "held newer");
+  EXPECT_EQ(Count(EventState::kQueued), 1);
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.evicted, 1);
+}
+
 TEST_F(OutboxTest, AConsentChangeReachesEveryGroupPastTheFirst) {
   // Three queued usage events (one group, first in index order), then two held groups of voice:
   // the loose scan must step over the first group's rows to each later group.
