@@ -293,27 +293,16 @@ Status Outbox::EvictInTransaction() {
   const int64_t n = row ? count.ColumnInt64(0) : 0;
   TACET_RETURN_IF_ERROR(count.Reset());
   if (n < options_.max_events) return OkStatus();
-<<<<<<< HEAD
-  const int64_t excess = n - options_.max_events + 1;
-  // Oldest first; queued events (already allowed to leave) before held ones (still waiting). An
-  // event in a batch is never evicted: it leaves with its batch (acknowledgement or purge).
-  TACET_ASSIGN_OR_RETURN(auto evict,
-                         db_.Prepare("DELETE FROM outbox_events WHERE id IN (SELECT id FROM "
-                                     "outbox_events WHERE NOT EXISTS (SELECT 1 FROM outbox_links "
-                                     "WHERE event_id = outbox_events.id) ORDER BY state DESC, "
-                                     "id LIMIT ?1)"));
-  TACET_RETURN_IF_ERROR(evict.Bind(1, excess));
-  TACET_RETURN_IF_ERROR(evict.Step().status());
-  return AddCounter(db_, kEvicted, db_.Changes());
-=======
   int64_t excess = n - options_.max_events + 1;
   // Oldest first; queued events (already allowed to leave) before held ones (still waiting). One
-  // state at a time, so that each walks outbox_events_by_state (state, id) in order: a single
-  // ORDER BY state DESC, id sorted the whole table on every insert at the cap.
+  // state at a time, so that each walks outbox_events_unbatched (batched, state, id) in order: a
+  // single ORDER BY state DESC, id sorted the whole table on every insert at the cap. An event in
+  // a batch is never evicted: it leaves with its batch (acknowledgement or purge).
   if (!evict_) {
-    TACET_ASSIGN_OR_RETURN(evict_, db_.Prepare("DELETE FROM outbox_events WHERE id IN (SELECT id "
-                                               "FROM outbox_events WHERE state = ?1 ORDER BY id "
-                                               "LIMIT ?2)"));
+    TACET_ASSIGN_OR_RETURN(
+        evict_, db_.Prepare("DELETE FROM outbox_events WHERE id IN (SELECT id FROM outbox_events "
+                            "WHERE batched = 0 AND state = ?1 AND NOT EXISTS (SELECT 1 FROM "
+                            "outbox_links WHERE event_id = outbox_events.id) ORDER BY id LIMIT ?2)"));
   }
   int64_t evicted = 0;
   for (EventState state : {EventState::kQueued, EventState::kHeld}) {
@@ -329,7 +318,6 @@ Status Outbox::EvictInTransaction() {
     excess -= changes;
   }
   return AddCounter(db_, kEvicted, evicted);
->>>>>>> s9b-perf
 }
 
 Status CheckEventShape(const Event& event) {
