@@ -58,17 +58,6 @@ const store::Schema& CollectorSchema() {
   return schema;
 }
 
-
-// The media type of a Content-Type value, lower-cased, without parameters.
-std::string MediaType(const std::string* value) {
-  if (value == nullptr) return "";
-  std::string type = value->substr(0, value->find(';'));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
-  std::transform(type.begin(), type.end(), type.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return type;
-}
-
 // A Status message on one line, for a text/plain reason.
 std::string OneLine(std::string text) {
   std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
@@ -222,7 +211,7 @@ net::HttpResponse Collector::Handle(const net::HttpRequest& request) {
 }
 
 net::HttpResponse Collector::HandleGateway(const net::HttpRequest& request, Outcome* outcome) {
-  if (MediaType(request.Header("content-type")) != "message/ohttp-req") {
+  if (net::MediaTypeOf(request.Header("content-type")) != "message/ohttp-req") {
     outcome->result = "media-type";
     return Text(415, "the body must be an encapsulated request (Content-Type: message/ohttp-req)");
   }
@@ -279,7 +268,7 @@ net::HttpResponse Collector::HandleGateway(const net::HttpRequest& request, Outc
         break;
       }
     }
-    if (MediaType(type) != kBatchMediaType) {
+    if (net::MediaTypeOf(type) != kBatchMediaType) {
       return reason(415, std::string("the content must be ") + kBatchMediaType, "inner-media-type");
     }
     StatusOr<sync::Batch> batch = sync::DecodeBatch(message->content, options_.max_body_bytes);

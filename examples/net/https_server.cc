@@ -60,6 +60,15 @@ struct HttpsServer::Tls {
   }
 };
 
+std::string MediaTypeOf(const std::string* content_type) {
+  if (content_type == nullptr) return "";
+  std::string type = content_type->substr(0, content_type->find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  return type;
+}
+
 namespace {
 
 const char* ReasonPhrase(int status) {

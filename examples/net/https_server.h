@@ -52,6 +52,10 @@ struct HttpRequest {
   const std::string* Header(std::string_view lower_case_name) const;
 };
 
+// The media type of a Content-Type value ("Message/OHTTP-req; x=1" -> "message/ohttp-req"):
+// lower-cased, without parameters or trailing whitespace; "" for a missing header (nullptr).
+std::string MediaTypeOf(const std::string* content_type);
+
 struct HttpResponse {
   int status = 200;  // 100..599; 1xx is not for handlers
   std::string content_type;  // omitted when empty

@@ -20,14 +20,6 @@ net::HttpResponse Text(int status, const std::string& text) {
   return r;
 }
 
-std::string MediaType(const std::string* value) {
-  if (value == nullptr) return "";
-  std::string type = value->substr(0, value->find(';'));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
-  std::transform(type.begin(), type.end(), type.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return type;
-}
 
 // The status of a transport result whose detail is exactly "HTTP NNN" (what HttpsTransport says
 // for an answer it read whole), or 0.
@@ -83,7 +75,7 @@ net::HttpResponse Relay::Handle(const net::HttpRequest& request) {
   } else if (request.method != "POST") {
     response = Text(405, "only POST is served at /relay");
     response.headers.emplace_back("Allow", "POST");
-  } else if (MediaType(request.Header("content-type")) != platform::kOhttpRequestMediaType) {
+  } else if (net::MediaTypeOf(request.Header("content-type")) != platform::kOhttpRequestMediaType) {
     response = Text(415, "the body must be an encapsulated request (Content-Type: message/ohttp-req)");
   } else if (request.body.size() > options_.max_body_bytes) {
     response = Text(413, "the body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
