@@ -419,6 +419,7 @@ Status Agent::OpenSync() {
   uo.key_config = o.key_config;
   if (!o.gateway_authority.empty()) uo.gateway_authority = o.gateway_authority;
   uo.max_events_per_batch = o.max_events_per_batch;
+  uo.max_batch_bytes = o.max_batch_bytes;
   uo.backoff_initial_ms = o.backoff_initial_ms;
   uo.backoff_max_ms = o.backoff_max_ms;
   uo.max_uploads_per_hour = o.max_uploads_per_hour;

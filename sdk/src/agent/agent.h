@@ -89,6 +89,8 @@ struct SyncOptions {
   std::string ca_pem;
   std::string gateway_authority;  // empty: "collector.tacet.invalid"
   int64_t max_events_per_batch = 500;
+  // A batch's encoded bytes at most, 4 KiB .. 16 MiB (sync::UploaderOptions::max_batch_bytes).
+  int64_t max_batch_bytes = 256 * 1024;
   int64_t backoff_initial_ms = 1000;
   int64_t backoff_max_ms = 3600 * 1000;
   int64_t max_uploads_per_hour = 0;  // 0: no limit

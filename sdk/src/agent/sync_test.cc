@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <map>
@@ -15,6 +16,9 @@
 
 #include "agent/agent.h"
 #include "base/byte_sink.h"
+#include "crypto/crypto_test_util.h"
+#include "crypto/ecdsa.h"
+#include "policy/policy_test_util.h"
 #include "testing/device_harness.h"
 #include "testing/status_matchers.h"
 #include "testing/test_gateway.h"
@@ -537,6 +541,248 @@ TEST_F(SyncTest, TheSharingLogFormsArePerBatch) {
   const std::string none(policy::TransformName(policy::Transform::kNone));
   const std::string coarsen(policy::TransformName(policy::Transform::kCoarsen));
   EXPECT_EQ(forms, (std::set<std::vector<std::string>>{{none}, {coarsen}}));
+}
+
+
+// ---- review finding 3: batches built under an older consent state or policy ----------------------
+
+outbox::Event Place(std::string lat_lon) {
+  outbox::Event e;
+  e.purpose = "location_advertising";
+  e.fields = {{"location.precise_location", std::move(lat_lon)}};
+  e.occurred_unix_ms = 1'700'000'000'000;
+  return e;
+}
+
+// Every field value the gateway stored for `recipient`, across batches.
+std::multiset<std::string> ValuesFor(TestGateway& gateway, const std::string& recipient) {
+  std::multiset<std::string> out;
+  for (const sync::Batch& b : gateway.stored()) {
+    if (b.recipient != recipient) continue;
+    for (const minimise::MinimisedEvent& e : b.events) {
+      for (const minimise::MinimisedField& f : e.fields) out.insert(f.value);
+    }
+  }
+  return out;
+}
+
+TEST_F(SyncTest, APrecisionLoweredAfterTheBatchWasBuiltReachesTheBatch) {
+  const std::string precise = "48.85837,2.29448";
+  ASSERT_OK(agent_->SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetLocationPrecision(platform::LocationPrecision::kPrecise, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("location_advertising", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK(agent_->Record(Place(precise)).status());
+  // Built (controller: as it is; advertising partners: coarsened) and attempted, but the network
+  // is down.
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"), 2);
+  sync::RoundResult r = Sync();
+  ASSERT_EQ(r.batches_sent, 2);
+  ASSERT_EQ(r.batches_pending, 2);
+
+  ASSERT_OK(agent_->SetLocationPrecision(platform::LocationPrecision::kApproximate, DecisionSource::kUser));
+  r = Sync();
+  EXPECT_EQ(r.batches_acknowledged, 2);
+  EXPECT_EQ(r.batches_revised, 1);  // the controller's; the partners' was coarsened already
+  const std::multiset<std::string> controller = ValuesFor(gateway_, "controller");
+  ASSERT_EQ(controller.size(), 1u);
+  EXPECT_NE(*controller.begin(), precise) << "a batch built under precise left after approximate";
+  EXPECT_EQ(controller, ValuesFor(gateway_, "advertising_partners")) << "not the gate's cell centre";
+  for (const sync::Batch& b : gateway_.stored()) {
+    for (const minimise::MinimisedEvent& e : b.events) {
+      for (const minimise::MinimisedField& f : e.fields) EXPECT_EQ(f.form, policy::Transform::kCoarsen);
+    }
+  }
+  // The earlier attempt may have reached the gateway with the precise value: the log says so.
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  std::multiset<std::string> outcomes;
+  for (const auto& e : log) outcomes.insert(e.recipient + ":" + e.outcome);
+  EXPECT_EQ(outcomes, (std::multiset<std::string>{"controller:withdrawn", "controller:acknowledged",
+                                                  "advertising_partners:acknowledged"}));
+  EXPECT_EQ(Counts().batches_revised, 1);
+}
+
+TEST_F(SyncTest, AnUnchangedBatchIsNeitherRevisedNorLoggedTwiceAfterAReopen) {
+  ASSERT_OK(agent_->Record(Voice("play jazz")).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"));
+  ASSERT_EQ(Sync().batches_pending, 1);
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  OpenAgent();  // a new process: every batch is checked once against the consent in force
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_acknowledged, 1);
+  EXPECT_EQ(r.batches_revised, 0);
+  EXPECT_EQ(r.batches_withdrawn, 0);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].outcome, "acknowledged");
+  EXPECT_EQ(ValuesFor(gateway_, "controller"), (std::multiset<std::string>{"play jazz"}));
+}
+
+class PolicyUpdateSyncTest : public SyncTest {
+ protected:
+  void SetUp() override {
+    auto key = crypto::EcdsaP256Generate(crypto::testing::TestDrbg());
+    ASSERT_OK(key.status());
+    key_ = *std::move(key);
+    AgentOptions o = Options();
+    o.policy_update_public_key = key_.public_key;
+    OpenAgent(o);
+  }
+  void Apply(const fb::PolicyT& tree) {
+    const Bytes bytes = policy::testing::Pack(tree);
+    ASSERT_OK_AND_ASSIGN(Bytes signature, crypto::EcdsaP256Sign(key_.private_key.view(), bytes,
+                                                                crypto::testing::TestDrbg()));
+    ASSERT_OK(agent_->ApplyPolicyUpdate(bytes, signature).status());
+  }
+  crypto::EcdsaP256KeyPair key_;
+};
+
+TEST_F(PolicyUpdateSyncTest, ATighteningPolicyUpdateReachesBatchesAlreadyBuilt) {
+  ASSERT_OK(agent_->Record(Search("canary-query", "advertising")).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"), 2);
+  ASSERT_EQ(Sync().batches_pending, 2);  // controller (as it is), advertising partners (pseudonym)
+
+  // The update: the controller gets usage pseudonymised only; the advertising partners nothing
+  // of usage for advertising.
+  auto tree = policy::testing::ShippedPolicyT();
+  tree->version = agent_->policy()->version() + 1;
+  for (auto& g : policy::testing::RecipientIn(*tree, "controller").grants) {
+    if (g->category == "usage") g->transform = fb::Transform::Pseudonymise;
+  }
+  for (auto& g : policy::testing::RecipientIn(*tree, "advertising_partners").grants) {
+    if (g->category == "usage") {
+      g->purposes.erase(std::remove(g->purposes.begin(), g->purposes.end(), "advertising"),
+                        g->purposes.end());
+    }
+  }
+  Apply(*tree);
+
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_acknowledged, 1);
+  EXPECT_EQ(r.batches_revised, 1);
+  EXPECT_EQ(r.batches_withdrawn, 1);
+  const std::multiset<std::string> controller = ValuesFor(gateway_, "controller");
+  ASSERT_EQ(controller.size(), 1u);
+  EXPECT_NE(*controller.begin(), "canary-query");
+  EXPECT_EQ(controller.begin()->size(), 2 * minimise::kPseudonymSize);  // hex
+  EXPECT_TRUE(ValuesFor(gateway_, "advertising_partners").empty());
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  std::multiset<std::string> outcomes;
+  for (const auto& e : log) outcomes.insert(e.recipient + ":" + e.outcome);
+  EXPECT_EQ(outcomes, (std::multiset<std::string>{"controller:withdrawn", "controller:acknowledged",
+                                                  "advertising_partners:withdrawn"}));
+  outbox::OutboxCounts c = Counts();
+  EXPECT_EQ(c.queued, 0);  // delivered to the controller, nothing left for the partners
+  EXPECT_EQ(c.batches_pending, 0);
+}
+
+// ---- review finding 4: a byte limit on batches, and a 413 splits --------------------------------
+
+TEST_F(SyncTest, BatchesStayWithinTheByteLimit) {
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  AgentOptions o = Options();
+  o.sync.max_batch_bytes = 16 * 1024;
+  OpenAgent(o);
+  std::multiset<std::string> sent;
+  for (int i = 0; i < 24; ++i) {
+    std::string command = "intent-" + std::to_string(i) + "-" + std::string(2000, static_cast<char>('a' + i % 26));
+    sent.insert(command);
+    ASSERT_OK(agent_->Record(Voice(command)).status());
+  }
+  sync::RoundResult r = Sync();
+  EXPECT_GE(r.batches_acknowledged, 3);  // ~48 KiB of intents in batches of at most 16 KiB
+  EXPECT_EQ(r.events_delivered, 24);
+  for (const sync::Batch& b : gateway_.stored()) {
+    ASSERT_OK_AND_ASSIGN(Bytes wire, sync::EncodeBatch(b));
+    EXPECT_LE(wire.size(), 16u * 1024);
+  }
+  EXPECT_EQ(ValuesFor(gateway_, "controller"), sent);
+}
+
+TEST_F(SyncTest, AnOutOfRangeByteLimitIsRefusedAtOpen) {
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  AgentOptions o = Options();
+  o.sync.max_batch_bytes = 100;
+  platform::Platform p = h_.device().platform();
+  p.transport = &transport_;
+  auto agent = Agent::Open(o, p);
+  ASSERT_FALSE(agent.ok());
+  EXPECT_EQ(agent.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(agent.status().message(), HasSubstr("max_batch_bytes"));
+}
+
+TEST_F(SyncTest, A413SplitsTheBatchAndEveryEventStillArrivesOnce) {
+  std::multiset<std::string> sent;
+  for (int i = 0; i < 5; ++i) {
+    sent.insert("intent-" + std::to_string(i));
+    ASSERT_OK(agent_->Record(Voice("intent-" + std::to_string(i))).status());
+  }
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRejected, "HTTP 413"));
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_split, 1);
+  EXPECT_EQ(r.batches_rejected, 0);
+  EXPECT_EQ(r.batches_acknowledged, 2);  // both halves, in the same round
+  EXPECT_EQ(r.events_delivered, 5);
+  EXPECT_EQ(ValuesFor(gateway_, "controller"), sent);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  for (const auto& e : log) EXPECT_EQ(e.outcome, "acknowledged") << e.detail;
+  EXPECT_EQ(Counts().batches_split, 1);
+  // One event alone that is still too large is rejected: kept, counted, never resent.
+  ASSERT_OK(agent_->Record(Voice("alone")).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRejected, "HTTP 413"));
+  r = Sync();
+  EXPECT_EQ(r.batches_split, 0);
+  EXPECT_EQ(r.batches_rejected, 1);
+  EXPECT_EQ(Counts().queued, 1);
+}
+
+// ---- review finding 5: a stored batch that does not open stops nothing ---------------------------
+
+TEST_F(SyncTest, AStoredBatchThatDoesNotOpenIsSetAsideAndTheOthersGo) {
+  ASSERT_OK(agent_->Record(Voice("kept-apart")).status());
+  ASSERT_OK(agent_->Record(Search("goes-anyway", "advertising")).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"), 3);
+  ASSERT_EQ(Sync().batches_pending, 3);
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  {
+    sqlite3* db = nullptr;
+    const std::string path = h_.Options().data_dir + "/tacet.db";
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE outbox_batches SET sealed = CAST(substr(sealed, 1, "
+                               "length(sealed) - 1) || x'00' AS BLOB) WHERE purpose = "
+                               "'voice_features'",
+                           nullptr, nullptr, &error),
+              SQLITE_OK)
+        << (error != nullptr ? error : "");
+    EXPECT_EQ(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+  }
+  OpenAgent();
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_unreadable, 1);
+  EXPECT_EQ(r.batches_rejected, 1);
+  EXPECT_EQ(r.batches_acknowledged, 2);  // the advertising ones still go
+  EXPECT_EQ(ValuesFor(gateway_, "controller"), (std::multiset<std::string>{"goes-anyway"}));
+  r = Sync();  // and the next round is not stopped either
+  EXPECT_EQ(r.batches_sent, 0);
+  outbox::OutboxCounts c = Counts();
+  EXPECT_EQ(c.batches_rejected, 1);
+  EXPECT_EQ(c.queued, 1);  // the voice event is kept, not deleted
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  bool found = false;
+  for (const auto& e : log) {
+    if (e.purpose == "voice_features") {
+      found = true;
+      EXPECT_EQ(e.outcome, "rejected");
+      EXPECT_THAT(e.detail, HasSubstr("unreadable"));
+    }
+  }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace

@@ -587,16 +587,7 @@ StatusOr<std::vector<StoredEvent>> Outbox::ReadEvents(store::Statement& q, Event
   }
   if (!bad.empty()) {
     // Quarantined: kept for inspection, skipped from now on, counted once per row.
-    TACET_ASSIGN_OR_RETURN(auto mark, db_.Prepare("UPDATE outbox_events SET quarantined = 1 "
-                                                  "WHERE id = ?1 AND quarantined = 0"));
-    int64_t marked = 0;
-    for (int64_t id : bad) {
-      TACET_RETURN_IF_ERROR(mark.Bind(1, id));
-      TACET_RETURN_IF_ERROR(mark.Step().status());
-      marked += db_.Changes();
-      TACET_RETURN_IF_ERROR(mark.Reset());
-    }
-    TACET_RETURN_IF_ERROR(AddCounter(db_, kQuarantined, marked));
+    TACET_RETURN_IF_ERROR(QuarantineEventsInTransaction(bad));
     if (quarantined_ids != nullptr) {
       quarantined_ids->insert(quarantined_ids->end(), bad.begin(), bad.end());
     }
@@ -648,6 +639,8 @@ StatusOr<OutboxCounts> Outbox::Counts() {
   if (has) c.deletions_pending = deletions.ColumnInt64(0);
   const std::map<std::string, int64_t*> slots = {{"batches_acknowledged", &c.batches_acknowledged},
                                                  {"batches_purged", &c.batches_purged},
+                                                 {"batches_revised", &c.batches_revised},
+                                                 {"batches_split", &c.batches_split},
                                                  {"not_shared", &c.not_shared},
                                                  {"peer_authentication_failures",
                                                   &c.peer_authentication_failures},
@@ -697,6 +690,7 @@ constexpr char kBatchAadLabel[] = "tacet outbox batch v1";
 constexpr char kBatchesPurged[] = "batches_purged";
 constexpr char kBatchesAcknowledged[] = "batches_acknowledged";
 constexpr char kNotShared[] = "not_shared";
+constexpr char kBatchesRevised[] = "batches_revised";
 
 std::string JoinList(const std::vector<std::string>& items) {
   std::string out = ",";
@@ -750,6 +744,35 @@ Status AppendSharing(store::Database& db, const BatchInfo& b, int64_t now_ms,
   TACET_RETURN_IF_ERROR(q.Bind(12, outcome));
   TACET_RETURN_IF_ERROR(q.Bind(13, detail.substr(0, 512)));
   return q.Step().status();
+}
+
+
+// Deletes each of `event_ids` that is batched and that no batch links any more; returns how many.
+StatusOr<int64_t> DropUnlinkedEvents(store::Database& db, const std::vector<int64_t>& event_ids) {
+  TACET_ASSIGN_OR_RETURN(auto drop, db.Prepare("DELETE FROM outbox_events WHERE id = ?1 AND "
+                                               "batched = 1 AND NOT EXISTS (SELECT 1 FROM "
+                                               "outbox_links WHERE event_id = ?1)"));
+  int64_t dropped = 0;
+  for (int64_t id : event_ids) {
+    TACET_RETURN_IF_ERROR(drop.Bind(1, id));
+    TACET_RETURN_IF_ERROR(drop.Step().status());
+    dropped += db.Changes();
+    TACET_RETURN_IF_ERROR(drop.Reset());
+  }
+  return dropped;
+}
+
+StatusOr<std::vector<int64_t>> LinkedEventIds(store::Database& db, ByteView batch_id) {
+  TACET_ASSIGN_OR_RETURN(auto ids, db.Prepare("SELECT event_id FROM outbox_links WHERE batch_id = "
+                                              "?1 ORDER BY event_id"));
+  TACET_RETURN_IF_ERROR(ids.BindBlob(1, batch_id));
+  std::vector<int64_t> out;
+  while (true) {
+    TACET_ASSIGN_OR_RETURN(bool row, ids.Step());
+    if (!row) break;
+    out.push_back(ids.ColumnInt64(0));
+  }
+  return out;
 }
 
 
@@ -897,7 +920,8 @@ Status Outbox::StoreBatchInTransaction(const NewBatch& batch) {
   TACET_RETURN_IF_ERROR(insert.Bind(6, JoinList(batch.forms)));
   TACET_RETURN_IF_ERROR(insert.Bind(7, static_cast<int64_t>(batch.event_ids.size())));
   TACET_RETURN_IF_ERROR(insert.Bind(8, static_cast<int64_t>(batch.deletion_ids.size())));
-  TACET_RETURN_IF_ERROR(insert.Bind(9, clock_.NowUnixMillis()));
+  TACET_RETURN_IF_ERROR(
+      insert.Bind(9, batch.created_unix_ms != 0 ? batch.created_unix_ms : clock_.NowUnixMillis()));
   TACET_RETURN_IF_ERROR(insert.BindBlob(10, nonce));
   TACET_RETURN_IF_ERROR(insert.BindBlob(11, sealed));
   TACET_RETURN_IF_ERROR(insert.Step().status());
@@ -975,6 +999,93 @@ StatusOr<Bytes> Outbox::OpenBatch(ByteView batch_id) {
   return wire;
 }
 
+StatusOr<std::vector<StoredEvent>> Outbox::LinkedEventsInTransaction(ByteView batch_id) {
+  TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT e.id, e.purpose, e.categories, "
+                                             "e.occurred_unix_ms, e.recorded_unix_ms, e.nonce, "
+                                             "e.sealed FROM outbox_links l JOIN outbox_events e "
+                                             "ON e.id = l.event_id WHERE l.batch_id = ?1 AND "
+                                             "e.quarantined = 0 ORDER BY e.id"));
+  TACET_RETURN_IF_ERROR(q.BindBlob(1, batch_id));
+  return ReadEvents(q, EventState::kQueued, nullptr);
+}
+
+Status Outbox::ReviseBatchInTransaction(ByteView batch_id, const Bytes& wire,
+                                        const std::vector<std::string>& forms,
+                                        const std::vector<int64_t>& keep_event_ids,
+                                        std::string_view why) {
+  if (keep_event_ids.empty()) {
+    return InvalidArgumentError("outbox: a revised batch keeps no event (withdraw it instead)");
+  }
+  TACET_ASSIGN_OR_RETURN(BatchInfo b, FindBatchInTransaction(batch_id));
+  if (b.state != BatchState::kPending) {
+    return FailedPreconditionError("outbox: only a pending batch is revised");
+  }
+  const int64_t now_ms = clock_.NowUnixMillis();
+  if (b.attempts > 0) {
+    TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_ms, "withdrawn", why));
+  }
+  TACET_ASSIGN_OR_RETURN(std::vector<int64_t> linked, LinkedEventIds(db_, batch_id));
+  std::vector<int64_t> keep = keep_event_ids;
+  std::sort(keep.begin(), keep.end());
+  std::vector<int64_t> gone;
+  TACET_ASSIGN_OR_RETURN(auto unlink, db_.Prepare("DELETE FROM outbox_links WHERE batch_id = ?1 "
+                                                  "AND event_id = ?2"));
+  for (int64_t id : linked) {
+    if (std::binary_search(keep.begin(), keep.end(), id)) continue;
+    TACET_RETURN_IF_ERROR(unlink.BindBlob(1, batch_id));
+    TACET_RETURN_IF_ERROR(unlink.Bind(2, id));
+    TACET_RETURN_IF_ERROR(unlink.Step().status());
+    TACET_RETURN_IF_ERROR(unlink.Reset());
+    gone.push_back(id);
+  }
+  TACET_ASSIGN_OR_RETURN(Bytes nonce, drbg_.RandomBytes(kNonceSize));
+  TACET_ASSIGN_OR_RETURN(auto aead, crypto::Aead::Create(crypto::AeadAlgorithm::kAes256Gcm, key_.view()));
+  Bytes sealed;
+  TACET_RETURN_IF_ERROR(aead.Seal(nonce, BatchAad(batch_id, b.recipient), wire, &sealed));
+  TACET_ASSIGN_OR_RETURN(auto update,
+                         db_.Prepare("UPDATE outbox_batches SET forms = ?2, events = ?3, nonce = ?4, "
+                                     "sealed = ?5 WHERE batch_id = ?1"));
+  TACET_RETURN_IF_ERROR(update.BindBlob(1, batch_id));
+  TACET_RETURN_IF_ERROR(update.Bind(2, JoinList(forms)));
+  TACET_RETURN_IF_ERROR(update.Bind(3, static_cast<int64_t>(linked.size() - gone.size())));
+  TACET_RETURN_IF_ERROR(update.BindBlob(4, nonce));
+  TACET_RETURN_IF_ERROR(update.BindBlob(5, sealed));
+  TACET_RETURN_IF_ERROR(update.Step().status());
+  TACET_ASSIGN_OR_RETURN(int64_t dropped, DropUnlinkedEvents(db_, gone));
+  TACET_RETURN_IF_ERROR(AddCounter(db_, kNotShared, dropped));
+  return AddCounter(db_, kBatchesRevised, 1);
+}
+
+Status Outbox::WithdrawBatchInTransaction(ByteView batch_id, std::string_view why,
+                                          bool may_have_arrived) {
+  TACET_ASSIGN_OR_RETURN(BatchInfo b, FindBatchInTransaction(batch_id));
+  if (may_have_arrived) {
+    TACET_RETURN_IF_ERROR(AppendSharing(db_, b, clock_.NowUnixMillis(), "withdrawn", why));
+  }
+  TACET_ASSIGN_OR_RETURN(std::vector<int64_t> linked, LinkedEventIds(db_, batch_id));
+  for (const char* sql : {"DELETE FROM outbox_links WHERE batch_id = ?1",
+                          "DELETE FROM outbox_batches WHERE batch_id = ?1"}) {
+    TACET_ASSIGN_OR_RETURN(auto del, db_.Prepare(sql));
+    TACET_RETURN_IF_ERROR(del.BindBlob(1, batch_id));
+    TACET_RETURN_IF_ERROR(del.Step().status());
+  }
+  TACET_ASSIGN_OR_RETURN(int64_t dropped, DropUnlinkedEvents(db_, linked));
+  return AddCounter(db_, kNotShared, dropped);
+}
+
+Status Outbox::QuarantineEventsInTransaction(const std::vector<int64_t>& event_ids) {
+  TACET_ASSIGN_OR_RETURN(auto mark, db_.Prepare("UPDATE outbox_events SET quarantined = 1 "
+                                                "WHERE id = ?1 AND quarantined = 0"));
+  int64_t marked = 0;
+  for (int64_t id : event_ids) {
+    TACET_RETURN_IF_ERROR(mark.Bind(1, id));
+    TACET_RETURN_IF_ERROR(mark.Step().status());
+    marked += db_.Changes();
+    TACET_RETURN_IF_ERROR(mark.Reset());
+  }
+  return AddCounter(db_, kQuarantined, marked);
+}
+
 Status Outbox::RecordAttemptInTransaction(ByteView batch_id, int64_t now_unix_ms,
                                           int64_t next_attempt_unix_ms) {
   TACET_ASSIGN_OR_RETURN(
@@ -1005,14 +1116,7 @@ StatusOr<BatchInfo> Outbox::AcknowledgeInTransaction(ByteView batch_id, int64_t 
   TACET_ASSIGN_OR_RETURN(BatchInfo b, FindBatchInTransaction(batch_id));
   TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_unix_ms, "acknowledged", detail));
   // The events it carried, then its links; an event goes once no batch links it any more.
-  TACET_ASSIGN_OR_RETURN(auto ids, db_.Prepare("SELECT event_id FROM outbox_links WHERE batch_id = ?1"));
-  TACET_RETURN_IF_ERROR(ids.BindBlob(1, batch_id));
-  std::vector<int64_t> events;
-  while (true) {
-    TACET_ASSIGN_OR_RETURN(bool row, ids.Step());
-    if (!row) break;
-    events.push_back(ids.ColumnInt64(0));
-  }
+  TACET_ASSIGN_OR_RETURN(std::vector<int64_t> events, LinkedEventIds(db_, batch_id));
   for (const char* sql : {"DELETE FROM outbox_links WHERE batch_id = ?1",
                           "DELETE FROM outbox_deletions WHERE batch_id = ?1",
                           "DELETE FROM outbox_batches WHERE batch_id = ?1"}) {
@@ -1020,14 +1124,7 @@ StatusOr<BatchInfo> Outbox::AcknowledgeInTransaction(ByteView batch_id, int64_t 
     TACET_RETURN_IF_ERROR(del.BindBlob(1, batch_id));
     TACET_RETURN_IF_ERROR(del.Step().status());
   }
-  TACET_ASSIGN_OR_RETURN(auto drop, db_.Prepare("DELETE FROM outbox_events WHERE id = ?1 AND "
-                                                "batched = 1 AND NOT EXISTS (SELECT 1 FROM "
-                                                "outbox_links WHERE event_id = ?1)"));
-  for (int64_t id : events) {
-    TACET_RETURN_IF_ERROR(drop.Bind(1, id));
-    TACET_RETURN_IF_ERROR(drop.Step().status());
-    TACET_RETURN_IF_ERROR(drop.Reset());
-  }
+  TACET_RETURN_IF_ERROR(DropUnlinkedEvents(db_, events).status());
   TACET_RETURN_IF_ERROR(AddCounter(db_, kBatchesAcknowledged, 1));
   return b;
 }

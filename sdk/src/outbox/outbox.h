@@ -110,6 +110,8 @@ struct NewBatch {
   std::vector<int64_t> event_ids;       // the outbox events it carries
   std::vector<int64_t> deletion_ids;    // the deletion requests it carries
   Bytes wire;                           // the encoded wire batch (sealed at rest)
+  // When it was built (the minimiser's time for its pseudonyms); 0: the outbox clock's now.
+  int64_t created_unix_ms = 0;
 };
 
 // A stored batch without its contents.
@@ -181,6 +183,11 @@ struct OutboxCounts {
   int64_t deletions_pending = 0;     // deletion requests not yet acknowledged
   int64_t batches_acknowledged = 0;  // running total
   int64_t batches_purged = 0;        // pending batches a consent change or an erasure deleted
+  // Pending batches whose events were minimised again at send time because the consent state or
+  // the policy had changed since they were built, and whose contents changed (ReviseBatch...).
+  int64_t batches_revised = 0;
+  // Batches a relay or the gateway refused as too large (413), replaced by two halves.
+  int64_t batches_split = 0;
   int64_t not_shared = 0;            // queued events no recipient may get anything of (deleted)
   int64_t peer_authentication_failures = 0;  // running total
 };
@@ -275,6 +282,28 @@ class Outbox final : public consent::ConsentCommitHook {
   // The batch's wire bytes. kDataLoss when its seal does not open (altered, moved to another id
   // or recipient); kNotFound when it is gone.
   StatusOr<Bytes> OpenBatch(ByteView batch_id);
+  // The events `batch_id` links, by id, opened as List opens them (a row that does not open is
+  // quarantined, counted and left out; quarantined rows are left out).
+  StatusOr<std::vector<StoredEvent>> LinkedEventsInTransaction(ByteView batch_id);
+  // Replaces a pending batch's contents with `wire` (sealed anew), `forms` and the links to
+  // `keep_event_ids` (a subset of its events, in the order of the wire's events): the uploader
+  // minimised its events again under a consent state or policy newer than the one it was built
+  // under. Links to the other events are removed, and an event no batch links any more is
+  // deleted (counted `not_shared`). A batch already attempted gets a sharing-log row `withdrawn`
+  // for the contents it had (the gateway may have stored them), with `why`. Counted
+  // `batches_revised`. kInvalidArgument for an empty `keep_event_ids` (withdraw it instead),
+  // kNotFound when the batch is gone, kFailedPrecondition when it is not pending.
+  Status ReviseBatchInTransaction(ByteView batch_id, const Bytes& wire,
+                                  const std::vector<std::string>& forms,
+                                  const std::vector<int64_t>& keep_event_ids, std::string_view why);
+  // Deletes a batch with its links; an event no batch links any more is deleted (counted
+  // `not_shared`). With `may_have_arrived` (an attempt whose answer was not a refusal), a
+  // sharing-log row `withdrawn` with `why`. The caller counts why it went (`AddToCounter`).
+  // kNotFound when it is gone.
+  Status WithdrawBatchInTransaction(ByteView batch_id, std::string_view why, bool may_have_arrived);
+  // Marks events quarantined (kept, skipped by every read, counted once): the uploader could not
+  // put them in any wire batch. `why` is not stored (the caller reports it).
+  Status QuarantineEventsInTransaction(const std::vector<int64_t>& event_ids);
   // One attempt starts: attempts + 1, first_sent set once, next_attempt as given.
   Status RecordAttemptInTransaction(ByteView batch_id, int64_t now_unix_ms,
                                     int64_t next_attempt_unix_ms);

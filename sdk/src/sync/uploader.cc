@@ -23,6 +23,32 @@ constexpr int64_t kMaxEventsPerRound = 5000;
 constexpr size_t kMaxResponseBytes = 64 * 1024;
 // An attempt unanswered for this many attempt timeouts is given up (docs/sync.md).
 constexpr int64_t kGiveUpAttemptTimeouts = 10;
+// Bounds of max_batch_bytes, and the floor a run of 413s halves the limit to.
+constexpr size_t kMinBatchBytes = 4 * 1024;
+constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024;
+// What one minimised event adds to a batch, roughly: its strings and a fixed part (the greedy
+// slicing's guess; the encoded size is what is checked).
+int64_t EstimatedSize(const minimise::MinimisedEvent& m) {
+  int64_t n = 24;
+  for (const minimise::MinimisedField& f : m.fields) {
+    n += 16 + static_cast<int64_t>(f.key.size() + f.value.size());
+  }
+  return n;
+}
+
+std::vector<std::string> FormsOf(const std::vector<minimise::MinimisedEvent>& events) {
+  std::set<std::string> forms;
+  for (const minimise::MinimisedEvent& m : events) {
+    for (const minimise::MinimisedField& f : m.fields) forms.insert(policy::TransformName(f.form));
+  }
+  return {forms.begin(), forms.end()};
+}
+
+// An outer 413 from the transport ("HTTP 413 ...") or an inner one: the body is too large.
+bool TooLarge(const platform::SendResult& result) {
+  return result.outcome == platform::SendOutcome::kRejected &&
+         result.detail.rfind("HTTP 413", 0) == 0;
+}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -79,6 +105,7 @@ Uploader::Uploader(const UploaderDeps& deps, UploaderOptions options, sealer::Oh
     : deps_(deps), options_(std::move(options)), config_(std::move(config)),
       mailbox_(std::make_shared<Mailbox>()) {
   tokens_ = static_cast<double>(options_.max_uploads_per_hour);
+  byte_limit_ = options_.max_batch_bytes;
   tokens_at_ms_ = deps_.clock->NowUnixMillis();
 }
 
@@ -106,6 +133,13 @@ StatusOr<std::unique_ptr<Uploader>> Uploader::Create(const UploaderDeps& deps,
     return InvalidArgumentError("uploader: the backoff needs 1 <= initial (" +
                                 std::to_string(options.backoff_initial_ms) + " ms) <= max (" +
                                 std::to_string(options.backoff_max_ms) + " ms)");
+  }
+  if (options.max_batch_bytes < static_cast<int64_t>(kMinBatchBytes) ||
+      options.max_batch_bytes > static_cast<int64_t>(kMaxBatchBytes)) {
+    return InvalidArgumentError("uploader: max_batch_bytes must be in " +
+                                std::to_string(kMinBatchBytes) + ".." +
+                                std::to_string(kMaxBatchBytes) + ", not " +
+                                std::to_string(options.max_batch_bytes));
   }
   if (options.max_uploads_per_hour < 0 || options.attempt_timeout_ms < 1) {
     return InvalidArgumentError(
@@ -136,17 +170,60 @@ void Uploader::SetAnswerListener(std::function<void()> listener) {
 
 // ---- building -----------------------------------------------------------------------------------
 
+struct Uploader::Group {
+  std::vector<int64_t> ids;
+  std::vector<minimise::MinimisedEvent> events;
+  std::vector<std::string> categories;
+};
+
+Status Uploader::StoreSlices(const std::string& recipient, const std::string& purpose,
+                             const Group& g, size_t begin, size_t end, const Bytes& subject,
+                             int64_t now_ms, std::vector<int64_t>* unencodable) {
+  const policy::Policy& policy = deps_.ledger->snapshot().policy();
+  Batch b;
+  TACET_ASSIGN_OR_RETURN(b.batch_id, deps_.drbg->RandomBytes(kBatchIdSize));
+  b.recipient = recipient;
+  b.policy_id = std::string(policy.id());
+  b.policy_version = policy.version();
+  b.subject = subject;
+  b.events.assign(g.events.begin() + static_cast<std::ptrdiff_t>(begin),
+                  g.events.begin() + static_cast<std::ptrdiff_t>(end));
+  StatusOr<Bytes> wire = EncodeBatch(b);
+  if (!wire.ok() && wire.status().code() != StatusCode::kInvalidArgument) return wire.status();
+  const bool too_large = wire.ok() && wire->size() > static_cast<size_t>(byte_limit_);
+  if ((!wire.ok() || too_large) && end - begin > 1) {
+    const size_t mid = begin + (end - begin) / 2;
+    TACET_RETURN_IF_ERROR(StoreSlices(recipient, purpose, g, begin, mid, subject, now_ms, unencodable));
+    return StoreSlices(recipient, purpose, g, mid, end, subject, now_ms, unencodable);
+  }
+  if (!wire.ok()) {
+    // One event the wire format cannot carry: set aside (quarantined, counted), never dropped
+    // silently and never allowed to stop the round.
+    unencodable->push_back(g.ids[begin]);
+    return OkStatus();
+  }
+  outbox::NewBatch stored;
+  stored.wire = *std::move(wire);
+  stored.batch_id = b.batch_id;
+  stored.recipient = recipient;
+  stored.kind = outbox::BatchKind::kEvents;
+  stored.purpose = purpose;
+  stored.categories = g.categories;
+  stored.forms = FormsOf(b.events);  // this slice's forms only (the sharing log is per batch)
+  stored.event_ids.assign(g.ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                          g.ids.begin() + static_cast<std::ptrdiff_t>(end));
+  stored.created_unix_ms = now_ms;
+  TACET_RETURN_IF_ERROR(deps_.outbox->StoreBatchInTransaction(stored));
+  checked_[b.batch_id] = deps_.ledger->snapshot().generation();
+  return OkStatus();
+}
+
 Status Uploader::BuildBatches(int64_t now_ms) {
   const consent::ConsentSnapshot& snapshot = deps_.ledger->snapshot();
   const policy::Policy& policy = snapshot.policy();
   TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(*deps_.db, store::Durability::kNormal));
   TACET_ASSIGN_OR_RETURN(std::vector<outbox::StoredEvent> events,
                          deps_.outbox->ListUnbatched(kMaxEventsPerRound));
-  struct Group {
-    std::vector<int64_t> ids;
-    std::vector<minimise::MinimisedEvent> events;
-    std::vector<std::string> categories;
-  };
   // (recipient, purpose, categories) in a stable order.
   std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
   std::vector<int64_t> looked_at;
@@ -165,37 +242,39 @@ Status Uploader::BuildBatches(int64_t now_ms) {
       g.events.push_back(std::move(m));
     }
   }
+  std::vector<int64_t> unencodable;
   for (auto& [key, g] : groups) {
     const std::string& recipient = std::get<0>(key);
     TACET_ASSIGN_OR_RETURN(Bytes subject, deps_.minimiser->Subject(recipient, now_ms));
+    // Greedy slices: at most max_events_per_batch events and, by estimate, byte_limit_ bytes;
+    // StoreSlices splits a slice whose encoding is larger after all.
     const size_t per = static_cast<size_t>(options_.max_events_per_batch);
-    for (size_t start = 0; start < g.events.size(); start += per) {
-      const size_t end = std::min(g.events.size(), start + per);
-      Batch b;
-      TACET_ASSIGN_OR_RETURN(b.batch_id, deps_.drbg->RandomBytes(kBatchIdSize));
-      b.recipient = recipient;
-      b.policy_id = std::string(policy.id());
-      b.policy_version = policy.version();
-      b.subject = subject;
-      b.events.assign(g.events.begin() + static_cast<std::ptrdiff_t>(start),
-                      g.events.begin() + static_cast<std::ptrdiff_t>(end));
-      outbox::NewBatch stored;
-      TACET_ASSIGN_OR_RETURN(stored.wire, EncodeBatch(b));
-      stored.batch_id = b.batch_id;
-      stored.recipient = recipient;
-      stored.kind = outbox::BatchKind::kEvents;
-      stored.purpose = std::get<1>(key);
-      stored.categories = g.categories;
-      // The forms of this slice's events only (the sharing log's row is per batch).
-      std::set<std::string> forms;
-      for (const minimise::MinimisedEvent& m : b.events) {
-        for (const minimise::MinimisedField& f : m.fields) forms.insert(policy::TransformName(f.form));
+    for (size_t start = 0; start < g.events.size();) {
+      size_t end = start;
+      int64_t bytes = 256;
+      while (end < g.events.size() && end - start < per) {
+        const int64_t add = EstimatedSize(g.events[end]);
+        if (end > start && bytes + add > byte_limit_) break;
+        bytes += add;
+        ++end;
       }
-      stored.forms.assign(forms.begin(), forms.end());
-      stored.event_ids.assign(g.ids.begin() + static_cast<std::ptrdiff_t>(start),
-                              g.ids.begin() + static_cast<std::ptrdiff_t>(end));
-      TACET_RETURN_IF_ERROR(deps_.outbox->StoreBatchInTransaction(stored));
+      TACET_RETURN_IF_ERROR(StoreSlices(recipient, std::get<1>(key), g, start, end, subject,
+                                        now_ms, &unencodable));
+      start = end;
     }
+  }
+  if (!unencodable.empty()) {
+    std::sort(unencodable.begin(), unencodable.end());
+    unencodable.erase(std::unique(unencodable.begin(), unencodable.end()), unencodable.end());
+    TACET_RETURN_IF_ERROR(deps_.outbox->QuarantineEventsInTransaction(unencodable));
+    // Not marked batched: a quarantined event is kept, whatever batch of another recipient
+    // carries it.
+    looked_at.erase(std::remove_if(looked_at.begin(), looked_at.end(),
+                                   [&](int64_t id) {
+                                     return std::binary_search(unencodable.begin(),
+                                                               unencodable.end(), id);
+                                   }),
+                    looked_at.end());
   }
   TACET_RETURN_IF_ERROR(deps_.outbox->MarkBatchedInTransaction(looked_at));
 
@@ -249,6 +328,105 @@ int64_t Uploader::NextTokenAt(int64_t now_ms) const {
   return now_ms + static_cast<int64_t>((1.0 - tokens_) / per_ms) + 1;
 }
 
+StatusOr<std::vector<std::pair<int64_t, minimise::MinimisedEvent>>> Uploader::Reminimise(
+    const outbox::BatchInfo& batch) {
+  const consent::ConsentSnapshot& snapshot = deps_.ledger->snapshot();
+  TACET_ASSIGN_OR_RETURN(std::vector<outbox::StoredEvent> events,
+                         deps_.outbox->LinkedEventsInTransaction(batch.batch_id));
+  std::vector<std::pair<int64_t, minimise::MinimisedEvent>> out;
+  for (const outbox::StoredEvent& e : events) {
+    TACET_ASSIGN_OR_RETURN(minimise::MinimisedEvent m,
+                           deps_.minimiser->ForRecipient(snapshot, batch.recipient, e.event,
+                                                         batch.created_unix_ms,
+                                                         /*controller_notice_pending=*/false));
+    if (!m.fields.empty()) out.emplace_back(e.id, std::move(m));
+  }
+  return out;
+}
+
+StatusOr<bool> Uploader::RecheckInTransaction(const outbox::BatchInfo& batch) {
+  const consent::ConsentSnapshot& snapshot = deps_.ledger->snapshot();
+  auto checked = checked_.find(batch.batch_id);
+  if (checked != checked_.end() && checked->second == snapshot.generation()) return true;
+  TACET_ASSIGN_OR_RETURN(Bytes wire, deps_.outbox->OpenBatch(batch.batch_id));
+  StatusOr<Batch> stored = DecodeBatch(wire, wire.size());
+  if (!stored.ok()) {
+    return DataLossError("the stored wire batch does not decode: " + stored.status().message());
+  }
+  TACET_ASSIGN_OR_RETURN(auto fresh, Reminimise(batch));
+  // The same header as stored: unchanged contents encode to the same bytes.
+  Batch b;
+  b.batch_id = batch.batch_id;
+  b.recipient = batch.recipient;
+  b.policy_id = stored->policy_id;
+  b.policy_version = stored->policy_version;
+  b.subject = stored->subject;
+  b.time_bucket_s = stored->time_bucket_s;
+  std::vector<int64_t> keep;
+  for (auto& [id, m] : fresh) {
+    keep.push_back(id);
+    b.events.push_back(std::move(m));
+  }
+  StatusOr<Bytes> again = EncodeBatch(b);
+  if (again.ok() && *again == wire) {
+    checked_[batch.batch_id] = snapshot.generation();
+    return true;
+  }
+  const std::string why =
+      "the consent state or the policy changed after the batch was built" +
+      std::string(batch.attempts > 0 ? "; an earlier attempt may have reached the gateway with "
+                                       "the contents it had then"
+                                     : "");
+  if (b.events.empty()) {
+    TACET_RETURN_IF_ERROR(deps_.outbox->WithdrawBatchInTransaction(
+        batch.batch_id, "withdrawn: " + why, /*may_have_arrived=*/batch.attempts > 0));
+    TACET_RETURN_IF_ERROR(deps_.outbox->AddToCounter("batches_purged", 1));
+    checked_.erase(batch.batch_id);
+    return false;
+  }
+  b.policy_id = std::string(snapshot.policy().id());
+  b.policy_version = snapshot.policy().version();
+  TACET_ASSIGN_OR_RETURN(Bytes revised, EncodeBatch(b));
+  TACET_RETURN_IF_ERROR(deps_.outbox->ReviseBatchInTransaction(
+      batch.batch_id, revised, FormsOf(b.events), keep, "revised: " + why));
+  ++round_.batches_revised;
+  checked_[batch.batch_id] = snapshot.generation();
+  return true;
+}
+
+StatusOr<bool> Uploader::SplitInTransaction(const outbox::BatchInfo& batch,
+                                            std::string_view detail) {
+  if (batch.kind != outbox::BatchKind::kEvents || batch.events < 2) return false;
+  TACET_ASSIGN_OR_RETURN(auto fresh, Reminimise(batch));
+  if (fresh.size() < 2) return false;
+  TACET_ASSIGN_OR_RETURN(Bytes subject, deps_.minimiser->Subject(batch.recipient,
+                                                                  batch.created_unix_ms));
+  Group g;
+  g.categories = batch.categories;
+  for (auto& [id, m] : fresh) {
+    g.ids.push_back(id);
+    g.events.push_back(std::move(m));
+  }
+  // Its events into two new batches first (so that the withdrawal below finds them still
+  // linked), then the refused batch goes. This attempt was refused, so the gateway did not store
+  // it; an earlier unanswered attempt may have, and the sharing log says so.
+  std::vector<int64_t> unencodable;
+  const size_t mid = g.events.size() / 2;
+  TACET_RETURN_IF_ERROR(StoreSlices(batch.recipient, batch.purpose, g, 0, mid, subject,
+                                    batch.created_unix_ms, &unencodable));
+  TACET_RETURN_IF_ERROR(StoreSlices(batch.recipient, batch.purpose, g, mid, g.events.size(),
+                                    subject, batch.created_unix_ms, &unencodable));
+  if (!unencodable.empty()) {
+    TACET_RETURN_IF_ERROR(deps_.outbox->QuarantineEventsInTransaction(unencodable));
+  }
+  TACET_RETURN_IF_ERROR(deps_.outbox->WithdrawBatchInTransaction(
+      batch.batch_id, "split after " + std::string(detail) + "; an earlier attempt may have "
+                      "reached the gateway",
+      /*may_have_arrived=*/batch.attempts > 1));
+  TACET_RETURN_IF_ERROR(deps_.outbox->AddToCounter("batches_split", 1));
+  return true;
+}
+
 Status Uploader::SendOne(const outbox::BatchInfo& batch, int64_t now_ms) {
   // One transaction from "the batch is still stored" to the Send: a consent change (the ledger's
   // write transaction) commits either before it (the batch is gone) or after the Send.
@@ -259,7 +437,36 @@ Status Uploader::SendOne(const outbox::BatchInfo& batch, int64_t now_ms) {
     return still.status();
   }
   if (still->state != outbox::BatchState::kPending) return OkStatus();
-  TACET_ASSIGN_OR_RETURN(Bytes wire, deps_.outbox->OpenBatch(batch.batch_id));
+  // A stored batch that no longer opens or decodes is set aside (rejected: kept, counted, on the
+  // sharing log, never sent) so that it cannot stop the round or every later one.
+  auto unreadable = [&](const Status& why) -> Status {
+    TACET_RETURN_IF_ERROR(deps_.outbox
+                              ->RejectInTransaction(batch.batch_id, now_ms,
+                                                    "not sent: the stored batch is unreadable: " +
+                                                        why.message())
+                              .status());
+    TACET_RETURN_IF_ERROR(txn.Commit());
+    ++round_.batches_unreadable;
+    ++round_.batches_rejected;
+    return OkStatus();
+  };
+  if (still->kind == outbox::BatchKind::kEvents) {
+    StatusOr<bool> keep = RecheckInTransaction(*still);
+    if (!keep.ok()) {
+      if (keep.status().code() == StatusCode::kDataLoss) return unreadable(keep.status());
+      return keep.status();
+    }
+    if (!*keep) {
+      ++round_.batches_withdrawn;
+      return txn.Commit();
+    }
+  }
+  StatusOr<Bytes> opened = deps_.outbox->OpenBatch(batch.batch_id);
+  if (!opened.ok()) {
+    if (opened.status().code() == StatusCode::kDataLoss) return unreadable(opened.status());
+    return opened.status();
+  }
+  Bytes wire = *std::move(opened);
   sealer::BhttpRequest request;
   request.method = "POST";
   request.scheme = "https";
@@ -410,6 +617,7 @@ Status Uploader::ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientCon
     return Retry(batch_id, result.retry_after_ms, result.detail);
   }
   bool reject = result.outcome == platform::SendOutcome::kRejected;
+  bool too_large = TooLarge(result);
   std::string detail = "outer: " + result.detail;
   bool ack = false;
   uint8_t disposition = 0;
@@ -431,6 +639,10 @@ Status Uploader::ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientCon
       if (!ack) return Retry(batch_id, 0, "not an acknowledgement of this batch");
       disposition = response->content[kBatchIdSize];
       detail = disposition == kAckDuplicate ? "acknowledged (duplicate)" : "acknowledged";
+    } else if (response->status == 413) {
+      too_large = true;
+      reject = true;
+      detail = "gateway 413: " + Reason(response->content);
     } else if (response->status >= 400 && response->status < 500 && response->status != 408 &&
                response->status != 429) {
       // The collector refuses this batch as it is: sending it again would not change that.
@@ -468,6 +680,22 @@ Status Uploader::ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientCon
     round_.events_delivered += info->events;
     round_.deletions_delivered += info->deletions;
     return OkStatus();
+  }
+  if (too_large) {
+    // Too large for a relay or the gateway: smaller batches from now on, and this one in halves.
+    auto batch = deps_.outbox->FindBatchInTransaction(batch_id);
+    if (!batch.ok()) {
+      return batch.status().code() == StatusCode::kNotFound ? OkStatus() : batch.status();
+    }
+    byte_limit_ = std::max<int64_t>(static_cast<int64_t>(kMinBatchBytes), byte_limit_ / 2);
+    if (batch->state == outbox::BatchState::kPending) {
+      TACET_ASSIGN_OR_RETURN(bool split, SplitInTransaction(*batch, detail));
+      if (split) {
+        TACET_RETURN_IF_ERROR(txn.Commit());
+        ++round_.batches_split;
+        return OkStatus();
+      }
+    }
   }
   auto info = deps_.outbox->RejectInTransaction(batch_id, now_ms, detail);
   if (!info.ok()) {

@@ -14,6 +14,14 @@
 // in the transaction that builds it, before its first attempt. Deletion requests travel in
 // batches of their own, one per recipient.
 //
+// Byte limit. A batch's encoded bytes stay within max_batch_bytes (slices are halved until they
+// fit); a 413 halves the limit and splits the refused batch in two (docs/sync.md).
+//
+// Checked at send time. A batch built or last checked under an older consent snapshot (or in an
+// earlier process) has its events minimised again before the attempt; changed contents replace
+// the stored ones under the same id, nothing left withdraws it (docs/sync.md, "Checked at send
+// time"). A stored batch that does not open or decode is rejected, and the round goes on.
+//
 // Attempts. Each attempt runs in one BEGIN IMMEDIATE transaction that finds the batch still
 // stored (a revocation committed before deletes it: nothing of it is sent after), counts the
 // attempt, encapsulates the stored wire batch anew (fresh HPKE context) inside the contract's BHTTP
@@ -42,10 +50,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "base/bytes.h"
@@ -78,6 +89,10 @@ struct UploaderOptions {
   Bytes key_config;  // the gateway's key configuration (RFC 9458 §3.1), pinned
   std::string gateway_authority = std::string(kDefaultGatewayAuthority);
   int64_t max_events_per_batch = 500;
+  // A batch's encoded wire bytes at most (a single event larger than this still goes alone). The
+  // reference servers refuse bodies above 1 MiB; a 413 from a relay or gateway halves the limit
+  // for this Uploader's life and splits the refused batch.
+  int64_t max_batch_bytes = 256 * 1024;
   int64_t backoff_initial_ms = 1000;
   int64_t backoff_max_ms = 3600 * 1000;
   int64_t max_uploads_per_hour = 0;  // 0: no limit
@@ -104,6 +119,10 @@ struct RoundResult {
   int64_t events_delivered = 0;
   int64_t deletions_delivered = 0;
   int64_t batches_rejected = 0;
+  int64_t batches_revised = 0;    // minimised again before an attempt (consent or policy changed)
+  int64_t batches_withdrawn = 0;  // found at send time to carry nothing that may still leave
+  int64_t batches_split = 0;      // refused as too large (413) and split in two
+  int64_t batches_unreadable = 0;  // stored batches that no longer open: rejected, kept
   int64_t batches_pending = 0;
   int64_t peer_authentication_failures = 0;
   int64_t next_attempt_unix_ms = 0;  // 0: nothing waiting
@@ -151,6 +170,23 @@ class Uploader {
   struct Mailbox;
   Uploader(const UploaderDeps& deps, UploaderOptions options, sealer::OhttpKeyConfig config);
   Status BuildBatches(int64_t now_ms);
+  // Stores events [begin, end) of a group as one batch, or as several when the encoded batch
+  // exceeds the byte limit; an event that cannot be encoded even alone goes to `unencodable`.
+  struct Group;
+  Status StoreSlices(const std::string& recipient, const std::string& purpose, const Group& g,
+                     size_t begin, size_t end, const Bytes& subject, int64_t now_ms,
+                     std::vector<int64_t>* unencodable);
+  // The events `batch` links, minimised again for its recipient under the current snapshot, at
+  // the batch's build time (so that pseudonyms and the subject stay those of its period).
+  StatusOr<std::vector<std::pair<int64_t, minimise::MinimisedEvent>>> Reminimise(
+      const outbox::BatchInfo& batch);
+  // Before an attempt (inside its transaction): unless this batch was built or checked under the
+  // snapshot in force, minimises its events again; changed contents replace the stored ones
+  // (same batch id), nothing left withdraws it. false: withdrawn, do not send.
+  StatusOr<bool> RecheckInTransaction(const outbox::BatchInfo& batch);
+  // A 413 for `batch`: splits its events into two new batches (true), or false when it holds one
+  // event (then it is rejected as usual).
+  StatusOr<bool> SplitInTransaction(const outbox::BatchInfo& batch, std::string_view detail);
   Status SendOne(const outbox::BatchInfo& batch, int64_t now_ms);
   bool TakeToken(int64_t now_ms);
   int64_t NextTokenAt(int64_t now_ms) const;
@@ -166,6 +202,10 @@ class Uploader {
   bool round_open_ = false;
   bool force_ = false;
   std::set<Bytes> attempted_;  // batches attempted in this round
+  // Batch id -> the generation of the snapshot its contents were built or last checked under, in
+  // this process (generations count per ledger; after an open every batch is checked once).
+  std::map<Bytes, uint64_t> checked_;
+  int64_t byte_limit_ = 0;  // options_.max_batch_bytes, halved by each 413
   double tokens_ = 0;
   int64_t tokens_at_ms_ = 0;
 };
