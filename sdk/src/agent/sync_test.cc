@@ -351,6 +351,21 @@ TEST_F(SyncTest, TheRateLimitSpreadsUploads) {
   EXPECT_EQ(Sync().batches_acknowledged, 1);
 }
 
+TEST_F(SyncTest, TheRateLimitIsNotRefilledByReopening) {
+  ASSERT_OK(agent_->Close());
+  AgentOptions o = Options();
+  o.sync.max_uploads_per_hour = 2;
+  OpenAgent(o);
+  ASSERT_OK(agent_->Record(Voice("q")).status());
+  ASSERT_OK(agent_->Record(Search("q", "advertising")).status());
+  EXPECT_EQ(Sync().batches_sent, 2);  // three batches, two tokens
+  ASSERT_OK(agent_->Close());
+  OpenAgent(o);
+  EXPECT_EQ(Sync().batches_sent, 0) << "a reopen refilled the bucket";
+  h_.device().AdvanceBy(1'800'001);  // one token back
+  EXPECT_EQ(Sync().batches_acknowledged, 1);
+}
+
 TEST_F(SyncTest, WithoutSyncSyncNowIsAFailedPrecondition) {
   ASSERT_OK(agent_->Close());
   AgentOptions o = h_.Options();

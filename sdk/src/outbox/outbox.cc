@@ -1176,4 +1176,21 @@ Status Outbox::AddToCounter(std::string_view name, int64_t delta) {
   return AddCounter(db_, std::string(name).c_str(), delta);
 }
 
+Status Outbox::SetStateInTransaction(std::string_view name, int64_t value) {
+  TACET_ASSIGN_OR_RETURN(auto set, db_.Prepare("INSERT INTO outbox_counters (name, value) VALUES "
+                                               "(?1, ?2) ON CONFLICT(name) DO UPDATE SET value = "
+                                               "excluded.value"));
+  TACET_RETURN_IF_ERROR(set.Bind(1, "state:" + std::string(name)));
+  TACET_RETURN_IF_ERROR(set.Bind(2, value));
+  return set.Step().status();
+}
+
+StatusOr<std::optional<int64_t>> Outbox::ReadState(std::string_view name) {
+  TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT value FROM outbox_counters WHERE name = ?1"));
+  TACET_RETURN_IF_ERROR(q.Bind(1, "state:" + std::string(name)));
+  TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<int64_t>();
+  return std::optional<int64_t>(q.ColumnInt64(0));
+}
+
 }  // namespace tacet::outbox

@@ -323,6 +323,11 @@ class Outbox final : public consent::ConsentCommitHook {
   Status ForEachSharingEntry(const std::function<Status(const SharingEntry&)>& fn);
   // Adds `delta` to a running total ("peer_authentication_failures").
   Status AddToCounter(std::string_view name, int64_t delta);
+  // The uploader's own small state that must outlive a process (the rate limit's bucket), kept
+  // beside the counters under names starting "state:". Set inside the caller's transaction;
+  // ReadState gives nullopt for a name never set.
+  Status SetStateInTransaction(std::string_view name, int64_t value);
+  StatusOr<std::optional<int64_t>> ReadState(std::string_view name);
 
  private:
   Outbox(store::Database& db, crypto::Drbg& drbg, platform::Clock& clock, OutboxOptions options);

@@ -160,7 +160,9 @@ StatusOr<std::unique_ptr<Uploader>> Uploader::Create(const UploaderDeps& deps,
     return InvalidArgumentError("uploader: the gateway's key configuration does not offer "
                                 "HKDF-SHA256 with the AEAD the device uses");
   }
-  return std::unique_ptr<Uploader>(new Uploader(deps, std::move(options), *std::move(config)));
+  std::unique_ptr<Uploader> uploader(new Uploader(deps, std::move(options), *std::move(config)));
+  TACET_RETURN_IF_ERROR(uploader->LoadRateBucket());
+  return uploader;
 }
 
 void Uploader::SetAnswerListener(std::function<void()> listener) {
@@ -308,6 +310,30 @@ Status Uploader::BuildBatches(int64_t now_ms) {
 }
 
 // ---- sending ------------------------------------------------------------------------------------
+
+namespace {
+constexpr char kTokensState[] = "uploader.rate_tokens_micro";
+constexpr char kTokensAtState[] = "uploader.rate_tokens_at_ms";
+}  // namespace
+
+Status Uploader::LoadRateBucket() {
+  if (options_.max_uploads_per_hour == 0) return OkStatus();
+  TACET_ASSIGN_OR_RETURN(std::optional<int64_t> tokens, deps_.outbox->ReadState(kTokensState));
+  TACET_ASSIGN_OR_RETURN(std::optional<int64_t> at, deps_.outbox->ReadState(kTokensAtState));
+  if (!tokens.has_value() || !at.has_value()) return OkStatus();  // never limited before: full
+  const double capacity = static_cast<double>(options_.max_uploads_per_hour);
+  tokens_ = std::clamp(static_cast<double>(*tokens) / 1e6, 0.0, capacity);
+  // A clock that went back refills nothing until it passes the stored time again.
+  tokens_at_ms_ = std::max(*at, static_cast<int64_t>(0));
+  return OkStatus();
+}
+
+Status Uploader::SaveRateBucketInTransaction() {
+  if (options_.max_uploads_per_hour == 0) return OkStatus();
+  TACET_RETURN_IF_ERROR(
+      deps_.outbox->SetStateInTransaction(kTokensState, static_cast<int64_t>(tokens_ * 1e6)));
+  return deps_.outbox->SetStateInTransaction(kTokensAtState, tokens_at_ms_);
+}
 
 bool Uploader::TakeToken(int64_t now_ms) {
   if (options_.max_uploads_per_hour == 0) return true;
@@ -475,12 +501,16 @@ Status Uploader::SendOne(const outbox::BatchInfo& batch, int64_t now_ms) {
   request.headers.push_back({"content-type", std::string(kBatchMediaType)});
   request.content = std::move(wire);
   TACET_ASSIGN_OR_RETURN(Bytes inner, sealer::EncodeBhttpRequest(request));
+  TACET_ASSIGN_OR_RETURN(sealer::OhttpEphemeral ephemeral,
+                         ephemerals_.TakeOrGenerate(*deps_.drbg));
   TACET_ASSIGN_OR_RETURN(sealer::OhttpClientRequest sealed,
-                         sealer::EncapsulateRequest(config_, options_.aead, inner, *deps_.drbg));
+                         sealer::EncapsulateRequest(config_, options_.aead, inner,
+                                                    std::move(ephemeral)));
   // Until an answer says otherwise, the next attempt waits for the attempt's timeout. The attempt
   // is on disk before the Send: a later purge knows the gateway may have the batch.
   TACET_RETURN_IF_ERROR(deps_.outbox->RecordAttemptInTransaction(
       batch.batch_id, now_ms, now_ms + options_.attempt_timeout_ms));
+  TACET_RETURN_IF_ERROR(SaveRateBucketInTransaction());
   TACET_RETURN_IF_ERROR(txn.Commit());
   attempted_.insert(batch.batch_id);
   uint64_t id;
@@ -566,6 +596,9 @@ StatusOr<int64_t> Uploader::SendNext() {
 }
 
 bool Uploader::WaitForAnswers(int64_t timeout_ms) {
+  // The network holds an attempt: make the next attempts' ephemerals now, off the storage lock.
+  // A DRBG failure here only means the next attempt generates its own.
+  if (InFlight()) ephemerals_.Refill(*deps_.drbg).status().IgnoreError();
   std::unique_lock<std::mutex> lock(mailbox_->mu);
   bool all = false;
   mailbox_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this, &all] {

@@ -38,8 +38,12 @@
 // DRBG), Retry-After as a floor. A retry later whose detail starts with
 // platform::kPeerAuthenticationFailed is counted (outbox counter and RoundResult).
 //
-// Rate limit. A token bucket of max_uploads_per_hour attempts (refilled continuously; held in
-// memory, so it starts full after every open). 0: no limit.
+// Rate limit. A token bucket of max_uploads_per_hour attempts (refilled continuously), stored with
+// each attempt and read back by Create, so reopening the device does not refill it. 0: no limit.
+//
+// Ephemerals. Each attempt's HPKE ephemeral comes from a small pool (sealer::OhttpEphemeralPool)
+// that WaitForAnswers refills while the network holds the previous attempt, so an attempt made
+// under the storage lock pays one X25519 instead of two (the first of a process pays both).
 //
 // Threads. Start and Finish run under the caller's lock, with the database free (the Agent's
 // storage lock). WaitForAnswers and the transport's callbacks may run on any thread; callbacks
@@ -51,6 +55,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -188,6 +193,8 @@ class Uploader {
   // event (then it is rejected as usual).
   StatusOr<bool> SplitInTransaction(const outbox::BatchInfo& batch, std::string_view detail);
   Status SendOne(const outbox::BatchInfo& batch, int64_t now_ms);
+  Status LoadRateBucket();
+  Status SaveRateBucketInTransaction();
   bool TakeToken(int64_t now_ms);
   int64_t NextTokenAt(int64_t now_ms) const;
   Status ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientContext& context,
@@ -205,6 +212,7 @@ class Uploader {
   // Batch id -> the generation of the snapshot its contents were built or last checked under, in
   // this process (generations count per ledger; after an open every batch is checked once).
   std::map<Bytes, uint64_t> checked_;
+  sealer::OhttpEphemeralPool ephemerals_{2};
   int64_t byte_limit_ = 0;  // options_.max_batch_bytes, halved by each 413
   double tokens_ = 0;
   int64_t tokens_at_ms_ = 0;
