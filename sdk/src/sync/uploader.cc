@@ -767,6 +767,12 @@ StatusOr<RoundResult> Uploader::Finish() {
   TACET_ASSIGN_OR_RETURN(std::vector<outbox::BatchInfo> batches, deps_.outbox->ListBatches());
   round_.batches_pending = 0;
   round_.next_attempt_unix_ms = 0;
+  // Forget the checks of batches that are gone (acknowledged, purged, split).
+  std::set<Bytes> stored;
+  for (const outbox::BatchInfo& b : batches) stored.insert(b.batch_id);
+  for (auto it = checked_.begin(); it != checked_.end();) {
+    it = stored.count(it->first) > 0 ? std::next(it) : checked_.erase(it);
+  }
   for (const outbox::BatchInfo& b : batches) {
     if (b.state != outbox::BatchState::kPending) continue;
     ++round_.batches_pending;
