@@ -8,11 +8,14 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <limits>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/agent.h"
 #include "base/byte_sink.h"
@@ -787,6 +790,253 @@ TEST_F(SyncTest, AStoredBatchThatDoesNotOpenIsSetAsideAndTheOthersGo) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+
+// ---- review of the uploader change (findings 3, 4, 5, the pool and the persisted bucket) --------
+
+// Review A: the first attempt reached the gateway (stored, answer lost); the second is refused as
+// too large (a relay in front of the gateway with a smaller cap). The split sends the same events
+// again under two new batch ids: the gateway stores every event twice.
+TEST_F(SyncTest, ReviewASplitAfterAnAttemptThatReachedTheGatewayStoresEveryEventTwice) {
+  std::multiset<std::string> sent;
+  for (int i = 0; i < 4; ++i) {
+    sent.insert("intent-" + std::to_string(i));
+    ASSERT_OK(agent_->Record(Voice("intent-" + std::to_string(i))).status());
+  }
+  gateway_.QueueFault(GatewayFault::kAnswerLost);
+  sync::RoundResult r = Sync();
+  ASSERT_EQ(r.batches_pending, 1);
+  ASSERT_EQ(gateway_.stored().size(), 1u);  // attempt 1 is stored at the gateway
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRejected, "HTTP 413"));
+  r = Sync();
+  EXPECT_EQ(r.batches_split, 1);
+  EXPECT_EQ(ValuesFor(gateway_, "controller"), sent)
+      << "an event was stored twice for one recipient (old batch id + the halves)";
+}
+
+// Review B: identical intents intern to one string on the wire; DecodeBatch(wire, wire.size())
+// in RecheckInTransaction caps the decoded text at 8x the wire size and refuses the batch
+// (kResourceExhausted), which the recheck reports as kDataLoss: a sound batch is rejected as
+// "unreadable" after a reopen (or any consent change) and never sent. The gateway would take it.
+TEST_F(SyncTest, ReviewARepeatedIntentBatchIsNotUnreadableAtTheRecheck) {
+  const std::string intent = "play " + std::string(1000, 'j');
+  for (int i = 0; i < 50; ++i) ASSERT_OK(agent_->Record(Voice(intent)).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"));
+  ASSERT_EQ(Sync().batches_pending, 1);
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  OpenAgent();  // every batch is checked once after an open
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_unreadable, 0);
+  EXPECT_EQ(r.batches_rejected, 0);
+  EXPECT_EQ(r.events_delivered, 50);
+  EXPECT_EQ(ValuesFor(gateway_, "controller").count(intent), 50u);
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  for (const auto& e : log) EXPECT_NE(e.outcome, "rejected") << e.detail;
+}
+
+// Review C: an event row of a pending batch that no longer opens is quarantined by the recheck's
+// LinkedEventsInTransaction, left out of the revision, unlinked and then deleted by
+// DropUnlinkedEvents (batched = 1): the quarantined row is not "kept for inspection", it is
+// counted not_shared as well, and the batch (which held a sound minimised copy) is withdrawn.
+TEST_F(SyncTest, ReviewARecheckKeepsAQuarantinedEventRow) {
+  ASSERT_OK(agent_->Record(Voice("only-one")).status());
+  transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"));
+  ASSERT_EQ(Sync().batches_pending, 1);
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  const std::string path = h_.Options().data_dir + "/tacet.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE outbox_events SET sealed = CAST(substr(sealed, 1, "
+                               "length(sealed) - 1) || x'00' AS BLOB)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    EXPECT_EQ(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+  }
+  OpenAgent();
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_withdrawn, 0) << "a batch with a sound stored copy was withdrawn";
+  outbox::OutboxCounts c = Counts();
+  EXPECT_EQ(c.quarantined, 1);
+  EXPECT_EQ(c.not_shared, 0) << "a quarantined row was counted (and deleted) as not shared";
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox_events WHERE quarantined = 1", -1,
+                               &q, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(q, 0), 1) << "the quarantined row was deleted";
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
+// Review D: the persisted bucket keeps tokens_at_ms from a wall clock that was once far ahead
+// (a bad time source, a user setting the date). After the clock is corrected and the agent
+// reopened, "a clock that went back refills nothing until it passes the stored time again": no
+// upload for a year. Before the change a reopen started the bucket full at the current time.
+TEST_F(SyncTest, ReviewAClockOnceAheadDoesNotStopUploadsAfterAReopen) {
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  AgentOptions o = Options();
+  o.sync.max_uploads_per_hour = 2;
+  OpenAgent(o);
+  const int64_t real = Now();
+  h_.device().clock().SetWallClock(real + 365LL * 24 * 3600 * 1000);
+  ASSERT_OK(agent_->Record(Voice("a")).status());
+  ASSERT_EQ(Sync().batches_acknowledged, 1);
+  ASSERT_OK(agent_->Record(Voice("b")).status());
+  ASSERT_EQ(Sync().batches_acknowledged, 1);  // the bucket is empty, stamped a year ahead
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  h_.device().clock().SetWallClock(real);  // the clock is corrected
+  OpenAgent(o);
+  ASSERT_OK(agent_->Record(Voice("c")).status());
+  h_.device().AdvanceBy(3 * 3600 * 1000);  // three hours: the bucket should be full again
+  sync::RoundResult r = Sync();
+  EXPECT_EQ(r.batches_acknowledged, 1) << "next attempt at " << r.next_attempt_unix_ms
+                                       << ", now " << Now();
+}
+
+// Review E: tokens * 1e6 is stored as int64. A large max_uploads_per_hour (a careless "no limit":
+// INT64_MAX) overflows the conversion (undefined behaviour; on x86-64 INT64_MIN), the reopen
+// clamps the stored value to 0 tokens, and nothing goes until the clock moves.
+TEST_F(SyncTest, ReviewAHugeRateLimitSurvivesAReopen) {
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  AgentOptions o = Options();
+  o.sync.max_uploads_per_hour = std::numeric_limits<int64_t>::max();
+  OpenAgent(o);
+  ASSERT_OK(agent_->Record(Voice("a")).status());
+  ASSERT_EQ(Sync().batches_acknowledged, 1);
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  OpenAgent(o);
+  ASSERT_OK(agent_->Record(Voice("b")).status());
+  EXPECT_EQ(Sync().batches_acknowledged, 1) << "a reopen emptied a bucket of INT64_MAX tokens";
+}
+
+// Review F: max_batch_bytes bounds the encoded wire batch, but what goes on the network (and
+// what a relay or gateway caps with 413) is the OHTTP-encapsulated BHTTP request, about 100 bytes
+// more. With the limit set to a relay's cap, a batch that fits the limit is still refused, and a
+// single such event is rejected for ever (no split for one event).
+class BodySizeTransport final : public platform::Transport {
+ public:
+  explicit BodySizeTransport(platform::Transport& inner) : inner_(inner) {}
+  using platform::Transport::Send;
+  void Send(const platform::SendRequest& request, platform::SendCallback on_done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sizes_.push_back(request.body.size());
+    }
+    inner_.Send(request, std::move(on_done));
+  }
+  std::vector<size_t> sizes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sizes_;
+  }
+
+ private:
+  platform::Transport& inner_;
+  std::mutex mu_;
+  std::vector<size_t> sizes_;
+};
+
+TEST_F(SyncTest, ReviewTheByteLimitBoundsWhatGoesOnTheNetwork) {
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+  AgentOptions o = Options();
+  o.sync.max_batch_bytes = 4096;
+  BodySizeTransport sizes(transport_);
+  platform::Platform p = h_.device().platform();
+  p.transport = &sizes;
+  auto opened = Agent::Open(o, p);
+  ASSERT_OK(opened.status());
+  agent_ = *std::move(opened);
+  ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
+  // One intent per batch, sizes stepping through the last few hundred bytes under the limit.
+  for (int len = 3700; len <= 4000; len += 10) {
+    ASSERT_OK(agent_->Record(Voice(std::to_string(len) + std::string(len, 'v'))).status());
+  }
+  sync::RoundResult r = Sync();
+  ASSERT_GT(r.batches_acknowledged, 0);
+  const std::vector<sync::Batch> stored = gateway_.stored();
+  const std::vector<size_t> bodies = sizes.sizes();
+  ASSERT_EQ(stored.size(), bodies.size());
+  int over = 0;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(Bytes wire, sync::EncodeBatch(stored[i]));
+    if (wire.size() <= 4096 && bodies[i] > 4096) ++over;
+  }
+  EXPECT_EQ(over, 0) << "batches within max_batch_bytes whose request on the wire exceeds it";
+  ASSERT_OK(agent_->Close());
+  agent_.reset();
+}
+
+// Review G: a revision under the same id after an attempt that reached the gateway. The gateway
+// keeps the first contents (coarse position) and acknowledges the revised ones as a duplicate;
+// the sharing log then records an "acknowledged" row with the revised contents' form (precise,
+// as it is), which the controller never received.
+TEST_F(SyncTest, ReviewADuplicateAcknowledgementOfARevisedBatchIsLoggedWithWhatTheGatewayHolds) {
+  ASSERT_OK(agent_->SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kPrecise, DecisionSource::kUser));
+  outbox::Event spot;
+  spot.purpose = "location_features";
+  spot.fields = {{"location.precise_location", "48.85837,2.29448"}};
+  spot.occurred_unix_ms = 1'700'000'000'000;
+  ASSERT_OK(agent_->Record(spot).status());
+  // Built and first sent while the user had chosen approximate: the controller gets the cell.
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kApproximate, DecisionSource::kUser));
+  gateway_.QueueFault(GatewayFault::kAnswerLost);  // stored (coarsened), answer lost
+  ASSERT_EQ(Sync().batches_pending, 1);
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kPrecise, DecisionSource::kUser));
+  sync::RoundResult r = Sync();
+  ASSERT_EQ(r.batches_acknowledged, 1);
+  ASSERT_EQ(gateway_.stored().size(), 1u);
+  std::set<std::string> held;
+  for (const auto& e : gateway_.stored()[0].events) {
+    for (const auto& f : e.fields) held.insert(std::string(policy::TransformName(f.form)));
+  }
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  for (const auto& e : log) {
+    if (e.outcome != "acknowledged") continue;
+    EXPECT_EQ(std::set<std::string>(e.forms.begin(), e.forms.end()), held)
+        << "the log says the controller acknowledged forms it never received (" << e.detail << ")";
+  }
+}
+
+// Review H (the minimiser, outside the diff, but it defeats finding 3's fix): under a grant whose
+// transform is Pseudonymise, location.precise_location is not coarsened to the granted precision
+// (minimiser.cc skips the coarsening for kPseudonymise) and, not being an identifying field, then
+// leaves as it is: the precise position goes out after the user chose approximate.
+TEST_F(PolicyUpdateSyncTest, ReviewAPseudonymiseGrantDoesNotCarryAPrecisePositionPastApproximate) {
+  auto tree = policy::testing::ShippedPolicyT();
+  tree->version = agent_->policy()->version() + 1;
+  for (auto& g : policy::testing::RecipientIn(*tree, "controller").grants) {
+    if (g->category == "location") g->transform = fb::Transform::Pseudonymise;
+  }
+  Apply(*tree);
+  ASSERT_OK(agent_->SetCategoryProvided("location", true, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kPrecise, DecisionSource::kUser));
+  const std::string precise = "48.85837,2.29448";
+  outbox::Event spot;
+  spot.purpose = "location_features";
+  spot.fields = {{"location.precise_location", precise}};
+  spot.occurred_unix_ms = 1'700'000'000'000;
+  ASSERT_OK(agent_->Record(spot).status());
+  ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kApproximate, DecisionSource::kUser));
+  ASSERT_EQ(Sync().batches_acknowledged, 1);
+  EXPECT_EQ(ValuesFor(gateway_, "controller").count(precise), 0u)
+      << "a precise position reached the controller after the user chose approximate";
 }
 
 }  // namespace
