@@ -792,13 +792,12 @@ TEST_F(SyncTest, AStoredBatchThatDoesNotOpenIsSetAsideAndTheOthersGo) {
   EXPECT_TRUE(found);
 }
 
+// ---- the second review of the uploader (findings 3, 4, 5, the pool and the stored bucket) -------
 
-// ---- review of the uploader change (findings 3, 4, 5, the pool and the persisted bucket) --------
-
-// Review A: the first attempt reached the gateway (stored, answer lost); the second is refused as
-// too large (a relay in front of the gateway with a smaller cap). The split sends the same events
-// again under two new batch ids: the gateway stores every event twice.
-TEST_F(SyncTest, ReviewASplitAfterAnAttemptThatReachedTheGatewayStoresEveryEventTwice) {
+// The first attempt reached the gateway (stored, answer lost); the second is refused as too large
+// (a relay in front of the gateway with a smaller cap). Halves under new batch ids would store
+// every event twice: the batch is not split but rejected (kept, counted, on the log).
+TEST_F(SyncTest, A413AfterAnAttemptThatMayHaveBeenStoredIsNotSplit) {
   std::multiset<std::string> sent;
   for (int i = 0; i < 4; ++i) {
     sent.insert("intent-" + std::to_string(i));
@@ -810,16 +809,20 @@ TEST_F(SyncTest, ReviewASplitAfterAnAttemptThatReachedTheGatewayStoresEveryEvent
   ASSERT_EQ(gateway_.stored().size(), 1u);  // attempt 1 is stored at the gateway
   transport_.QueueNetwork(Network(platform::SendOutcome::kRejected, "HTTP 413"));
   r = Sync();
-  EXPECT_EQ(r.batches_split, 1);
+  EXPECT_EQ(r.batches_split, 0);
+  EXPECT_EQ(r.batches_rejected, 1);
   EXPECT_EQ(ValuesFor(gateway_, "controller"), sent)
       << "an event was stored twice for one recipient (old batch id + the halves)";
+  ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].outcome, "rejected");
+  EXPECT_THAT(log[0].detail, HasSubstr("not split"));
 }
 
-// Review B: identical intents intern to one string on the wire; DecodeBatch(wire, wire.size())
-// in RecheckInTransaction caps the decoded text at 8x the wire size and refuses the batch
-// (kResourceExhausted), which the recheck reports as kDataLoss: a sound batch is rejected as
-// "unreadable" after a reopen (or any consent change) and never sent. The gateway would take it.
-TEST_F(SyncTest, ReviewARepeatedIntentBatchIsNotUnreadableAtTheRecheck) {
+// Identical intents intern to one string on the wire: the decoded text is many times the wire
+// size. The recheck after a reopen decodes the stored batch with the gateway's cap, not the
+// batch's own size, and sends it (it was rejected as "unreadable").
+TEST_F(SyncTest, ARepeatedIntentBatchIsNotUnreadableAtTheRecheck) {
   const std::string intent = "play " + std::string(1000, 'j');
   for (int i = 0; i < 50; ++i) ASSERT_OK(agent_->Record(Voice(intent)).status());
   transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"));
@@ -836,11 +839,11 @@ TEST_F(SyncTest, ReviewARepeatedIntentBatchIsNotUnreadableAtTheRecheck) {
   for (const auto& e : log) EXPECT_NE(e.outcome, "rejected") << e.detail;
 }
 
-// Review C: an event row of a pending batch that no longer opens is quarantined by the recheck's
-// LinkedEventsInTransaction, left out of the revision, unlinked and then deleted by
-// DropUnlinkedEvents (batched = 1): the quarantined row is not "kept for inspection", it is
-// counted not_shared as well, and the batch (which held a sound minimised copy) is withdrawn.
-TEST_F(SyncTest, ReviewARecheckKeepsAQuarantinedEventRow) {
+// An event row of a pending batch that no longer opens cannot be checked against the consent in
+// force: the recheck leaves it out of the batch (here its only event, so the batch is withdrawn
+// and nothing is sent), and the row itself is kept quarantined and counted once, never deleted
+// nor counted as not shared (it was deleted as an unlinked row).
+TEST_F(SyncTest, ARecheckLeavesOutAnEventItCannotReadAndKeepsTheQuarantinedRow) {
   ASSERT_OK(agent_->Record(Voice("only-one")).status());
   transport_.QueueNetwork(Network(platform::SendOutcome::kRetryLater, "network down"));
   ASSERT_EQ(Sync().batches_pending, 1);
@@ -859,7 +862,9 @@ TEST_F(SyncTest, ReviewARecheckKeepsAQuarantinedEventRow) {
   }
   OpenAgent();
   sync::RoundResult r = Sync();
-  EXPECT_EQ(r.batches_withdrawn, 0) << "a batch with a sound stored copy was withdrawn";
+  EXPECT_EQ(r.batches_withdrawn, 1);
+  EXPECT_EQ(r.batches_sent, 0);
+  EXPECT_TRUE(gateway_.stored().empty()) << "an event that could not be rechecked was sent";
   outbox::OutboxCounts c = Counts();
   EXPECT_EQ(c.quarantined, 1);
   EXPECT_EQ(c.not_shared, 0) << "a quarantined row was counted (and deleted) as not shared";
@@ -877,11 +882,10 @@ TEST_F(SyncTest, ReviewARecheckKeepsAQuarantinedEventRow) {
   sqlite3_close(db);
 }
 
-// Review D: the persisted bucket keeps tokens_at_ms from a wall clock that was once far ahead
-// (a bad time source, a user setting the date). After the clock is corrected and the agent
-// reopened, "a clock that went back refills nothing until it passes the stored time again": no
-// upload for a year. Before the change a reopen started the bucket full at the current time.
-TEST_F(SyncTest, ReviewAClockOnceAheadDoesNotStopUploadsAfterAReopen) {
+// The stored bucket keeps the time of a wall clock that was once far ahead (a bad time source, a
+// user setting the date). After the clock is corrected and the agent reopened, uploads go on as
+// the bucket refills from now (they stopped until real time caught up with the bad reading).
+TEST_F(SyncTest, AClockOnceAheadDoesNotStopUploadsAfterAReopen) {
   ASSERT_OK(agent_->Close());
   agent_.reset();
   AgentOptions o = Options();
@@ -904,14 +908,21 @@ TEST_F(SyncTest, ReviewAClockOnceAheadDoesNotStopUploadsAfterAReopen) {
                                        << ", now " << Now();
 }
 
-// Review E: tokens * 1e6 is stored as int64. A large max_uploads_per_hour (a careless "no limit":
-// INT64_MAX) overflows the conversion (undefined behaviour; on x86-64 INT64_MIN), the reopen
-// clamps the stored value to 0 tokens, and nothing goes until the clock moves.
-TEST_F(SyncTest, ReviewAHugeRateLimitSurvivesAReopen) {
+// The bucket is stored in micro-tokens: a huge max_uploads_per_hour (a careless "no limit":
+// INT64_MAX) overflowed the conversion and a reopen emptied the bucket. Out of range is now refused
+// at open, naming the option, and the largest allowed limit survives a reopen.
+TEST_F(SyncTest, AnOutOfRangeRateLimitIsRefusedAndTheLargestSurvivesAReopen) {
   ASSERT_OK(agent_->Close());
   agent_.reset();
   AgentOptions o = Options();
   o.sync.max_uploads_per_hour = std::numeric_limits<int64_t>::max();
+  platform::Platform p = h_.device().platform();
+  p.transport = &transport_;
+  auto refused = Agent::Open(o, p);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("max_uploads_per_hour"));
+  o.sync.max_uploads_per_hour = 1000000;
   OpenAgent(o);
   ASSERT_OK(agent_->Record(Voice("a")).status());
   ASSERT_EQ(Sync().batches_acknowledged, 1);
@@ -919,13 +930,12 @@ TEST_F(SyncTest, ReviewAHugeRateLimitSurvivesAReopen) {
   agent_.reset();
   OpenAgent(o);
   ASSERT_OK(agent_->Record(Voice("b")).status());
-  EXPECT_EQ(Sync().batches_acknowledged, 1) << "a reopen emptied a bucket of INT64_MAX tokens";
+  EXPECT_EQ(Sync().batches_acknowledged, 1) << "a reopen emptied a bucket of a million tokens";
 }
 
-// Review F: max_batch_bytes bounds the encoded wire batch, but what goes on the network (and
-// what a relay or gateway caps with 413) is the OHTTP-encapsulated BHTTP request, about 100 bytes
-// more. With the limit set to a relay's cap, a batch that fits the limit is still refused, and a
-// single such event is rejected for ever (no split for one event).
+// max_batch_bytes bounds what goes on the network (what a relay or gateway caps with 413): the
+// OHTTP-encapsulated BHTTP request, about 100 bytes more than the wire batch (it bounded the wire
+// batch only).
 class BodySizeTransport final : public platform::Transport {
  public:
   explicit BodySizeTransport(platform::Transport& inner) : inner_(inner) {}
@@ -948,7 +958,7 @@ class BodySizeTransport final : public platform::Transport {
   std::vector<size_t> sizes_;
 };
 
-TEST_F(SyncTest, ReviewTheByteLimitBoundsWhatGoesOnTheNetwork) {
+TEST_F(SyncTest, TheByteLimitBoundsWhatGoesOnTheNetwork) {
   ASSERT_OK(agent_->Close());
   agent_.reset();
   AgentOptions o = Options();
@@ -961,30 +971,30 @@ TEST_F(SyncTest, ReviewTheByteLimitBoundsWhatGoesOnTheNetwork) {
   agent_ = *std::move(opened);
   ASSERT_OK(agent_->SetCategoryProvided("voice", true, DecisionSource::kUser));
   ASSERT_OK(agent_->SetPurpose("voice_features", ConsentState::kGranted, DecisionSource::kUser));
-  // One intent per batch, sizes stepping through the last few hundred bytes under the limit.
-  for (int len = 3700; len <= 4000; len += 10) {
-    ASSERT_OK(agent_->Record(Voice(std::to_string(len) + std::string(len, 'v'))).status());
+  // Intents of 1,700 to 1,900 bytes: two fit the limit as wire batches near the top of that range,
+  // but not once framed and encapsulated.
+  std::multiset<std::string> sent;
+  for (int len = 1700; len <= 1900; len += 5) {
+    const std::string intent = std::to_string(len) + std::string(static_cast<size_t>(len), 'v');
+    sent.insert(intent);
+    ASSERT_OK(agent_->Record(Voice(intent)).status());
   }
   sync::RoundResult r = Sync();
-  ASSERT_GT(r.batches_acknowledged, 0);
-  const std::vector<sync::Batch> stored = gateway_.stored();
+  EXPECT_EQ(r.events_delivered, static_cast<int64_t>(sent.size()));
+  EXPECT_EQ(ValuesFor(gateway_, "controller"), sent);
   const std::vector<size_t> bodies = sizes.sizes();
-  ASSERT_EQ(stored.size(), bodies.size());
+  ASSERT_FALSE(bodies.empty());
   int over = 0;
-  for (size_t i = 0; i < stored.size(); ++i) {
-    ASSERT_OK_AND_ASSIGN(Bytes wire, sync::EncodeBatch(stored[i]));
-    if (wire.size() <= 4096 && bodies[i] > 4096) ++over;
-  }
-  EXPECT_EQ(over, 0) << "batches within max_batch_bytes whose request on the wire exceeds it";
+  for (size_t body : bodies) over += body > 4096 ? 1 : 0;
+  EXPECT_EQ(over, 0) << "requests larger than max_batch_bytes";
   ASSERT_OK(agent_->Close());
   agent_.reset();
 }
 
-// Review G: a revision under the same id after an attempt that reached the gateway. The gateway
-// keeps the first contents (coarse position) and acknowledges the revised ones as a duplicate;
-// the sharing log then records an "acknowledged" row with the revised contents' form (precise,
-// as it is), which the controller never received.
-TEST_F(SyncTest, ReviewADuplicateAcknowledgementOfARevisedBatchIsLoggedWithWhatTheGatewayHolds) {
+// A revision under the same id after an attempt that reached the gateway. The gateway keeps the
+// first contents (coarse position) and acknowledges the revised ones as a duplicate: the sharing
+// log's "acknowledged" row names the forms the gateway holds, not the revised contents' form.
+TEST_F(SyncTest, ADuplicateAcknowledgementOfARevisedBatchIsLoggedWithWhatTheGatewayHolds) {
   ASSERT_OK(agent_->SetCategoryProvided("location", true, DecisionSource::kUser));
   ASSERT_OK(agent_->SetPurpose("location_features", ConsentState::kGranted, DecisionSource::kUser));
   ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kPrecise, DecisionSource::kUser));
@@ -1013,11 +1023,10 @@ TEST_F(SyncTest, ReviewADuplicateAcknowledgementOfARevisedBatchIsLoggedWithWhatT
   }
 }
 
-// Review H (the minimiser, outside the diff, but it defeats finding 3's fix): under a grant whose
-// transform is Pseudonymise, location.precise_location is not coarsened to the granted precision
-// (minimiser.cc skips the coarsening for kPseudonymise) and, not being an identifying field, then
-// leaves as it is: the precise position goes out after the user chose approximate.
-TEST_F(PolicyUpdateSyncTest, ReviewAPseudonymiseGrantDoesNotCarryAPrecisePositionPastApproximate) {
+// Under a grant whose transform is Pseudonymise, location.precise_location was not coarsened to
+// the granted precision and, not being an identifying field, left as it is: the precise position
+// went out after the user chose approximate. The precision now caps every grant.
+TEST_F(PolicyUpdateSyncTest, APseudonymiseGrantDoesNotCarryAPrecisePositionPastApproximate) {
   auto tree = policy::testing::ShippedPolicyT();
   tree->version = agent_->policy()->version() + 1;
   for (auto& g : policy::testing::RecipientIn(*tree, "controller").grants) {

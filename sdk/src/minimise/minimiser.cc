@@ -140,9 +140,10 @@ StatusOr<MinimisedEvent> Minimiser::ForRecipient(const consent::ConsentSnapshot&
     MinimisedField m;
     m.key = f.key;
     m.form = d.transform;
-    // A precise position leaves at most at the precision the user granted now, whatever the grant.
-    if (f.key == "location.precise_location" && precision != platform::LocationPrecision::kPrecise &&
-        m.form != policy::Transform::kPseudonymise) {
+    // A precise position leaves at most at the precision the user granted now, whatever the
+    // grant's transform (a pseudonymise grant replaces identifiers only: it would send the
+    // position as it is).
+    if (f.key == "location.precise_location" && precision != platform::LocationPrecision::kPrecise) {
       m.form = policy::Transform::kCoarsen;
     }
     switch (m.form) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -748,10 +749,11 @@ Status AppendSharing(store::Database& db, const BatchInfo& b, int64_t now_ms,
 
 
 // Deletes each of `event_ids` that is batched and that no batch links any more; returns how many.
+// A quarantined row stays (kept for inspection, counted once as quarantined).
 StatusOr<int64_t> DropUnlinkedEvents(store::Database& db, const std::vector<int64_t>& event_ids) {
   TACET_ASSIGN_OR_RETURN(auto drop, db.Prepare("DELETE FROM outbox_events WHERE id = ?1 AND "
-                                               "batched = 1 AND NOT EXISTS (SELECT 1 FROM "
-                                               "outbox_links WHERE event_id = ?1)"));
+                                               "batched = 1 AND quarantined = 0 AND NOT EXISTS "
+                                               "(SELECT 1 FROM outbox_links WHERE event_id = ?1)"));
   int64_t dropped = 0;
   for (int64_t id : event_ids) {
     TACET_RETURN_IF_ERROR(drop.Bind(1, id));
@@ -1112,9 +1114,36 @@ Status Outbox::RecordRetry(ByteView batch_id, int64_t next_attempt_unix_ms,
 
 
 StatusOr<BatchInfo> Outbox::AcknowledgeInTransaction(ByteView batch_id, int64_t now_unix_ms,
-                                                     std::string_view detail) {
+                                                     std::string_view detail, bool duplicate) {
   TACET_ASSIGN_OR_RETURN(BatchInfo b, FindBatchInTransaction(batch_id));
-  TACET_RETURN_IF_ERROR(AppendSharing(db_, b, now_unix_ms, "acknowledged", detail));
+  std::string logged_detail(detail);
+  BatchInfo logged = b;
+  if (duplicate) {
+    // The gateway already had this id: it holds what an earlier attempt carried. If the batch was
+    // revised after attempts (each revision logged a `withdrawn` row with the attempts made so
+    // far and the forms it had), those attempts may have carried other forms than its current.
+    TACET_ASSIGN_OR_RETURN(auto q, db_.Prepare("SELECT forms, attempts FROM sharing_log WHERE "
+                                               "batch_id = ?1 AND outcome = 'withdrawn' ORDER BY "
+                                               "id"));
+    TACET_RETURN_IF_ERROR(q.BindBlob(1, batch_id));
+    std::set<std::string> earlier;
+    int64_t last_revision_at = -1;
+    while (true) {
+      TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      for (std::string& f : SplitCategoryColumn(q.ColumnText(0))) earlier.insert(std::move(f));
+      last_revision_at = q.ColumnInt64(1);
+    }
+    if (last_revision_at >= 0) {
+      // No attempt since the last revision before this one: only earlier contents can be what
+      // the gateway holds. Otherwise either.
+      if (b.attempts > last_revision_at + 1) earlier.insert(b.forms.begin(), b.forms.end());
+      logged.forms.assign(earlier.begin(), earlier.end());
+      logged_detail += ": the gateway holds an earlier attempt's contents, sent before the batch "
+                       "was revised";
+    }
+  }
+  TACET_RETURN_IF_ERROR(AppendSharing(db_, logged, now_unix_ms, "acknowledged", logged_detail));
   // The events it carried, then its links; an event goes once no batch links it any more.
   TACET_ASSIGN_OR_RETURN(std::vector<int64_t> events, LinkedEventIds(db_, batch_id));
   for (const char* sql : {"DELETE FROM outbox_links WHERE batch_id = ?1",

@@ -313,8 +313,11 @@ class Outbox final : public consent::ConsentCommitHook {
   // An acknowledgement: appends the sharing-log row, deletes the batch, its links and deletion
   // requests, and every event it carried that no other batch links (all in the caller's
   // transaction). Returns the batch as it was; kNotFound when it is already gone.
+  // `duplicate`: the gateway said it already had this batch id; when the batch was revised after
+  // an attempt, the row names the forms the gateway may hold (those of the attempts before the
+  // revision, and the current ones if an attempt was made since).
   StatusOr<BatchInfo> AcknowledgeInTransaction(ByteView batch_id, int64_t now_unix_ms,
-                                               std::string_view detail);
+                                               std::string_view detail, bool duplicate = false);
   // A rejection: the batch becomes kRejected (kept, never resent) and a sharing-log row is
   // appended. kNotFound when it is gone.
   StatusOr<BatchInfo> RejectInTransaction(ByteView batch_id, int64_t now_unix_ms,

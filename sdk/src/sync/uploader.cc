@@ -25,7 +25,11 @@ constexpr size_t kMaxResponseBytes = 64 * 1024;
 constexpr int64_t kGiveUpAttemptTimeouts = 10;
 // Bounds of max_batch_bytes, and the floor a run of 413s halves the limit to.
 constexpr size_t kMinBatchBytes = 4 * 1024;
-constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024;
+constexpr size_t kMaxBatchBytes = 1024 * 1024;  // the reference servers' body cap
+// max_uploads_per_hour at most (the stored bucket is in micro-tokens: 1e12 fits an int64).
+constexpr int64_t kMaxUploadsPerHour = 1000000;
+// Encapsulation (RFC 9458 §4.3): the 7-byte header, enc (32 bytes for X25519) and the AEAD tag.
+constexpr size_t kOhttpRequestOverhead = 7 + 32 + 16;
 // What one minimised event adds to a batch, roughly: its strings and a fixed part (the greedy
 // slicing's guess; the encoded size is what is checked).
 int64_t EstimatedSize(const minimise::MinimisedEvent& m) {
@@ -106,6 +110,17 @@ Uploader::Uploader(const UploaderDeps& deps, UploaderOptions options, sealer::Oh
       mailbox_(std::make_shared<Mailbox>()) {
   tokens_ = static_cast<double>(options_.max_uploads_per_hour);
   byte_limit_ = options_.max_batch_bytes;
+  // What the request adds around the wire batch: the Binary HTTP framing of the contract's POST
+  // (with room for the content length's varint to grow to 8 bytes) and the encapsulation.
+  sealer::BhttpRequest frame;
+  frame.method = "POST";
+  frame.scheme = "https";
+  frame.authority = options_.gateway_authority;
+  frame.path = std::string(kBatchPath);
+  frame.headers.push_back({"content-type", std::string(kBatchMediaType)});
+  auto framed = sealer::EncodeBhttpRequest(frame);
+  envelope_bytes_ = static_cast<int64_t>((framed.ok() ? framed->size() : 512) + 8 +
+                                         kOhttpRequestOverhead);
   tokens_at_ms_ = deps_.clock->NowUnixMillis();
 }
 
@@ -140,6 +155,11 @@ StatusOr<std::unique_ptr<Uploader>> Uploader::Create(const UploaderDeps& deps,
                                 std::to_string(kMinBatchBytes) + ".." +
                                 std::to_string(kMaxBatchBytes) + ", not " +
                                 std::to_string(options.max_batch_bytes));
+  }
+  if (options.max_uploads_per_hour > kMaxUploadsPerHour) {
+    return InvalidArgumentError("uploader: max_uploads_per_hour must be at most " +
+                                std::to_string(kMaxUploadsPerHour) + " (0: no limit), not " +
+                                std::to_string(options.max_uploads_per_hour));
   }
   if (options.max_uploads_per_hour < 0 || options.attempt_timeout_ms < 1) {
     return InvalidArgumentError(
@@ -192,7 +212,9 @@ Status Uploader::StoreSlices(const std::string& recipient, const std::string& pu
                   g.events.begin() + static_cast<std::ptrdiff_t>(end));
   StatusOr<Bytes> wire = EncodeBatch(b);
   if (!wire.ok() && wire.status().code() != StatusCode::kInvalidArgument) return wire.status();
-  const bool too_large = wire.ok() && wire->size() > static_cast<size_t>(byte_limit_);
+  // The limit is on what goes on the network: the wire batch inside its request.
+  const bool too_large =
+      wire.ok() && static_cast<int64_t>(wire->size()) + envelope_bytes_ > byte_limit_;
   if ((!wire.ok() || too_large) && end - begin > 1) {
     const size_t mid = begin + (end - begin) / 2;
     TACET_RETURN_IF_ERROR(StoreSlices(recipient, purpose, g, begin, mid, subject, now_ms, unencodable));
@@ -253,7 +275,7 @@ Status Uploader::BuildBatches(int64_t now_ms) {
     const size_t per = static_cast<size_t>(options_.max_events_per_batch);
     for (size_t start = 0; start < g.events.size();) {
       size_t end = start;
-      int64_t bytes = 256;
+      int64_t bytes = 256 + envelope_bytes_;
       while (end < g.events.size() && end - start < per) {
         const int64_t add = EstimatedSize(g.events[end]);
         if (end > start && bytes + add > byte_limit_) break;
@@ -323,8 +345,9 @@ Status Uploader::LoadRateBucket() {
   if (!tokens.has_value() || !at.has_value()) return OkStatus();  // never limited before: full
   const double capacity = static_cast<double>(options_.max_uploads_per_hour);
   tokens_ = std::clamp(static_cast<double>(*tokens) / 1e6, 0.0, capacity);
-  // A clock that went back refills nothing until it passes the stored time again.
-  tokens_at_ms_ = std::max(*at, static_cast<int64_t>(0));
+  // A time ahead of now (a clock once wrong, since corrected) is taken as now: a bad reading must
+  // not stop uploads until real time catches up with it.
+  tokens_at_ms_ = std::clamp(*at, static_cast<int64_t>(0), deps_.clock->NowUnixMillis());
   return OkStatus();
 }
 
@@ -338,6 +361,7 @@ Status Uploader::SaveRateBucketInTransaction() {
 bool Uploader::TakeToken(int64_t now_ms) {
   if (options_.max_uploads_per_hour == 0) return true;
   const double capacity = static_cast<double>(options_.max_uploads_per_hour);
+  if (now_ms < tokens_at_ms_) tokens_at_ms_ = now_ms;  // the clock went back: refill from now
   if (now_ms > tokens_at_ms_) {
     tokens_ = std::min(capacity, tokens_ + capacity * static_cast<double>(now_ms - tokens_at_ms_) /
                                                3600000.0);
@@ -375,7 +399,9 @@ StatusOr<bool> Uploader::RecheckInTransaction(const outbox::BatchInfo& batch) {
   auto checked = checked_.find(batch.batch_id);
   if (checked != checked_.end() && checked->second == snapshot.generation()) return true;
   TACET_ASSIGN_OR_RETURN(Bytes wire, deps_.outbox->OpenBatch(batch.batch_id));
-  StatusOr<Batch> stored = DecodeBatch(wire, wire.size());
+  // The gateway's cap (the format interns repeated values, so the decoded text may be many times
+  // the wire size; DecodeBatch allows 8 times max_bytes).
+  StatusOr<Batch> stored = DecodeBatch(wire, std::max(wire.size(), kMaxBatchBytes));
   if (!stored.ok()) {
     return DataLossError("the stored wire batch does not decode: " + stored.status().message());
   }
@@ -412,19 +438,31 @@ StatusOr<bool> Uploader::RecheckInTransaction(const outbox::BatchInfo& batch) {
   }
   b.policy_id = std::string(snapshot.policy().id());
   b.policy_version = snapshot.policy().version();
-  TACET_ASSIGN_OR_RETURN(Bytes revised, EncodeBatch(b));
+  StatusOr<Bytes> revised = EncodeBatch(b);
+  const bool over = !revised.ok() ||
+                    static_cast<int64_t>(revised->size()) + envelope_bytes_ > byte_limit_;
+  if (over && batch.attempts == 0 && b.events.size() > 1) {
+    // Grown past the limit (a form that reveals more is longer) and never sent: new batches of
+    // the right size instead, sent in this round; this id goes without ever having left.
+    std::vector<std::pair<int64_t, minimise::MinimisedEvent>> events;
+    for (size_t i = 0; i < keep.size(); ++i) events.emplace_back(keep[i], std::move(b.events[i]));
+    TACET_RETURN_IF_ERROR(ReplaceInTransaction(batch, std::move(events), /*halves=*/false, why));
+    ++round_.batches_revised;
+    return false;
+  }
+  if (!revised.ok()) {
+    return DataLossError("its events no longer encode: " + revised.status().message());
+  }
   TACET_RETURN_IF_ERROR(deps_.outbox->ReviseBatchInTransaction(
-      batch.batch_id, revised, FormsOf(b.events), keep, "revised: " + why));
+      batch.batch_id, *revised, FormsOf(b.events), keep, "revised: " + why));
   ++round_.batches_revised;
   checked_[batch.batch_id] = snapshot.generation();
   return true;
 }
 
-StatusOr<bool> Uploader::SplitInTransaction(const outbox::BatchInfo& batch,
-                                            std::string_view detail) {
-  if (batch.kind != outbox::BatchKind::kEvents || batch.events < 2) return false;
-  TACET_ASSIGN_OR_RETURN(auto fresh, Reminimise(batch));
-  if (fresh.size() < 2) return false;
+Status Uploader::ReplaceInTransaction(const outbox::BatchInfo& batch,
+                                      std::vector<std::pair<int64_t, minimise::MinimisedEvent>> fresh,
+                                      bool halves, std::string_view why) {
   TACET_ASSIGN_OR_RETURN(Bytes subject, deps_.minimiser->Subject(batch.recipient,
                                                                   batch.created_unix_ms));
   Group g;
@@ -433,22 +471,41 @@ StatusOr<bool> Uploader::SplitInTransaction(const outbox::BatchInfo& batch,
     g.ids.push_back(id);
     g.events.push_back(std::move(m));
   }
-  // Its events into two new batches first (so that the withdrawal below finds them still
-  // linked), then the refused batch goes. This attempt was refused, so the gateway did not store
-  // it; an earlier unanswered attempt may have, and the sharing log says so.
+  // The new batches first (so that the withdrawal below finds the events still linked), then the
+  // old one goes; the caller has made sure no earlier attempt of it may have been stored.
   std::vector<int64_t> unencodable;
-  const size_t mid = g.events.size() / 2;
+  const size_t mid = halves ? g.events.size() / 2 : g.events.size();
   TACET_RETURN_IF_ERROR(StoreSlices(batch.recipient, batch.purpose, g, 0, mid, subject,
                                     batch.created_unix_ms, &unencodable));
-  TACET_RETURN_IF_ERROR(StoreSlices(batch.recipient, batch.purpose, g, mid, g.events.size(),
-                                    subject, batch.created_unix_ms, &unencodable));
+  if (mid < g.events.size()) {
+    TACET_RETURN_IF_ERROR(StoreSlices(batch.recipient, batch.purpose, g, mid, g.events.size(),
+                                      subject, batch.created_unix_ms, &unencodable));
+  }
   if (!unencodable.empty()) {
     TACET_RETURN_IF_ERROR(deps_.outbox->QuarantineEventsInTransaction(unencodable));
   }
-  TACET_RETURN_IF_ERROR(deps_.outbox->WithdrawBatchInTransaction(
-      batch.batch_id, "split after " + std::string(detail) + "; an earlier attempt may have "
-                      "reached the gateway",
-      /*may_have_arrived=*/batch.attempts > 1));
+  checked_.erase(batch.batch_id);
+  return deps_.outbox->WithdrawBatchInTransaction(batch.batch_id, why, /*may_have_arrived=*/false);
+}
+
+StatusOr<bool> Uploader::SplitInTransaction(const outbox::BatchInfo& batch,
+                                            std::string_view detail) {
+  if (batch.kind != outbox::BatchKind::kEvents) return false;
+  // Only when the refused attempt was the first: an earlier one may have been stored under this
+  // id (its answer lost), and halves under new ids would then store every event twice.
+  if (batch.attempts != 1) return false;
+  TACET_ASSIGN_OR_RETURN(auto fresh, Reminimise(batch));
+  if (fresh.empty()) {
+    // Nothing of it may leave any more: withdrawn (never stored: its only attempt was refused).
+    TACET_RETURN_IF_ERROR(deps_.outbox->WithdrawBatchInTransaction(
+        batch.batch_id, "withdrawn", /*may_have_arrived=*/false));
+    TACET_RETURN_IF_ERROR(deps_.outbox->AddToCounter("batches_purged", 1));
+    checked_.erase(batch.batch_id);
+    return true;
+  }
+  if (fresh.size() < 2) return false;
+  TACET_RETURN_IF_ERROR(ReplaceInTransaction(batch, std::move(fresh), /*halves=*/true,
+                                             "split after " + std::string(detail)));
   TACET_RETURN_IF_ERROR(deps_.outbox->AddToCounter("batches_split", 1));
   return true;
 }
@@ -591,6 +648,7 @@ StatusOr<int64_t> Uploader::SendNext() {
     const int64_t before = round_.batches_sent;
     TACET_RETURN_IF_ERROR(SendOne(b, now_ms));
     if (round_.batches_sent > before) return 1;
+    if (options_.max_uploads_per_hour > 0) tokens_ += 1.0;  // nothing went: the token is back
   }
   return 0;
 }
@@ -693,7 +751,8 @@ Status Uploader::ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientCon
   }
   TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(*deps_.db, store::Durability::kCritical));
   if (ack) {
-    auto info = deps_.outbox->AcknowledgeInTransaction(batch_id, now_ms, detail);
+    auto info = deps_.outbox->AcknowledgeInTransaction(batch_id, now_ms, detail,
+                                                       disposition == kAckDuplicate);
     if (!info.ok()) {
       // Already acknowledged through another attempt, or purged since: nothing to do.
       return info.status().code() == StatusCode::kNotFound ? OkStatus() : info.status();
@@ -728,6 +787,9 @@ Status Uploader::ApplyAnswer(const Bytes& batch_id, const sealer::OhttpClientCon
         ++round_.batches_split;
         return OkStatus();
       }
+      detail += batch->attempts != 1 ? "; not split: an earlier attempt may have been stored under "
+                                       "this id, and new ids would store its events twice"
+                                     : "; not split: one event";
     }
   }
   auto info = deps_.outbox->RejectInTransaction(batch_id, now_ms, detail);

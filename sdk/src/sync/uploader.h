@@ -94,9 +94,10 @@ struct UploaderOptions {
   Bytes key_config;  // the gateway's key configuration (RFC 9458 §3.1), pinned
   std::string gateway_authority = std::string(kDefaultGatewayAuthority);
   int64_t max_events_per_batch = 500;
-  // A batch's encoded wire bytes at most (a single event larger than this still goes alone). The
-  // reference servers refuse bodies above 1 MiB; a 413 from a relay or gateway halves the limit
-  // for this Uploader's life and splits the refused batch.
+  // The request on the network (the wire batch inside its Binary HTTP framing and its
+  // encapsulation) at most, 4 KiB .. 1 MiB, the reference servers' body cap; a single event larger
+  // than this still goes alone. A 413 from a relay or gateway halves the limit for this Uploader's
+  // life and splits the refused batch if no earlier attempt of it may have been stored.
   int64_t max_batch_bytes = 256 * 1024;
   int64_t backoff_initial_ms = 1000;
   int64_t backoff_max_ms = 3600 * 1000;
@@ -189,8 +190,15 @@ class Uploader {
   // snapshot in force, minimises its events again; changed contents replace the stored ones
   // (same batch id), nothing left withdraws it. false: withdrawn, do not send.
   StatusOr<bool> RecheckInTransaction(const outbox::BatchInfo& batch);
-  // A 413 for `batch`: splits its events into two new batches (true), or false when it holds one
-  // event (then it is rejected as usual).
+  // Stores `fresh` (the batch's events minimised again) as new batches (in two halves at least
+  // with `halves`, else as the byte limit cuts them) and withdraws `batch`, which must never have
+  // been stored by the gateway.
+  Status ReplaceInTransaction(const outbox::BatchInfo& batch,
+                              std::vector<std::pair<int64_t, minimise::MinimisedEvent>> fresh,
+                              bool halves, std::string_view why);
+  // A 413 for `batch`: splits its events into two new batches, or withdraws it when nothing of it
+  // may leave any more (true); false when it holds one event or an earlier attempt may have been
+  // stored (then it is rejected as usual).
   StatusOr<bool> SplitInTransaction(const outbox::BatchInfo& batch, std::string_view detail);
   Status SendOne(const outbox::BatchInfo& batch, int64_t now_ms);
   Status LoadRateBucket();
@@ -214,6 +222,7 @@ class Uploader {
   std::map<Bytes, uint64_t> checked_;
   sealer::OhttpEphemeralPool ephemerals_{2};
   int64_t byte_limit_ = 0;  // options_.max_batch_bytes, halved by each 413
+  int64_t envelope_bytes_ = 0;  // what a request adds around its wire batch
   double tokens_ = 0;
   int64_t tokens_at_ms_ = 0;
 };
