@@ -4,7 +4,6 @@
 //   tacet-collector --state-dir DIR --dump FILE
 //
 // Serves until SIGTERM or SIGINT (exit 0). Exit 2 for a bad command line, 1 when it cannot start.
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,13 +11,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "collector.h"
 #include "https_server.h"
-#include "state_dir.h"
+#include "serve.h"
 
 namespace {
 
@@ -71,21 +70,9 @@ int main(int argc, char** argv) {
   }
   if (state_dir.empty()) return Usage("--state-dir is required");
 
-  // SIGTERM and SIGINT are taken by sigwait below: blocked before any thread starts, so every
-  // thread inherits the mask. A client that goes away must not kill the server (SIGPIPE).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  static std::mutex log_mu;
-  options.log = [](std::string_view line) {
-    std::lock_guard<std::mutex> lock(log_mu);
-    std::fprintf(stderr, "tacet-collector: %.*s\n", static_cast<int>(line.size()), line.data());
-    std::fflush(stderr);
-  };
+  // Before any thread starts (the collector's own, the server's).
+  const tacet::net::StopSignals stop = tacet::net::BlockStopSignals();
+  options.log = tacet::net::StderrLog("tacet-collector");
   const bool dumping = !dump_path.empty();
   if (!dumping) ::unlink((state_dir + "/port").c_str());  // a stale port file is not a ready server
   auto collector = tacet::collector::Collector::Open(state_dir, options);
@@ -109,25 +96,9 @@ int main(int argc, char** argv) {
   server_options.port = static_cast<uint16_t>(port);
   server_options.max_body_bytes = options.max_body_bytes;
   tacet::collector::Collector* c = collector->get();
-  auto server = tacet::net::HttpsServer::Start(std::move(server_options),
-                                               [c](const tacet::net::HttpRequest& r) { return c->Handle(r); });
-  if (!server.ok()) {
-    std::fprintf(stderr, "tacet-collector: cannot serve: %s\n", server.status().ToString().c_str());
-    return 1;
-  }
-  const tacet::Status ready = tacet::net::WritePortFile(state_dir, (*server)->port());
-  if (!ready.ok()) {
-    std::fprintf(stderr, "tacet-collector: %s\n", ready.ToString().c_str());
-    return 1;
-  }
-  std::fprintf(stderr, "tacet-collector: listening on 127.0.0.1:%u, state in %s\n",
-               static_cast<unsigned>((*server)->port()), state_dir.c_str());
-  int signal_number = 0;
-  while (sigwait(&stop_signals, &signal_number) != 0) {
-  }
-  (*server)->Stop();
-  server->reset();
+  const int exit_code = tacet::net::ServeUntilSignal(
+      stop, "tacet-collector", state_dir, std::move(server_options),
+      [c](const tacet::net::HttpRequest& r) { return c->Handle(r); }, "state in " + state_dir);
   collector->reset();  // wipes the gateway's private key and the TLS key
-  std::fprintf(stderr, "tacet-collector: stopped (signal %d)\n", signal_number);
-  return 0;
+  return exit_code;
 }

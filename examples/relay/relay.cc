@@ -21,18 +21,6 @@ net::HttpResponse Text(int status, const std::string& text) {
 }
 
 
-// The status of a transport result whose detail is exactly "HTTP NNN" (what HttpsTransport says
-// for an answer it read whole), or 0.
-int AnsweredStatus(const std::string& detail) {
-  if (detail.size() != 8 || detail.compare(0, 5, "HTTP ") != 0) return 0;
-  int status = 0;
-  for (size_t i = 5; i < 8; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(detail[i]))) return 0;
-    status = status * 10 + (detail[i] - '0');
-  }
-  return status >= 200 && status <= 599 ? status : 0;
-}
-
 }  // namespace
 
 StatusOr<platform::SpkiPin> ParseSpkiHex(std::string_view hex) {
@@ -86,14 +74,22 @@ net::HttpResponse Relay::Handle(const net::HttpRequest& request) {
     transport_->Send(platform::SendRequest{request.body, platform::kOhttpRequestMediaType},
                      [&answer](const platform::SendResult& r) { answer.set_value(r); });
     const platform::SendResult result = done.get();
-    const int status = AnsweredStatus(result.detail);
+    const int status = result.http_status;
     if (result.outcome == platform::SendOutcome::kDelivered) {
       response.status = status == 0 ? 200 : status;
       response.content_type = result.content_type;
       response.body = result.body;
       gateway_status = std::to_string(response.status);
     } else if (status >= 400) {
-      response = Text(status, "the gateway answered " + std::to_string(status));
+      // The gateway's refusal as it gave it (e.g. a problem+json for an unknown key id, RFC 9458
+      // section 5.3); a text of the relay's only when it sent no body or one over the cap.
+      if (result.body.empty()) {
+        response = Text(status, "the gateway answered " + std::to_string(status));
+      } else {
+        response.status = status;
+        response.content_type = result.content_type;
+        response.body = result.body;
+      }
       if (result.retry_after_ms > 0) {
         response.headers.emplace_back("Retry-After", std::to_string((result.retry_after_ms + 999) / 1000));
       }

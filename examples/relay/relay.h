@@ -6,10 +6,11 @@
 // Content-Length and Connection). The relay cannot read what it forwards: it holds no key.
 //
 // Answers: the gateway's 2xx with its content type and body as they are; the gateway's 4xx/5xx
-// status with a text/plain body of the relay's (the posix transport does not keep the body of a
-// non-2xx answer, so a problem+json from the gateway arrives as its status only) and its
-// Retry-After; 502 with retry-after when the gateway cannot be reached or authenticated; 404
-// other paths, 405 other methods, 413 over the size cap, 415 another content type.
+// with its status, content type and body as they are (e.g. the application/problem+json of an
+// unknown key id, RFC 9458 section 5.3) and its Retry-After, or a text/plain body of the relay's
+// when the gateway sent no body or one over max_body_bytes; 502 with Retry-After when the
+// gateway cannot be reached or authenticated, or its answer was not whole; 404 other paths, 405
+// other methods, 413 over the size cap, 415 another content type.
 //
 // Threads: Handle may be called from several threads at once; the forwarded requests go out one
 // at a time, in order, over one transport (one connection per request, no keep-alive).

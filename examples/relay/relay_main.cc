@@ -3,19 +3,19 @@
 //   tacet-relay --state-dir DIR --gateway https://127.0.0.1:PORT/gateway --gateway-spki HEX [--port N]
 //
 // Serves until SIGTERM or SIGINT (exit 0). Exit 2 for a bad command line, 1 when it cannot start.
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "https_server.h"
 #include "relay.h"
+#include "serve.h"
 #include "state_dir.h"
 
 namespace {
@@ -63,19 +63,9 @@ int main(int argc, char** argv) {
   if (!pin.ok()) return Usage(pin.status().message());
   options.gateway_spki = *pin;
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  static std::mutex log_mu;
-  options.log = [](std::string_view line) {
-    std::lock_guard<std::mutex> lock(log_mu);
-    std::fprintf(stderr, "tacet-relay: %.*s\n", static_cast<int>(line.size()), line.data());
-    std::fflush(stderr);
-  };
+  // Before any thread starts (the relay's transport, the server's).
+  const tacet::net::StopSignals stop = tacet::net::BlockStopSignals();
+  options.log = tacet::net::StderrLog("tacet-relay");
   ::unlink((state_dir + "/port").c_str());
   const tacet::Status dir = tacet::net::EnsurePrivateDir(state_dir);
   if (!dir.ok()) {
@@ -96,25 +86,9 @@ int main(int argc, char** argv) {
   server_options.port = static_cast<uint16_t>(port);
   server_options.max_body_bytes = options.max_body_bytes;
   tacet::relay::Relay* r = relay->get();
-  auto server = tacet::net::HttpsServer::Start(std::move(server_options),
-                                               [r](const tacet::net::HttpRequest& q) { return r->Handle(q); });
-  if (!server.ok()) {
-    std::fprintf(stderr, "tacet-relay: cannot serve: %s\n", server.status().ToString().c_str());
-    return 1;
-  }
-  const tacet::Status ready = tacet::net::WritePortFile(state_dir, (*server)->port());
-  if (!ready.ok()) {
-    std::fprintf(stderr, "tacet-relay: %s\n", ready.ToString().c_str());
-    return 1;
-  }
-  std::fprintf(stderr, "tacet-relay: listening on 127.0.0.1:%u, forwarding to %s\n",
-               static_cast<unsigned>((*server)->port()), options.gateway_url.c_str());
-  int signal_number = 0;
-  while (sigwait(&stop_signals, &signal_number) != 0) {
-  }
-  (*server)->Stop();
-  server->reset();
+  const int exit_code = tacet::net::ServeUntilSignal(
+      stop, "tacet-relay", state_dir, std::move(server_options),
+      [r](const tacet::net::HttpRequest& q) { return r->Handle(q); }, "forwarding to " + options.gateway_url);
   relay->reset();
-  std::fprintf(stderr, "tacet-relay: stopped (signal %d)\n", signal_number);
-  return 0;
+  return exit_code;
 }

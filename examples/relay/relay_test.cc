@@ -125,17 +125,37 @@ TEST_F(RelayTest, ForwardsTheBodyUnchangedWithNoClientHeaderAndPassesTheAnswerBa
 }
 
 TEST_F(RelayTest, PassesTheGatewaysRefusalsOnAndAnswers502WhenItIsUnreachable) {
+  // A refusal with a body: status, media type and body as the gateway gave them.
+  const std::string problem = R"({"type":"x","title":"unknown key identifier"})";
   answer_.status = 400;
   answer_.content_type = "application/problem+json";
+  answer_.body.assign(problem.begin(), problem.end());
   net::HttpResponse r = relay_->Handle(Post(Bytes{1, 2, 3}));
   EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.content_type, "application/problem+json");
+  EXPECT_EQ(std::string(r.body.begin(), r.body.end()), problem);
 
+  // Without a body: the status and Retry-After, with a text of the relay's.
   answer_.status = 503;
+  answer_.content_type.clear();
+  answer_.body.clear();
   answer_.headers = {{"Retry-After", "7"}};
   r = relay_->Handle(Post(Bytes{1, 2, 3}));
   EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
+  EXPECT_THAT(std::string(r.body.begin(), r.body.end()), HasSubstr("the gateway answered 503"));
   ASSERT_EQ(r.headers.size(), 1u);
   EXPECT_EQ(r.headers[0].second, "7");
+
+  // A refusal body over the relay's cap is not passed on (the relay's text instead).
+  answer_.status = 403;
+  answer_.headers.clear();
+  answer_.content_type = "text/html";
+  answer_.body.assign((1 << 20) + 1, 'x');
+  r = relay_->Handle(Post(Bytes{1, 2, 3}));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
+  EXPECT_LT(r.body.size(), 100u);
 
   // Refused by the relay itself, never forwarded.
   EXPECT_EQ(relay_->Handle(Post(Bytes{1}, "application/octet-stream")).status, 415);
@@ -145,7 +165,7 @@ TEST_F(RelayTest, PassesTheGatewaysRefusalsOnAndAnswers502WhenItIsUnreachable) {
   EXPECT_EQ(relay_->Handle(get).status, 405);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    EXPECT_EQ(seen_.size(), 2u);
+    EXPECT_EQ(seen_.size(), 3u);
   }
 
   // A gateway with another certificate than the pinned one: not trusted, 502.
@@ -236,11 +256,27 @@ TEST(RelayProcessTest, ABatchThroughTheRelayIsStoredOnceAndTheCollectorSeesOnlyT
     EXPECT_EQ(Bytes(inner.content.begin(), inner.content.begin() + 16), batch.batch_id);
     EXPECT_EQ(inner.content[16], expected);
   }
+  // Sealed to a key id the collector does not have: the collector's RFC 9458 section 5.3 refusal
+  // reaches the client through the relay as the collector sent it.
+  Bytes unknown_key = config;
+  unknown_key[0] ^= 0x40;
+  auto misaddressed = device.Seal(unknown_key, DeviceSide::Request(DeviceSide::Wire(batch)));
+  ASSERT_NE(misaddressed, nullptr);
+  const platform::SendResult refused =
+      SendThrough(relay_port, kRelayPath, relay_pin, misaddressed->encapsulated_request);
+  EXPECT_EQ(refused.outcome, platform::SendOutcome::kRejected);
+  EXPECT_EQ(refused.http_status, 400);
+  EXPECT_EQ(refused.content_type, collector::kProblemMediaType);
+  EXPECT_EQ(std::string(refused.body.begin(), refused.body.end()),
+            std::string("{\"type\":\"") + collector::kKeyProblemType +
+                "\",\"title\":\"unknown key identifier\"}");
+
   // A body that is not for the relay's path or type is refused by the relay itself.
   const platform::SendResult wrong_type =
       SendThrough(relay_port, kRelayPath, relay_pin, Bytes{1, 2, 3}, "application/octet-stream");
   EXPECT_EQ(wrong_type.outcome, platform::SendOutcome::kRejected);
   EXPECT_EQ(wrong_type.detail, "HTTP 415");
+  EXPECT_EQ(wrong_type.http_status, 415);
 
   // The collector logged the relay's connection, not the client's: both are 127.0.0.1, so the
   // source port tells them apart.

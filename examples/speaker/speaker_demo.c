@@ -310,16 +310,38 @@ static int sync_round(tacet_agent_t *agent, const sync_setup *setup, tacet_sync_
   return 1;
 }
 
-static int counts(tacet_agent_t *agent, tacet_record_counts *c) {
+static int counts(tacet_agent_t *agent, tacet_record_counts2 *c) {
   memset(c, 0, sizeof *c);
-  return api(tacet_record_counts_get(agent, c), "tacet_record_counts_get");
+  c->struct_size = sizeof *c;
+  return api(tacet_record_counts2_get(agent, c), "tacet_record_counts2_get");
 }
 
-static void say_counts(const tacet_record_counts *c) {
+static void say_counts(const tacet_record_counts2 *c) {
   say("outbox       %lld queued, %lld held; so far %lld refused, %lld purged by consent, "
-      "%lld erased, %lld evicted",
+      "%lld erased, %lld evicted, %lld expired, %lld quarantined",
       (long long)c->queued, (long long)c->held, (long long)c->refused,
-      (long long)c->purged_by_consent, (long long)c->erased, (long long)c->evicted);
+      (long long)c->purged_by_consent, (long long)c->erased, (long long)c->evicted,
+      (long long)c->expired, (long long)c->quarantined);
+}
+
+/* The refusals so far by reason; *out_named (optional) gets how many of them carry a reason. */
+static int say_refusals(tacet_agent_t *agent, int64_t *out_named) {
+  tacet_record_refusal_list *list = NULL;
+  char line[512];
+  size_t used = 0, i;
+  int64_t named = 0;
+  if (!api(tacet_record_refusals_get(agent, &list), "tacet_record_refusals_get")) return 0;
+  line[0] = '\0';
+  for (i = 0; i < list->count; ++i) {
+    int n = snprintf(line + used, sizeof line - used, "%s%s %lld", i == 0 ? "" : ", ",
+                     list->items[i].reason, (long long)list->items[i].count);
+    if (n > 0 && (size_t)n < sizeof line - used) used += (size_t)n;
+    named += list->items[i].count;
+  }
+  say("outbox       refusals by reason: %s", list->count == 0 ? "none" : line);
+  tacet_free(list);
+  if (out_named != NULL) *out_named = named;
+  return 1;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -331,7 +353,8 @@ static int step_consent_unknown(tacet_agent_t *agent) {
   tacet_denial_reason denial = TACET_DENIAL_NONE;
   tacet_voice_callbacks callbacks;
   tacet_consent_state state = TACET_CONSENT_UNKNOWN;
-  tacet_record_counts before, after;
+  tacet_record_counts2 before, after;
+  int64_t named = 0;
   listener l;
   tacet_status status;
 
@@ -368,6 +391,8 @@ static int step_consent_unknown(tacet_agent_t *agent) {
   check(after.refused == before.refused + 1 && after.queued == before.queued,
         "the refused intent was not counted as refused, or was queued");
   say_counts(&after);
+  if (!say_refusals(agent, &named)) return 0;
+  check(named == after.refused, "a refusal was not counted under its reason");
   return 1;
 }
 
@@ -517,7 +542,7 @@ static int step_revoke(tacet_agent_t *agent, const sync_setup *setup) {
   tacet_voice_session_t *session = NULL;
   tacet_denial_reason denial = TACET_DENIAL_NONE;
   tacet_voice_callbacks callbacks;
-  tacet_record_counts before, after;
+  tacet_record_counts2 before, after;
   tacet_sync_result result;
   tacet_end_reason reason = TACET_END_NONE;
   uint64_t delivered = 0;

@@ -151,15 +151,19 @@ std::string ReadFailure(int rc, std::string_view while_doing) {
   }
 }
 
-// Reads a 2xx response's body (RFC 9112 section 6.3) and returns kDelivered with it.
-SendResult ReadBody(Reader& reader, const ResponseHead& head, size_t max_body) {
+// Reads a final response's body (RFC 9112 section 6.3), at most `max_body` bytes, into *body.
+// nullopt when it was read whole; otherwise what went wrong (never quoting the response).
+std::optional<std::string> ReadBodyInto(Reader& reader, const ResponseHead& head, size_t max_body,
+                                        Bytes* out) {
   const std::string status = "HTTP " + std::to_string(head.status);
-  const auto too_big = [&](const std::string& size) {
-    return RetryLater(status + " with a response body of " + size + " exceeds the cap of " +
-                      std::to_string(max_body) + " bytes");
+  const auto too_big = [&](const std::string& size) -> std::optional<std::string> {
+    return status + " with a response body of " + size + " exceeds the cap of " +
+           std::to_string(max_body) + " bytes";
   };
-  Bytes body;
-  if (head.status == 204) return SendResult::Delivered({}, head.content_type, status);
+  Bytes& body = *out;
+  body.clear();
+  // RFC 9110 sections 15.3.5 and 15.4.5: 204 and 304 have no content.
+  if (head.status == 204 || head.status == 304) return std::nullopt;
   if (head.has_transfer_encoding && head.chunked) {
     // RFC 9112 section 7.1: chunk-size [ chunk-ext ] CRLF chunk-data CRLF ... last-chunk,
     // trailer-section, CRLF.
@@ -167,23 +171,23 @@ SendResult ReadBody(Reader& reader, const ResponseHead& head, size_t max_body) {
       int rc = 0;
       std::optional<std::string> size_line = reader.ReadUntil("\r\n", 256, &rc);
       if (!size_line) {
-        return RetryLater(rc == 1 ? "malformed chunked response" : ReadFailure(rc, "inside a chunked body"));
+        return rc == 1 ? "malformed chunked response" : ReadFailure(rc, "inside a chunked body");
       }
       std::string_view hex = *size_line;
       hex = TrimOws(hex.substr(0, hex.find(';')));
       if (hex.empty() || hex.size() > 15 ||
           !std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
-        return RetryLater("malformed chunk size");
+        return "malformed chunk size";
       }
       const uint64_t size = std::stoull(std::string(hex), nullptr, 16);
       if (size == 0) break;
       if (size > max_body - body.size()) return too_big("more than " + std::to_string(max_body) + " bytes");
       while (reader.available() < size + 2) {
         const int n = reader.Fill();
-        if (n <= 0) return RetryLater(ReadFailure(n, "inside a chunked body"));
+        if (n <= 0) return ReadFailure(n, "inside a chunked body");
       }
       const std::string_view data = reader.view();
-      if (data.substr(size, 2) != "\r\n") return RetryLater("malformed chunked response");
+      if (data.substr(size, 2) != "\r\n") return "malformed chunked response";
       body.insert(body.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(size));
       reader.Consume(size + 2);
     }
@@ -191,10 +195,10 @@ SendResult ReadBody(Reader& reader, const ResponseHead& head, size_t max_body) {
     for (size_t trailer_bytes = 0;;) {
       int rc = 0;
       std::optional<std::string> line = reader.ReadUntil("\r\n", 8 * 1024, &rc);
-      if (!line) return RetryLater(rc == 1 ? "chunked trailer too long" : ReadFailure(rc, "inside the chunked trailer"));
+      if (!line) return rc == 1 ? "chunked trailer too long" : ReadFailure(rc, "inside the chunked trailer");
       if (line->empty()) break;
       trailer_bytes += line->size();
-      if (trailer_bytes > 16 * 1024) return RetryLater("chunked trailer too long");
+      if (trailer_bytes > 16 * 1024) return "chunked trailer too long";
     }
   } else if (!head.has_transfer_encoding && head.content_length) {
     const uint64_t length = *head.content_length;
@@ -202,9 +206,9 @@ SendResult ReadBody(Reader& reader, const ResponseHead& head, size_t max_body) {
     while (reader.available() < length) {
       const int n = reader.Fill();
       if (n <= 0) {
-        if (n == kReadTimeout) return RetryLater("timed out reading the response body");
-        return RetryLater("truncated response: " + std::to_string(length) + " body bytes announced, " +
-                          std::to_string(reader.available()) + " received");
+        if (n == kReadTimeout) return "timed out reading the response body";
+        return "truncated response: " + std::to_string(length) + " body bytes announced, " +
+                          std::to_string(reader.available()) + " received";
       }
     }
     const std::string_view data = reader.view().substr(0, length);
@@ -216,12 +220,41 @@ SendResult ReadBody(Reader& reader, const ResponseHead& head, size_t max_body) {
       if (reader.available() > max_body) return too_big("more than " + std::to_string(max_body) + " bytes");
       const int n = reader.Fill();
       if (n == kReadClosed) break;
-      if (n <= 0) return RetryLater(ReadFailure(n, "before the end of a close-delimited body"));
+      if (n <= 0) return ReadFailure(n, "before the end of a close-delimited body");
     }
     const std::string_view data = reader.view();
     body.assign(data.begin(), data.end());
   }
-  return SendResult::Delivered(std::move(body), head.content_type, status);
+  return std::nullopt;
+}
+
+// A 2xx answer: kDelivered with its body, or kRetryLater when the body is not whole or too big
+// (an oversized acknowledgement is not an acknowledgement).
+SendResult ReadBody(Reader& reader, const ResponseHead& head, size_t max_body) {
+  Bytes body;
+  if (std::optional<std::string> failure = ReadBodyInto(reader, head, max_body, &body)) {
+    SendResult r = RetryLater(std::move(*failure));
+    r.http_status = head.status;
+    return r;
+  }
+  SendResult r = SendResult::Delivered(std::move(body), head.content_type,
+                                       "HTTP " + std::to_string(head.status));
+  r.http_status = head.status;
+  return r;
+}
+
+// Any other final answer keeps its outcome whatever its body: the body (a problem+json, RFC 9457)
+// and its media type ride along when read whole within the cap, else the detail says why not.
+SendResult WithBody(SendResult answer, Reader& reader, const ResponseHead& head, size_t max_body) {
+  answer.http_status = head.status;
+  Bytes body;
+  if (std::optional<std::string> failure = ReadBodyInto(reader, head, max_body, &body)) {
+    answer.detail += " (body not kept: " + *failure + ")";
+    return answer;
+  }
+  answer.body = std::move(body);
+  answer.content_type = head.content_type;
+  return answer;
 }
 
 }  // namespace
@@ -261,9 +294,15 @@ SendResult ReadResponse(const ReadFn& read, size_t max_header_bytes, size_t max_
     }
     if (code >= 200 && code < 300) return ReadBody(reader, *head, max_body_bytes);
     const int64_t retry_after = head->retry_after_ms.value_or(0);
-    if (code == 408 || code == 425 || code == 429 || code >= 500) return RetryLater(status, retry_after);
-    if (code >= 400) return SendResult(SendOutcome::kRejected, 0, status);
-    return RetryLater(status + ": redirects are not followed", retry_after);
+    SendResult answer;
+    if (code == 408 || code == 425 || code == 429 || code >= 500) {
+      answer = RetryLater(status, retry_after);
+    } else if (code >= 400) {
+      answer = SendResult(SendOutcome::kRejected, 0, status);
+    } else {
+      answer = RetryLater(status + ": redirects are not followed", retry_after);
+    }
+    return WithBody(std::move(answer), reader, *head, max_body_bytes);
   }
 }
 

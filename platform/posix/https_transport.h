@@ -8,6 +8,10 @@
 //   408, 425, 429, 5xx                    kRetryLater, retry_after_ms from Retry-After
 //   any other 4xx                         kRejected ("HTTP 400")
 //   1xx other than interim, 3xx, others   kRetryLater (redirects are not followed)
+//   (every answer read sets http_status; a non-2xx answer also carries its body and Content-Type
+//   when read whole within max_response_body_bytes; otherwise the outcome is the same, the body
+//   empty, and the detail adds "(body not kept: ...)". Reading that body may take up to the read
+//   timeout when a server announces more than it sends.)
 //   connection refused / reset, name resolution failure, connect / handshake / read timeout,
 //   a truncated or malformed response, a 2xx body over the cap
 //                                         kRetryLater (an oversized acknowledgement is not an

@@ -313,7 +313,27 @@ TEST_F(HttpsTransportTest, StatusCodesMapToOutcomes) {
     EXPECT_EQ(result.outcome, c.outcome) << c.status << " " << result.detail;
     EXPECT_EQ(result.retry_after_ms, c.retry_after_ms) << c.status;
     EXPECT_THAT(result.detail, StartsWith("HTTP " + std::to_string(c.status))) << c.status;
+    EXPECT_EQ(result.http_status, c.status);
   }
+}
+
+TEST_F(HttpsTransportTest, ARefusalKeepsItsProblemBodyAndMediaType) {
+  const std::string problem =
+      R"({"type":"https://iana.org/assignments/http-problem-types#ohttp-key","title":"unknown key id"})";
+  StartServer([&](const HttpRequest&) {
+    HttpResponse r;
+    r.status = 400;
+    r.content_type = "application/problem+json";
+    r.body.assign(problem.begin(), problem.end());
+    return r;
+  });
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpsTransport> transport, HttpsTransport::Create(Options(server_->port())));
+  const SendResult result = SendOnce(*transport, B("x"));
+  EXPECT_EQ(result.outcome, SendOutcome::kRejected);
+  EXPECT_EQ(result.http_status, 400);
+  EXPECT_EQ(result.detail, "HTTP 400");
+  EXPECT_EQ(result.content_type, "application/problem+json");
+  EXPECT_EQ(std::string(result.body.begin(), result.body.end()), problem);
 }
 
 TEST_F(HttpsTransportTest, TruncatedResponseIsRetryLater) {
@@ -568,6 +588,36 @@ TEST(HttpsResponseParsingTest, FramingOfTheBody) {
   r = Parse("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\nok");
   EXPECT_EQ(r.outcome, SendOutcome::kDelivered);
   EXPECT_EQ(r.body, B("ok"));
+}
+
+TEST(HttpsResponseParsingTest, NonSuccessAnswersKeepTheirBodyWithinTheCap) {
+  SendResult r = Parse("HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\n"
+                       "Content-Length: 19\r\n\r\n{\"title\":\"bad key\"}");
+  EXPECT_EQ(r.outcome, SendOutcome::kRejected);
+  EXPECT_EQ(r.http_status, 400);
+  EXPECT_EQ(r.detail, "HTTP 400");
+  EXPECT_EQ(r.content_type, "application/problem+json");
+  EXPECT_EQ(r.body, B("{\"title\":\"bad key\"}"));
+  // A 503 keeps its Retry-After and its (chunked) body.
+  r = Parse("HTTP/1.1 503 Busy\r\nRetry-After: 3\r\nContent-Type: text/plain\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n4\r\nbusy\r\n0\r\n\r\n");
+  EXPECT_EQ(r.outcome, SendOutcome::kRetryLater);
+  EXPECT_EQ(r.retry_after_ms, 3000);
+  EXPECT_EQ(r.http_status, 503);
+  EXPECT_EQ(r.body, B("busy"));
+  // Over the cap, or cut short: the outcome stands, the body is dropped and the detail says why.
+  r = Parse("HTTP/1.1 403 Forbidden\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, 'x'));
+  EXPECT_EQ(r.outcome, SendOutcome::kRejected);
+  EXPECT_EQ(r.http_status, 403);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_THAT(r.detail, StartsWith("HTTP 403 (body not kept: "));
+  EXPECT_THAT(r.detail, HasSubstr("exceeds the cap of 1024 bytes"));
+  r = Parse("HTTP/1.1 400 Bad Request\r\nContent-Length: 10\r\n\r\nabc", https_internal::kReadTruncated);
+  EXPECT_EQ(r.outcome, SendOutcome::kRejected);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_THAT(r.detail, HasSubstr("body not kept: truncated response"));
+  // No answer read: no status.
+  EXPECT_EQ(Parse("HTTP/1.1 2", https_internal::kReadError).http_status, 0);
 }
 
 TEST(HttpsResponseParsingTest, MalformedOrOversizedResponsesAreRetryLater) {

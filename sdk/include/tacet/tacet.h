@@ -702,7 +702,17 @@ TACET_API tacet_status tacet_record_batch(tacet_agent_t *agent, const tacet_even
                                           size_t count, uint32_t flags,
                                           tacet_record_outcome *out_outcomes);
 
-/* The outbox as it is and its running totals since the device database was created. */
+/* Marks a declaration kept only for binaries built against an older tacet.h. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define TACET_DEPRECATED(message) __attribute__((deprecated(message)))
+#else
+#  define TACET_DEPRECATED(message)
+#endif
+
+/* The outbox as it is and its running totals since the device database was created: the first
+ * version, with no struct_size, so it cannot grow. It shipped in this form (exported by the
+ * TACET_0 version node, called by firmware built against it), so it stays, unchanged, for those
+ * binaries; new code uses tacet_record_counts2, which carries struct_size and the later counts. */
 typedef struct tacet_record_counts {
   int64_t queued;            /* waiting to leave */
   int64_t held;              /* waiting for the user's answer */
@@ -713,9 +723,63 @@ typedef struct tacet_record_counts {
   int64_t erased;            /* deleted by an erasure */
 } tacet_record_counts;
 
-/* Fills *out_counts. Threads: any thread; not from a callback. */
-TACET_API tacet_status tacet_record_counts_get(tacet_agent_t *agent,
-                                               tacet_record_counts *out_counts);
+/* Deprecated: use tacet_record_counts2_get. Fills *out_counts.
+ * Threads: any thread; not from a callback. */
+TACET_API TACET_DEPRECATED("use tacet_record_counts2_get") tacet_status
+tacet_record_counts_get(tacet_agent_t *agent, tacet_record_counts *out_counts);
+
+/* The outbox as it is and its running totals since the device database was created. Versioned:
+ * the caller sets struct_size to sizeof(tacet_record_counts2) of the header it was built with.
+ * Later versions only append fields. */
+typedef struct tacet_record_counts2 {
+  uint32_t struct_size;      /* caller sets sizeof(tacet_record_counts2); see below */
+  int64_t queued;            /* waiting to leave */
+  int64_t held;              /* waiting for the user's answer */
+  int64_t refused;           /* never stored: consent did not allow them (every reason) */
+  int64_t evicted;           /* dropped at the outbox's size cap */
+  int64_t purged_by_consent; /* deleted by a revocation, refusal or policy change */
+  int64_t released;          /* held events a grant released */
+  int64_t erased;            /* deleted by an erasure */
+  int64_t expired;           /* held or queued events deleted past their categories' retention */
+  int64_t quarantined;       /* stored events whose seal did not open: kept, never sent */
+} tacet_record_counts2;
+
+/* The size of the first version of tacet_record_counts2, up to its last field `quarantined` (the
+ * smallest struct_size accepted). It stays this value when fields are appended. */
+#define TACET_RECORD_COUNTS2_V1_SIZE \
+  (offsetof(tacet_record_counts2, quarantined) + sizeof(int64_t))
+
+/* Fills *out_counts. Its struct_size must be at least TACET_RECORD_COUNTS2_V1_SIZE, else
+ * TACET_ERR_INVALID_ARGUMENT naming out_counts->struct_size (nothing written). A field that does
+ * not fit in the caller's struct_size is not written (a caller built against an older header
+ * gets the fields it knows); bytes beyond the fields this library knows are not written either.
+ * On TACET_OK, struct_size is set to the number of bytes written: the smaller of the caller's
+ * struct_size and this library's sizeof(tacet_record_counts2), so a caller built against a newer
+ * header can tell which fields an older library filled.
+ * Threads: any thread; not from a callback. */
+TACET_API tacet_status tacet_record_counts2_get(tacet_agent_t *agent,
+                                                tacet_record_counts2 *out_counts);
+
+/* How many events were refused for one reason. */
+typedef struct tacet_record_refusal {
+  const char *reason; /* NUL-terminated: the recorder's reason names, docs/sync.md "Recorder" */
+  int64_t count;      /* refusals for this reason since the device database was created */
+} tacet_record_refusal;
+
+typedef struct tacet_record_refusal_list {
+  size_t count;
+  const tacet_record_refusal *items; /* sorted by reason; NULL when count is 0 */
+} tacet_record_refusal_list;
+
+/* The refusals counted by reason (the per-reason part of tacet_record_counts2.refused), read in
+ * one go. Reasons are names such as "purpose_refused", "category_not_asked", "unknown_field",
+ * "raw_audio" or "location_precision_not_granted"; a reason with no refusal is not listed. Events
+ * refused by an older library that did not count reasons yet are in `refused` only, so the items
+ * may add up to less than `refused`.
+ * Ownership: *out_list is one block (items and reason strings inside it) owned by the caller,
+ * released with tacet_free. Threads: any thread; not from a callback. */
+TACET_API tacet_status tacet_record_refusals_get(tacet_agent_t *agent,
+                                                 tacet_record_refusal_list **out_list);
 
 /* ============================================================================================
  * Sync: uploads over Oblivious HTTP (RFC 9458) to the gateway (docs/sync.md)

@@ -179,6 +179,12 @@ struct VaultVersion {
   tacet_change_source source = TACET_CHANGE_APP;
 };
 
+// Agent::GetRecordCounts: the outbox's counts and the refusals by reason, sorted by reason.
+struct RecordCounts {
+  tacet_record_counts2 totals{};
+  std::vector<std::pair<std::string, int64_t>> refused_by_reason;
+};
+
 struct PolicyUpdate {
   uint64_t old_version = 0, new_version = 0;
   std::vector<std::string> purposes_to_ask;
@@ -516,6 +522,22 @@ class Agent {
                                         outcomes.data());
     if (s != TACET_OK) return Error::FromLastCall(s);
     return outcomes;
+  }
+  // tacet_record_counts2_get and tacet_record_refusals_get: the outbox's counts and the refusals
+  // by reason (two reads: a refusal counted between them may show in one and not the other).
+  Result<RecordCounts> GetRecordCounts() const {
+    RecordCounts out;
+    out.totals.struct_size = sizeof out.totals;
+    tacet_status s = tacet_record_counts2_get(agent_, &out.totals);
+    if (s != TACET_OK) return Error::FromLastCall(s);
+    tacet_record_refusal_list* list = nullptr;
+    s = tacet_record_refusals_get(agent_, &list);
+    if (s != TACET_OK) return Error::FromLastCall(s);
+    internal::Block<tacet_record_refusal_list> owned(list);
+    for (size_t i = 0; i < list->count; ++i) {
+      out.refused_by_reason.emplace_back(list->items[i].reason, list->items[i].count);
+    }
+    return out;
   }
   // tacet_sync_now: one upload round (builds, sends what is due, waits for the answers).
   Result<tacet_sync_result> SyncNow() {

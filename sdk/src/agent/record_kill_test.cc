@@ -6,11 +6,6 @@
 //   - a committed revocation holds: when the last consent change the child saw commit was a
 //     revocation, no event of the revoked purpose is left.
 // The child reports through a pipe, and writes a line only after the call it reports returned.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,17 +14,12 @@
 #include <random>
 #include <set>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "agent/agent.h"
-#include "agent/device_schema.h"
-#include "crypto/crypto_test_util.h"
 #include "outbox/outbox.h"
-#include "posix/file_key_store.h"
-#include "posix/posix_clock.h"
 #include "posix/posix_services.h"
-#include "store/database.h"
-#include "store/statement.h"
+#include "testing/kill_harness.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
 
@@ -37,16 +27,6 @@ namespace tacet::agent {
 namespace {
 
 constexpr int kRounds = 200;
-
-void WriteLine(int fd, const std::string& line) {
-  const std::string out = line + "\n";
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
-    if (n <= 0) _exit(3);
-    done += static_cast<size_t>(n);
-  }
-}
 
 // The child: opens the device and records until it is killed. Never returns.
 [[noreturn]] void Child(const std::string& dir, int fd, uint32_t seed) {
@@ -56,35 +36,22 @@ void WriteLine(int fd, const std::string& line) {
   options.lock_timeout_ms = 5000;
   auto agent = Agent::Open(options, services.platform());
   if (!agent.ok()) _exit(2);
-  WriteLine(fd, "O");
+  tacet::testing::WriteLineOrExit(fd, tacet::testing::kChildOpenLine);
   std::mt19937 rng(seed);
   for (uint64_t i = 0;; ++i) {
-    const consent::ConsentSnapshot& s = (*agent)->consent();
-    const bool granted = s.purpose(s.PurposeIndex("voice_features")) == consent::ConsentState::kGranted;
+    const bool granted = tacet::testing::VoiceGranted(**agent);
     const uint32_t pick = static_cast<uint32_t>(rng() % 10);
     if (pick == 0) {
-      const auto state = granted ? consent::ConsentState::kDenied : consent::ConsentState::kGranted;
-      if (!(*agent)->SetPurpose("voice_features", state, consent::DecisionSource::kUser).ok()) _exit(4);
-      WriteLine(fd, granted ? "D" : "G");
+      tacet::testing::WriteLineOrExit(fd, tacet::testing::FlipVoiceConsent(**agent));
       continue;
     }
-    outbox::Event e;
-    // Letters between the numbers: a long run of digits could pass for a card number.
-    const std::string value = "s" + std::to_string(seed) + "i" + std::to_string(i);
-    e.occurred_unix_ms = 1'700'000'000'000;
-    if (granted && pick < 5) {
-      e.purpose = "voice_features";
-      e.fields = {{"voice.voice_commands", "v" + value}};
-    } else {
-      e.purpose = "analytics";
-      e.fields = {{"usage.interaction_events", "a" + value}};
-    }
+    const outbox::Event e = tacet::testing::ChildEvent(seed, i, granted && pick < 5);
     const auto recorded = (*agent)->Record(e);
     if (!recorded.ok()) {
       std::fprintf(stderr, "child: %s\n", recorded.status().ToString().c_str());
       _exit(5);
     }
-    WriteLine(fd, "R " + e.fields[0].value);
+    tacet::testing::WriteLineOrExit(fd, "R " + e.fields[0].value);
   }
 }
 
@@ -98,54 +65,26 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
 
   // The first open sets the device up (and grants the voice category the events need).
   {
-    platform::PosixServices services(platform::LogLevel::kError);
     AgentOptions options;
     options.data_dir = dir;
-    ASSERT_OK_AND_ASSIGN(auto agent, Agent::Open(options, services.platform()));
-    ASSERT_OK(agent->SetCategoryProvided("voice", true, consent::DecisionSource::kUser));
-    ASSERT_OK(agent->Close());
+    ASSERT_OK(tacet::testing::SetUpVoiceDevice(options));
   }
 
   for (int round = 0; round < kRounds; ++round) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
     const uint32_t seed = static_cast<uint32_t>(rng());
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      ::close(fds[0]);
-      Child(dir, fds[1], seed);
-    }
-    ::close(fds[1]);
-    std::string report;
-    char buf[4096];
     // Every other round is killed anywhere from the open on; the others once the device is open
     // (so that, however slow the build — sanitizers, qemu — kills land in the work too).
-    if (round % 2 == 1) {
-      while (report.find("O\n") == std::string::npos) {
-        const ssize_t n = ::read(fds[0], buf, sizeof buf);
-        if (n <= 0) break;
-        report.append(buf, static_cast<size_t>(n));
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 30000));
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round << ": the child exited with "
-                                     << WEXITSTATUS(status) << " before it was killed";
-    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) report.append(buf, static_cast<size_t>(n));
-    ::close(fds[0]);
+    const bool wait_for_open = round % 2 == 1;
+    const std::chrono::microseconds delay(rng() % 30000);
+    std::vector<std::string> lines;
+    ASSERT_TRUE(tacet::testing::RunAndKill([&](int fd) { Child(dir, fd, seed); }, wait_for_open, delay,
+                                           &lines))
+        << "round " << round;
 
     char last_consent = 0;
     bool worked = false;
     std::set<std::string> voice_since_grant;
-    size_t start = 0;
-    while (start < report.size()) {
-      const size_t end = report.find('\n', start);
-      if (end == std::string::npos) break;  // a line cut by the kill was never acknowledged
-      const std::string line = report.substr(start, end - start);
-      start = end + 1;
+    for (const std::string& line : lines) {
       if (line == "D" || line == "G") last_consent = line[0];
       if (line == "D" || line == "G") voice_since_grant.clear();
       if (line.rfind("R a", 0) == 0) analytics_acknowledged.insert(line.substr(2));
@@ -155,14 +94,8 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
     if (worked) ++killed_while_working;
 
     // Open what the killed process left, as the next process would: the database and the outbox.
-    ASSERT_OK_AND_ASSIGN(auto keys, platform::FileKeyStore::Open(dir + "/keys"));
-    store::OpenOptions db_options;
-    db_options.schema = &DeviceSchema();
-    ASSERT_OK_AND_ASSIGN(auto db, store::Database::Open(dir + "/tacet.db", db_options));
-    platform::PosixClock clock;
-    ASSERT_OK_AND_ASSIGN(auto outbox,
-                         outbox::Outbox::Open(*db, *keys, crypto::testing::TestDrbg(), clock));
-    ASSERT_OK_AND_ASSIGN(auto queued, outbox->List(outbox::EventState::kQueued, 1'000'000));
+    ASSERT_OK_AND_ASSIGN(tacet::testing::KilledDevice left, tacet::testing::OpenKilledDevice(dir));
+    ASSERT_OK_AND_ASSIGN(auto queued, left.outbox->List(outbox::EventState::kQueued, 1'000'000));
     std::map<std::string, int> seen;
     int voice = 0;
     for (const outbox::StoredEvent& e : queued) {
@@ -180,10 +113,7 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
     }
     // Whatever the child managed to report: when the committed state of the purpose is "denied",
     // no event of it may be left (a revocation that committed just before the kill included).
-    ASSERT_OK_AND_ASSIGN(auto state, db->Prepare("SELECT state FROM consent_state WHERE subject = "
-                                                 "'purpose:voice_features'"));
-    ASSERT_OK_AND_ASSIGN(bool has_state, state.Step());
-    const int64_t committed = has_state ? state.ColumnInt64(0) : 0;
+    ASSERT_OK_AND_ASSIGN(const int64_t committed, tacet::testing::CommittedPurposeState(*left.db, "voice_features"));
     if (committed == static_cast<int64_t>(consent::ConsentState::kDenied)) {
       ++checked_denied;
       ASSERT_EQ(voice, 0) << "round " << round << ": voice events left while the purpose is denied";

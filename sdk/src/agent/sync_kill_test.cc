@@ -12,8 +12,6 @@
 //   - nothing of a revoked purpose is sent after its revocation committed: no "S" of
 //     voice_features between a "D" and the next "G".
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -30,20 +28,16 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "agent/agent.h"
-#include "agent/device_schema.h"
-#include "crypto/crypto_test_util.h"
 #include "emulator/emulator_entropy.h"
 #include "outbox/outbox.h"
-#include "posix/file_key_store.h"
-#include "posix/posix_clock.h"
 #include "posix/posix_services.h"
 #include "sealer/bhttp.h"
 #include "sealer/ohttp.h"
-#include "store/database.h"
-#include "store/statement.h"
 #include "sync/batch.h"
+#include "testing/kill_harness.h"
 #include "testing/status_matchers.h"
 #include "testing/test_util.h"
 
@@ -52,16 +46,6 @@ namespace {
 
 constexpr int kRounds = 100;
 constexpr uint64_t kGatewaySeed = 4242;
-
-void WriteAll(int fd, const std::string& line) {
-  const std::string out = line + "\n";
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
-    if (n <= 0) _exit(3);
-    done += static_cast<size_t>(n);
-  }
-}
 
 // The same gateway key in every process (a reproducible DRBG).
 struct GatewayKey {
@@ -101,7 +85,7 @@ class FileGateway final : public platform::Transport {
     auto batch = sync::DecodeBatch(inner->content, 1 << 20);
     if (!batch.ok()) _exit(6);
     const std::string purpose = batch->events.empty() ? "-" : batch->events[0].purpose;
-    WriteAll(fd_, "S " + HexEncode(batch->batch_id) + " " + batch->recipient + " " + purpose);
+    tacet::testing::WriteLineOrExit(fd_, "S " + HexEncode(batch->batch_id) + " " + batch->recipient + " " + purpose);
     std::lock_guard<std::mutex> lock(mu_);
     jobs_.push_back(Job{std::move(*opened), *std::move(batch), std::move(on_done)});
     cv_.notify_all();
@@ -124,7 +108,7 @@ class FileGateway final : public platform::Transport {
       if (!seen) {
         std::string line = "B " + HexEncode(job.batch.batch_id) + " " + job.batch.recipient;
         for (const auto& e : job.batch.events) line += " " + e.fields.at(0).value;
-        WriteAll(fd_, line);
+        tacet::testing::WriteLineOrExit(fd_, line);
         stored_.insert(job.batch.batch_id);
       }
       lock.unlock();
@@ -190,41 +174,26 @@ AgentOptions ChildOptions(const std::string& dir, const Bytes& config) {
   p.transport = &gateway;
   auto agent = Agent::Open(ChildOptions(dir, key.config), p);
   if (!agent.ok()) _exit(2);
-  {
-    // The committed state at open: a change committed by a killed process before it could log it.
-    const consent::ConsentSnapshot& s = (*agent)->consent();
-    const bool granted = s.purpose(s.PurposeIndex("voice_features")) == consent::ConsentState::kGranted;
-    WriteAll(log_fd, granted ? "G" : "D");
-  }
-  WriteAll(fd, "O");
+  // The committed state at open: a change committed by a killed process before it could log it.
+  tacet::testing::WriteLineOrExit(log_fd, tacet::testing::VoiceGranted(**agent) ? "G" : "D");
+  tacet::testing::WriteLineOrExit(fd, tacet::testing::kChildOpenLine);
   std::mt19937 rng(seed);
   for (uint64_t i = 0;; ++i) {
-    const consent::ConsentSnapshot& s = (*agent)->consent();
-    const bool granted = s.purpose(s.PurposeIndex("voice_features")) == consent::ConsentState::kGranted;
+    const bool granted = tacet::testing::VoiceGranted(**agent);
     const uint32_t pick = static_cast<uint32_t>(rng() % 10);
     if (pick == 0) {
-      const auto state = granted ? consent::ConsentState::kDenied : consent::ConsentState::kGranted;
-      if (!(*agent)->SetPurpose("voice_features", state, consent::DecisionSource::kUser).ok()) _exit(4);
-      WriteAll(log_fd, granted ? "D" : "G");
-      WriteAll(fd, granted ? "D" : "G");
+      const std::string line = tacet::testing::FlipVoiceConsent(**agent);
+      tacet::testing::WriteLineOrExit(log_fd, line);
+      tacet::testing::WriteLineOrExit(fd, line);
       continue;
     }
     if (pick <= 2) {
       if (!(*agent)->SyncNow().ok()) _exit(8);
       continue;
     }
-    outbox::Event e;
-    const std::string value = "s" + std::to_string(seed) + "i" + std::to_string(i);
-    e.occurred_unix_ms = 1'700'000'000'000;
-    if (granted && pick < 6) {
-      e.purpose = "voice_features";
-      e.fields = {{"voice.voice_commands", "v" + value}};
-    } else {
-      e.purpose = "analytics";
-      e.fields = {{"usage.interaction_events", "a" + value}};
-    }
+    const outbox::Event e = tacet::testing::ChildEvent(seed, i, granted && pick < 6);
     if (!(*agent)->Record(e).ok()) _exit(5);
-    WriteAll(fd, "R " + e.fields[0].value);
+    tacet::testing::WriteLineOrExit(fd, "R " + e.fields[0].value);
   }
 }
 
@@ -236,47 +205,18 @@ TEST(SyncKillTest, SigkillDuringSyncLosesNothingDoublesNothingAndSendsNothingAft
   std::set<std::string> analytics_recorded;
   int killed_while_working = 0;
   size_t stored_at_end = 0, voice_sends_at_end = 0;
-  {
-    platform::PosixServices services(platform::LogLevel::kError);
-    ASSERT_OK_AND_ASSIGN(auto agent, Agent::Open(ChildOptions(dir, Bytes{}), services.platform()));
-    ASSERT_OK(agent->SetCategoryProvided("voice", true, consent::DecisionSource::kUser));
-    ASSERT_OK(agent->Close());
-  }
+  ASSERT_OK(tacet::testing::SetUpVoiceDevice(ChildOptions(dir, Bytes{})));
   for (int round = 0; round < kRounds; ++round) {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
     const uint32_t seed = static_cast<uint32_t>(rng());
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      ::close(fds[0]);
-      Child(dir, log, fds[1], seed);
-    }
-    ::close(fds[1]);
-    std::string report;
-    char buf[4096];
-    if (round % 2 == 1) {
-      while (report.find("O\n") == std::string::npos) {
-        const ssize_t n = ::read(fds[0], buf, sizeof buf);
-        if (n <= 0) break;
-        report.append(buf, static_cast<size_t>(n));
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 40000));
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round << ": the child exited with "
-                                     << WEXITSTATUS(status) << " before it was killed";
-    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) report.append(buf, static_cast<size_t>(n));
-    ::close(fds[0]);
+    const bool wait_for_open = round % 2 == 1;
+    const std::chrono::microseconds delay(rng() % 40000);
+    std::vector<std::string> lines;
+    ASSERT_TRUE(tacet::testing::RunAndKill([&](int fd) { Child(dir, log, fd, seed); }, wait_for_open, delay,
+                                           &lines))
+        << "round " << round;
     std::set<std::string> voice_recorded;
     bool worked = false;
-    for (size_t start = 0; start < report.size();) {
-      const size_t end = report.find('\n', start);
-      if (end == std::string::npos) break;
-      const std::string line = report.substr(start, end - start);
-      start = end + 1;
+    for (const std::string& line : lines) {
       if (line.rfind("R a", 0) == 0) analytics_recorded.insert(line.substr(2));
       if (line == "D" || line == "G") voice_recorded.clear();  // a revocation purged them
       if (line.rfind("R v", 0) == 0) voice_recorded.insert(line.substr(2));
@@ -308,13 +248,8 @@ TEST(SyncKillTest, SigkillDuringSyncLosesNothingDoublesNothingAndSendsNothingAft
     }
     stored_at_end = stored_values.size();
     // The device: what it still holds.
-    ASSERT_OK_AND_ASSIGN(auto keys, platform::FileKeyStore::Open(dir + "/keys"));
-    store::OpenOptions db_options;
-    db_options.schema = &DeviceSchema();
-    ASSERT_OK_AND_ASSIGN(auto db, store::Database::Open(dir + "/tacet.db", db_options));
-    platform::PosixClock clock;
-    ASSERT_OK_AND_ASSIGN(auto outbox, outbox::Outbox::Open(*db, *keys, crypto::testing::TestDrbg(), clock));
-    ASSERT_OK_AND_ASSIGN(auto queued, outbox->List(outbox::EventState::kQueued, 1'000'000));
+    ASSERT_OK_AND_ASSIGN(tacet::testing::KilledDevice left, tacet::testing::OpenKilledDevice(dir));
+    ASSERT_OK_AND_ASSIGN(auto queued, left.outbox->List(outbox::EventState::kQueued, 1'000'000));
     std::set<std::string> held;
     for (const outbox::StoredEvent& e : queued) held.insert(e.event.fields.at(0).value);
     for (const std::string& v : analytics_recorded) {
@@ -323,11 +258,8 @@ TEST(SyncKillTest, SigkillDuringSyncLosesNothingDoublesNothingAndSendsNothingAft
     }
     // Voice events: while the committed state of the purpose is "granted" (a revocation that
     // committed just before the kill, unlogged, legitimately purged them).
-    ASSERT_OK_AND_ASSIGN(auto state, db->Prepare("SELECT state FROM consent_state WHERE subject = "
-                                                 "'purpose:voice_features'"));
-    ASSERT_OK_AND_ASSIGN(bool has_state, state.Step());
-    const bool granted_now =
-        has_state && state.ColumnInt64(0) == static_cast<int64_t>(consent::ConsentState::kGranted);
+    ASSERT_OK_AND_ASSIGN(const int64_t committed, tacet::testing::CommittedPurposeState(*left.db, "voice_features"));
+    const bool granted_now = committed == static_cast<int64_t>(consent::ConsentState::kGranted);
     if (granted_now) {
       for (const std::string& v : voice_recorded) {
         ASSERT_TRUE(held.count(v) > 0 || stored_values.count(v) > 0)

@@ -1,6 +1,9 @@
 // The C API: recording events (Agent::Record) and the outbox's counts.
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capi/capi_agent.h"
@@ -8,6 +11,7 @@
 #include "outbox/outbox.h"
 
 using tacet::Status;
+using tacet::capi::Block;
 using tacet::capi::CheckAgent;
 using tacet::capi::CheckBuffer;
 using tacet::capi::CheckId;
@@ -133,6 +137,79 @@ tacet_status tacet_record_counts_get(tacet_agent_t* agent, tacet_record_counts* 
     out_counts->purged_by_consent = c.purged_by_consent;
     out_counts->released = c.released;
     out_counts->erased = c.erased;
+    return tacet::OkStatus();
+  });
+}
+
+namespace {
+
+// Writes `value` into the caller's struct at `member` only when the member fits in its
+// struct_size (a caller built against an older header has a shorter struct).
+void PutIfFits(tacet_record_counts2* out, uint32_t size, int64_t tacet_record_counts2::*member,
+               int64_t value) {
+  int64_t* field = &(out->*member);
+  const size_t end = static_cast<size_t>(reinterpret_cast<const char*>(field + 1) -
+                                         reinterpret_cast<const char*>(out));
+  if (end <= size) std::memcpy(field, &value, sizeof value);
+}
+
+}  // namespace
+
+tacet_status tacet_record_counts2_get(tacet_agent_t* agent, tacet_record_counts2* out_counts) {
+  return Run(__func__, [&]() -> Status {
+    TACET_RETURN_IF_ERROR(CheckAgent(agent));
+    TACET_RETURN_IF_ERROR(CheckOut(out_counts, "out_counts"));
+    const uint32_t size = out_counts->struct_size;
+    if (size < TACET_RECORD_COUNTS2_V1_SIZE) {
+      return tacet::InvalidArgumentError(
+          "out_counts->struct_size is " + std::to_string(size) +
+          ", less than TACET_RECORD_COUNTS2_V1_SIZE = " +
+          std::to_string(TACET_RECORD_COUNTS2_V1_SIZE) + " (set it to sizeof(tacet_record_counts2))");
+    }
+    TACET_ASSIGN_OR_RETURN(tacet::outbox::OutboxCounts c, agent->core->RecordCounts());
+    using C = tacet_record_counts2;
+    const std::pair<int64_t C::*, int64_t> fields[] = {
+        {&C::queued, c.queued},
+        {&C::held, c.held},
+        {&C::refused, c.refused},
+        {&C::evicted, c.evicted},
+        {&C::purged_by_consent, c.purged_by_consent},
+        {&C::released, c.released},
+        {&C::erased, c.erased},
+        {&C::expired, c.expired},
+        {&C::quarantined, c.quarantined},
+    };
+    for (const auto& [member, value] : fields) PutIfFits(out_counts, size, member, value);
+    out_counts->struct_size =
+        static_cast<uint32_t>(std::min<size_t>(size, sizeof(tacet_record_counts2)));
+    return tacet::OkStatus();
+  });
+}
+
+tacet_status tacet_record_refusals_get(tacet_agent_t* agent, tacet_record_refusal_list** out_list) {
+  return Run(__func__, [&]() -> Status {
+    TACET_RETURN_IF_ERROR(CheckAgent(agent));
+    TACET_RETURN_IF_ERROR(CheckOut(out_list, "out_list"));
+    TACET_ASSIGN_OR_RETURN(tacet::outbox::OutboxCounts c, agent->core->RecordCounts());
+    const std::map<std::string, int64_t>& by_reason = c.refused_by_reason;
+    Block block;
+    const size_t head =
+        block.Reserve(sizeof(tacet_record_refusal_list), alignof(tacet_record_refusal_list));
+    const size_t array =
+        block.Reserve(sizeof(tacet_record_refusal) * by_reason.size(), alignof(tacet_record_refusal));
+    for (const auto& entry : by_reason) block.CountText(entry.first);
+    if (!block.Allocate()) return tacet::capi::OutOfMemory();
+    auto* items = block.At<tacet_record_refusal>(array);
+    size_t i = 0;
+    for (const auto& [reason, count] : by_reason) {
+      items[i].reason = block.PutText(reason);
+      items[i].count = count;
+      ++i;
+    }
+    auto* list = block.At<tacet_record_refusal_list>(head);
+    list->count = by_reason.size();
+    list->items = by_reason.empty() ? nullptr : items;
+    *out_list = static_cast<tacet_record_refusal_list*>(block.Release());
     return tacet::OkStatus();
   });
 }

@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "tacet/tacet.h"
@@ -95,9 +98,42 @@ TEST_F(CapiSyncTest, ARoundThatCannotConnectKeepsTheBatchAndIsNotAnError) {
   EXPECT_EQ(r.batches_rejected, 0);
   EXPECT_EQ(r.batches_pending, 1);
   EXPECT_GT(r.next_attempt_unix_ms, 0);
-  tacet_record_counts counts;
-  ASSERT_TOK(tacet_record_counts_get(agent_, &counts));
+  tacet_record_counts2 counts;
+  counts.struct_size = sizeof counts;
+  ASSERT_TOK(tacet_record_counts2_get(agent_, &counts));
   EXPECT_EQ(counts.queued, 1);  // kept until acknowledged
+}
+
+TEST_F(CapiSyncTest, AnEventWhoseSealDoesNotOpenIsCountedQuarantined) {
+  tacet_sync_config c = Config();
+  ASSERT_TOK(tacet_options_set_sync(options_, &c));
+  Open();
+  AllowVoice();
+  int64_t altered = 0;
+  ASSERT_TOK(tacet_record(agent_, "voice_features", kVoice, 1, 1700000000000, 0, &altered, nullptr));
+  ASSERT_TOK(tacet_record(agent_, "voice_features", kVoice, 1, 1700000000001, 0, nullptr, nullptr));
+  tacet_agent_free(agent_);
+  agent_ = nullptr;
+  // Flip the last byte of one event's sealed fields (its AES-GCM tag) behind the agent's back.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("device/tacet.db").c_str(), &db), SQLITE_OK);
+  const std::string flip =
+      "UPDATE outbox_events SET sealed = CAST(substr(sealed, 1, length(sealed) - 1) || "
+      "CASE WHEN substr(sealed, -1) = x'00' THEN x'01' ELSE x'00' END AS BLOB) WHERE id = " +
+      std::to_string(altered);
+  EXPECT_EQ(sqlite3_exec(db, flip.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  Open();
+  tacet_sync_result r;
+  r.struct_size = sizeof r;
+  ASSERT_TOK(tacet_sync_now(agent_, &r));  // reading the queue finds the row that does not open
+  tacet_record_counts2 counts;
+  counts.struct_size = sizeof counts;
+  ASSERT_TOK(tacet_record_counts2_get(agent_, &counts));
+  EXPECT_EQ(counts.quarantined, 1);
+  EXPECT_EQ(counts.queued, 2);  // the quarantined row is kept, not deleted
 }
 
 }  // namespace

@@ -59,9 +59,18 @@ struct SendResult {
   int64_t retry_after_ms = 0;
   // Human-readable diagnostics ("HTTP 503", "network unreachable"). Never contains payload data.
   std::string detail;
-  // With kDelivered only: the response body (for Oblivious HTTP, the encapsulated acknowledgement),
-  // at most the transport's response cap, and its media type ("" when the server named none).
-  // Empty for every other outcome.
+  // The status code of the server's final answer when an HTTP transport read one (the 2xx of a
+  // kDelivered, or the 4xx, 5xx or 3xx of the other outcomes); 0 when no answer was read
+  // (offline, timeout, a malformed head, a peer authentication failure) or the transport does not
+  // speak HTTP.
+  int http_status = 0;
+  // The response body and its media type ("" when the server named none), at most the transport's
+  // response cap. With kDelivered: for Oblivious HTTP, the encapsulated acknowledgement. With an
+  // answered kRetryLater or kRejected (http_status set): the server's explanation, e.g. an
+  // application/problem+json (RFC 9457) that a gateway sends for an unknown key id (RFC 9458
+  // section 5.3); empty when the server sent none, or when it was over the cap or not read whole
+  // (the detail then says so). Empty when nothing was answered. A refusal's body is not sealed:
+  // it is whatever the HTTP server (relay or gateway) said, for diagnostics only.
   Bytes body;
   std::string content_type;
 };
