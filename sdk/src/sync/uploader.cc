@@ -48,10 +48,11 @@ std::vector<std::string> FormsOf(const std::vector<minimise::MinimisedEvent>& ev
   return {forms.begin(), forms.end()};
 }
 
-// An outer 413 from the transport ("HTTP 413 ...") or an inner one: the body is too large.
+// An outer 413 from the transport: the body is too large for a relay or the gateway. (Transports
+// that set no http_status say so in their detail, "HTTP 413 ...".)
 bool TooLarge(const platform::SendResult& result) {
   return result.outcome == platform::SendOutcome::kRejected &&
-         result.detail.rfind("HTTP 413", 0) == 0;
+         (result.http_status == 413 || result.detail.rfind("HTTP 413", 0) == 0);
 }
 
 std::string Join(const std::vector<std::string>& items) {
