@@ -2,7 +2,6 @@ package dev.tacet;
 
 import java.io.File;
 import java.io.OutputStream;
-import java.lang.ref.Cleaner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,9 +20,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * }</pre>
  *
  * <p><b>Ownership.</b> The agent owns the native handle and the device folder's lock until
- * {@link #close()} (idempotent). A {@link Cleaner} frees an agent the app forgot to close once it
- * is unreachable, but when is up to the garbage collector (and a listener that refers to the
- * agent keeps it reachable): close it. After close every method throws {@link TacetException}
+ * {@link #close()} (idempotent). A java.lang.ref.Cleaner frees an agent the app forgot to close
+ * once it is unreachable (where the runtime has one: Android from API 33), but when is up to the
+ * garbage collector, and a listener that refers to the agent keeps it reachable: close it. After close every method throws {@link TacetException}
  * with {@link Status#FAILED_PRECONDITION}; a native call with a freed handle cannot happen: the
  * handle is read under a read lock and set to 0 under the write lock before it is freed.
  *
@@ -38,9 +37,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * enum). Nulls for strings reach the C API, which refuses them naming the argument.
  */
 public final class Agent implements AutoCloseable {
-  private static final Cleaner CLEANER = Cleaner.create();
-
-  /** The native handle and its lock; also the Cleaner's action (it must not refer to Agent). */
+  /** The native handle and its lock; also the safety net's action (it must not refer to Agent). */
   private static final class Handle implements Runnable {
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     long ptr; // guarded by lock: read under the read lock, written under the write lock
@@ -50,7 +47,7 @@ public final class Agent implements AutoCloseable {
     }
 
     @Override
-    public void run() { // close() or the Cleaner: at most once
+    public void run() { // close() or the safety net; idempotent
       lock.writeLock().lock();
       try {
         long p = ptr;
@@ -73,11 +70,10 @@ public final class Agent implements AutoCloseable {
   }
 
   private final Handle handle;
-  private final Cleaner.Cleanable cleanable;
 
   private Agent(long ptr) {
     handle = new Handle(ptr);
-    cleanable = CLEANER.register(this, handle);
+    SafetyNet.register(this, handle);
   }
 
   /**
@@ -130,10 +126,10 @@ public final class Agent implements AutoCloseable {
     } finally {
       handle.lock.readLock().unlock();
     }
-    cleanable.clean();
+    handle.run();
   }
 
-  /** True once {@link #close()} ran (or the Cleaner freed it). */
+  /** True once {@link #close()} ran. */
   public boolean isClosed() {
     handle.lock.readLock().lock();
     try {

@@ -145,6 +145,7 @@ class AgentLifecycleTest {
 
   @Test
   void theCleanerFreesAnAgentTheAppForgotToClose() throws InterruptedException {
+    assertTrue(SafetyNet.available(), "a JDK has java.lang.ref.Cleaner");
     openAndForget();
     // The forgotten agent holds the folder's lock until the Cleaner frees it.
     long deadline = System.nanoTime() + 20_000_000_000L;
