@@ -34,6 +34,11 @@ static jmethodID g_vault_record_from;
 static jclass g_vault_version_class;
 static jmethodID g_vault_version_from;
 static jmethodID g_trampoline_fire;  /* ListenerTrampoline.fire(long) */
+static jclass g_denied_class;        /* dev.tacet.CaptureDeniedException */
+static jmethodID g_denied_from;      /* static fromNative(byte[], int) */
+static jmethodID g_session_frame;    /* SessionTrampoline.frame(short[], long) */
+static jmethodID g_session_fix;      /* SessionTrampoline.fix(double, double, double, long, int) */
+static jmethodID g_session_ended;    /* SessionTrampoline.ended(int) */
 static jmethodID g_list_add;         /* java.util.List.add(Object) */
 static jmethodID g_stream_write;     /* java.io.OutputStream.write(byte[], int, int) */
 static jclass g_object_class;
@@ -42,8 +47,15 @@ static jclass g_object_class;
 
 /* ---- Errors ------------------------------------------------------------------------------- */
 
+static void throw_message(JNIEnv *env, tacet_status status, const char *message,
+                          jthrowable cause);
+
+/* A new byte[] holding a copy of `len` bytes (NULL with an exception pending on failure). */
 static jbyteArray new_bytes(JNIEnv *env, const void *data, size_t len) {
-  if (len > (size_t)INT32_MAX) len = 0; /* never: the library's blocks are far smaller */
+  if (len > (size_t)INT32_MAX) { /* never for the library's blocks, which are far smaller */
+    throw_message(env, TACET_ERR_RESOURCE_EXHAUSTED, "a value larger than a Java array", NULL);
+    return NULL;
+  }
   jbyteArray a = (*env)->NewByteArray(env, (jsize)len);
   if (a != NULL && len > 0) (*env)->SetByteArrayRegion(env, a, 0, (jsize)len, (const jbyte *)data);
   return a;
@@ -184,11 +196,20 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
       !(g_vault_version_class = global_class(env, "dev/tacet/VaultVersion")) ||
       !(g_vault_version_from = (*env)->GetStaticMethodID(
             env, g_vault_version_class, "fromNative", "(JJ[BJJI)Ldev/tacet/VaultVersion;")) ||
-      !(g_object_class = global_class(env, "java/lang/Object"))) {
+      !(g_object_class = global_class(env, "java/lang/Object")) ||
+      !(g_denied_class = global_class(env, "dev/tacet/CaptureDeniedException")) ||
+      !(g_denied_from = (*env)->GetStaticMethodID(
+            env, g_denied_class, "fromNative", "([BI)Ldev/tacet/CaptureDeniedException;"))) {
     return JNI_ERR;
   }
   jclass c = (*env)->FindClass(env, "dev/tacet/ListenerTrampoline");
   if (c == NULL || !(g_trampoline_fire = (*env)->GetMethodID(env, c, "fire", "(J)V"))) return JNI_ERR;
+  (*env)->DeleteLocalRef(env, c);
+  c = (*env)->FindClass(env, "dev/tacet/SessionTrampoline");
+  if (c == NULL || !(g_session_frame = (*env)->GetMethodID(env, c, "frame", "([SJ)V")) ||
+      !(g_session_fix = (*env)->GetMethodID(env, c, "fix", "(DDDJI)V")) ||
+      !(g_session_ended = (*env)->GetMethodID(env, c, "ended", "(I)V")))
+    return JNI_ERR;
   (*env)->DeleteLocalRef(env, c);
   c = (*env)->FindClass(env, "java/util/List");
   if (c == NULL || !(g_list_add = (*env)->GetMethodID(env, c, "add", "(Ljava/lang/Object;)Z")))
@@ -220,13 +241,15 @@ JNIEXPORT jbyteArray JNICALL Java_dev_tacet_Native_version(JNIEnv *env, jclass c
 
 /* ---- Options and the agent ---------------------------------------------------------------- */
 
-enum { SET_CREATE = 1, SET_READ_ONLY = 2, SET_LOG_LEVEL = 4, SET_LOCK_TIMEOUT = 8 };
+enum { SET_CREATE = 1, SET_READ_ONLY = 2, SET_LOG_LEVEL = 4, SET_LOCK_TIMEOUT = 8,
+       SET_AUDIO_FORMAT = 16 };
 
 /* Applies the Java Options to `options`; returns the first failure's status. */
 static tacet_status apply_options(JNIEnv *env, tacet_options_t *options, jbyteArray data_dir,
                                   jbyteArray key_store_dir, jbyteArray policy_key, jint set_mask,
                                   jboolean create, jboolean read_only, jint log_level,
-                                  jint lock_timeout_ms) {
+                                  jint lock_timeout_ms, jint sample_rate_hz, jint channels,
+                                  jint frame_ms) {
   char *s = NULL;
   tacet_status st;
   if (copy_string(env, data_dir, "dataDir", &s) != 0) return TACET_ERR_INVALID_ARGUMENT;
@@ -258,6 +281,10 @@ static tacet_status apply_options(JNIEnv *env, tacet_options_t *options, jbyteAr
     return st;
   if ((set_mask & SET_LOCK_TIMEOUT) &&
       (st = tacet_options_set_lock_timeout_ms(options, (int32_t)lock_timeout_ms)) != TACET_OK)
+    return st;
+  if ((set_mask & SET_AUDIO_FORMAT) &&
+      (st = tacet_options_set_audio_format(options, (int32_t)sample_rate_hz, (int32_t)channels,
+                                           (int32_t)frame_ms)) != TACET_OK)
     return st;
   return TACET_OK;
 }
@@ -313,14 +340,15 @@ done:
 JNIEXPORT jlong JNICALL Java_dev_tacet_Native_agentOpen(
     JNIEnv *env, jclass cls, jbyteArray data_dir, jbyteArray key_store_dir, jbyteArray policy_key,
     jint set_mask, jboolean create, jboolean read_only, jint log_level, jint lock_timeout_ms,
-    jboolean sync, jbyteArray url, jbyteArray spki, jbyteArray ca_pem, jbyteArray key_config,
+    jint sample_rate_hz, jint channels, jint frame_ms, jboolean sync, jbyteArray url, jbyteArray spki, jbyteArray ca_pem, jbyteArray key_config,
     jbyteArray authority, jint max_events, jlong interval_ms, jint timeout_ms) {
   (void)cls;
   tacet_options_t *options = NULL;
   tacet_agent_t *agent = NULL;
   if (failed(env, tacet_options_new(&options))) return 0;
   tacet_status st = apply_options(env, options, data_dir, key_store_dir, policy_key, set_mask,
-                                  create, read_only, log_level, lock_timeout_ms);
+                                  create, read_only, log_level, lock_timeout_ms, sample_rate_hz,
+                                  channels, frame_ms);
   if (st == TACET_OK && sync)
     st = apply_sync(env, options, url, spki, ca_pem, key_config, authority, max_events,
                     interval_ms, timeout_ms);
@@ -943,4 +971,248 @@ JNIEXPORT jlongArray JNICALL Java_dev_tacet_Native_writeToStream(JNIEnv *env, jc
     return NULL;
   }
   return new_longs(env, r, 2);
+}
+
+/* ---- Capture gates ------------------------------------------------------------------------ */
+
+#define SESSION_VOICE 0
+#define VOICE_SESSION(h) ((tacet_voice_session_t *)(intptr_t)(h))
+#define LOCATION_SESSION(h) ((tacet_location_session_t *)(intptr_t)(h))
+
+/* After a JNI call into a session trampoline (which catches what the app throws): whatever is
+ * still pending is described and cleared, so nothing returns to C pending. */
+static void clear_pending(JNIEnv *env) {
+  if ((*env)->ExceptionCheck(env)) {
+    (*env)->ExceptionDescribe(env);
+    (*env)->ExceptionClear(env);
+  }
+}
+
+/* The session callbacks: user_data is a global reference to the SessionTrampoline. Each runs on
+ * the thread the C API names (pushing, or causing the end), attached when the JVM does not know
+ * it. */
+static void on_frame(const int16_t *samples, size_t count, int64_t capture_ns, void *user_data) {
+  int attached;
+  JNIEnv *env = callback_env(&attached);
+  if (env == NULL) return;
+  if (!(*env)->ExceptionCheck(env) && count <= (size_t)INT32_MAX) {
+    jshortArray a = (*env)->NewShortArray(env, (jsize)count);
+    if (a != NULL) {
+      (*env)->SetShortArrayRegion(env, a, 0, (jsize)count, (const jshort *)samples);
+      (*env)->CallVoidMethod(env, (jobject)user_data, g_session_frame, a, (jlong)capture_ns);
+      clear_pending(env);
+      (*env)->DeleteLocalRef(env, a);
+    } else {
+      clear_pending(env);
+    }
+  }
+  callback_done(attached);
+}
+
+static void on_fix(const tacet_location_fix *fix, tacet_location_precision precision,
+                   void *user_data) {
+  int attached;
+  JNIEnv *env = callback_env(&attached);
+  if (env == NULL) return;
+  if (!(*env)->ExceptionCheck(env)) {
+    (*env)->CallVoidMethod(env, (jobject)user_data, g_session_fix, (jdouble)fix->latitude_deg,
+                           (jdouble)fix->longitude_deg, (jdouble)fix->accuracy_m,
+                           (jlong)fix->unix_ms, (jint)precision);
+    clear_pending(env);
+  }
+  callback_done(attached);
+}
+
+static void on_session_ended(tacet_end_reason reason, void *user_data) {
+  int attached;
+  JNIEnv *env = callback_env(&attached);
+  if (env == NULL) return;
+  if (!(*env)->ExceptionCheck(env)) {
+    (*env)->CallVoidMethod(env, (jobject)user_data, g_session_ended, (jint)reason);
+    clear_pending(env);
+  }
+  callback_done(attached);
+}
+
+/* free_user_data of both session kinds: the same as a listener's. */
+static void free_session_ref(void *user_data) { free_listener(user_data); }
+
+/* After a session open: TACET_OK, or the denial thrown as CaptureDeniedException (a denial) or
+ * TacetException (anything else). The global reference is ours again unless the open
+ * succeeded (free_user_data is not called for a refused session). */
+static void session_opened(JNIEnv *env, tacet_status st, tacet_denial_reason denial, jobject ref) {
+  if (st == TACET_OK) return;
+  if (st == TACET_ERR_PERMISSION_DENIED && denial != TACET_DENIAL_NONE) {
+    jbyteArray text = new_cstring(env, tacet_last_error_message());
+    if (text != NULL) {
+      jobject e = (*env)->CallStaticObjectMethod(env, g_denied_class, g_denied_from, text,
+                                                 (jint)denial);
+      const jboolean threw = (*env)->ExceptionCheck(env);
+      if (e != NULL && !threw) (*env)->Throw(env, (jthrowable)e);
+      if (e != NULL) (*env)->DeleteLocalRef(env, e);
+      (*env)->DeleteLocalRef(env, text);
+    }
+  } else {
+    throw_message(env, st, tacet_last_error_message(), NULL);
+  }
+  (*env)->DeleteGlobalRef(env, ref);
+}
+
+JNIEXPORT jlong JNICALL Java_dev_tacet_Native_voiceSessionOpen(JNIEnv *env, jclass cls, jlong h,
+                                                               jbyteArray purpose,
+                                                               jobject trampoline) {
+  (void)cls;
+  char *p;
+  if (copy_string(env, purpose, "purposeId", &p) != 0) return 0;
+  jobject ref = (*env)->NewGlobalRef(env, trampoline);
+  if (ref == NULL) {
+    free(p);
+    throw_message(env, TACET_ERR_RESOURCE_EXHAUSTED, "no JNI global reference left", NULL);
+    return 0;
+  }
+  tacet_voice_callbacks cb;
+  memset(&cb, 0, sizeof cb);
+  cb.struct_size = sizeof cb;
+  cb.on_frame = on_frame;
+  cb.on_ended = on_session_ended;
+  cb.user_data = ref;
+  cb.free_user_data = free_session_ref;
+  tacet_voice_session_t *session = NULL;
+  tacet_denial_reason denial = TACET_DENIAL_NONE;
+  tacet_status st = tacet_voice_session_open(AGENT(h), p, &cb, &session, &denial);
+  free(p);
+  session_opened(env, st, denial, ref);
+  return st == TACET_OK ? (jlong)(intptr_t)session : 0;
+}
+
+JNIEXPORT jlong JNICALL Java_dev_tacet_Native_locationSessionOpen(JNIEnv *env, jclass cls,
+                                                                  jlong h, jbyteArray purpose,
+                                                                  jint requested,
+                                                                  jobject trampoline) {
+  (void)cls;
+  char *p;
+  if (copy_string(env, purpose, "purposeId", &p) != 0) return 0;
+  jobject ref = (*env)->NewGlobalRef(env, trampoline);
+  if (ref == NULL) {
+    free(p);
+    throw_message(env, TACET_ERR_RESOURCE_EXHAUSTED, "no JNI global reference left", NULL);
+    return 0;
+  }
+  tacet_location_callbacks cb;
+  memset(&cb, 0, sizeof cb);
+  cb.struct_size = sizeof cb;
+  cb.on_fix = on_fix;
+  cb.on_ended = on_session_ended;
+  cb.user_data = ref;
+  cb.free_user_data = free_session_ref;
+  tacet_location_session_t *session = NULL;
+  tacet_denial_reason denial = TACET_DENIAL_NONE;
+  tacet_status st = tacet_location_session_open(
+      AGENT(h), p, (tacet_location_precision)requested, &cb, &session, &denial);
+  free(p);
+  session_opened(env, st, denial, ref);
+  return st == TACET_OK ? (jlong)(intptr_t)session : 0;
+}
+
+JNIEXPORT jint JNICALL Java_dev_tacet_Native_voiceCheck(JNIEnv *env, jclass cls, jlong h,
+                                                        jbyteArray purpose) {
+  (void)cls;
+  char *p;
+  if (copy_string(env, purpose, "purposeId", &p) != 0) return 0;
+  tacet_denial_reason denial = TACET_DENIAL_NONE;
+  tacet_status st = tacet_voice_check(AGENT(h), p, &denial);
+  free(p);
+  if (failed(env, st)) return 0;
+  return (jint)denial;
+}
+
+JNIEXPORT jintArray JNICALL Java_dev_tacet_Native_locationCheck(JNIEnv *env, jclass cls, jlong h,
+                                                                jbyteArray purpose,
+                                                                jint requested) {
+  (void)cls;
+  char *p;
+  if (copy_string(env, purpose, "purposeId", &p) != 0) return NULL;
+  tacet_denial_reason denial = TACET_DENIAL_NONE;
+  tacet_location_precision effective = TACET_PRECISION_NONE;
+  tacet_status st = tacet_location_check(AGENT(h), p, (tacet_location_precision)requested,
+                                         &denial, &effective);
+  free(p);
+  if (failed(env, st)) return NULL;
+  jint r[2] = {(jint)denial, (jint)effective};
+  jintArray a = (*env)->NewIntArray(env, 2);
+  if (a != NULL) (*env)->SetIntArrayRegion(env, a, 0, 2, r);
+  return a;
+}
+
+JNIEXPORT void JNICALL Java_dev_tacet_Native_sessionEnd(JNIEnv *env, jclass cls, jlong s,
+                                                        jint kind) {
+  (void)cls;
+  failed(env, kind == SESSION_VOICE ? tacet_voice_session_end(VOICE_SESSION(s))
+                                    : tacet_location_session_end(LOCATION_SESSION(s)));
+}
+
+JNIEXPORT jlongArray JNICALL Java_dev_tacet_Native_sessionState(JNIEnv *env, jclass cls, jlong s,
+                                                                jint kind) {
+  (void)cls;
+  tacet_end_reason reason = TACET_END_NONE;
+  uint64_t delivered = 0;
+  tacet_status st = kind == SESSION_VOICE
+                        ? tacet_voice_session_state(VOICE_SESSION(s), &reason, &delivered)
+                        : tacet_location_session_state(LOCATION_SESSION(s), &reason, &delivered);
+  if (failed(env, st)) return NULL;
+  jlong r[2] = {(jlong)reason, (jlong)delivered};
+  return new_longs(env, r, 2);
+}
+
+JNIEXPORT void JNICALL Java_dev_tacet_Native_sessionFree(JNIEnv *env, jclass cls, jlong s,
+                                                         jint kind) {
+  (void)env, (void)cls;
+  if (kind == SESSION_VOICE)
+    tacet_voice_session_free(VOICE_SESSION(s));
+  else
+    tacet_location_session_free(LOCATION_SESSION(s));
+}
+
+JNIEXPORT void JNICALL Java_dev_tacet_Native_voicePushFrame(JNIEnv *env, jclass cls, jlong h,
+                                                            jshortArray samples, jlong ns) {
+  (void)cls;
+  jsize n = (*env)->GetArrayLength(env, samples);
+  int16_t *buffer = malloc((size_t)n * sizeof *buffer + 1);
+  if (buffer == NULL) {
+    throw_message(env, TACET_ERR_RESOURCE_EXHAUSTED, "out of memory", NULL);
+    return;
+  }
+  if (n > 0) (*env)->GetShortArrayRegion(env, samples, 0, n, (jshort *)buffer);
+  tacet_status st = tacet_voice_push_frame(AGENT(h), buffer, (size_t)n, (int64_t)ns);
+  free(buffer);
+  failed(env, st);
+}
+
+JNIEXPORT void JNICALL Java_dev_tacet_Native_voiceSetHardwareMuted(JNIEnv *env, jclass cls,
+                                                                   jlong h, jboolean muted) {
+  (void)cls;
+  failed(env, tacet_voice_set_hardware_muted(AGENT(h), muted ? 1 : 0));
+}
+
+JNIEXPORT void JNICALL Java_dev_tacet_Native_voiceReportDeviceError(JNIEnv *env, jclass cls,
+                                                                    jlong h) {
+  (void)cls;
+  failed(env, tacet_voice_report_device_error(AGENT(h)));
+}
+
+JNIEXPORT void JNICALL Java_dev_tacet_Native_locationPushFix(JNIEnv *env, jclass cls, jlong h,
+                                                             jdouble latitude, jdouble longitude,
+                                                             jdouble accuracy, jlong unix_ms) {
+  (void)cls;
+  tacet_location_fix fix = {latitude, longitude, accuracy, (int64_t)unix_ms};
+  failed(env, tacet_location_push_fix(AGENT(h), &fix));
+}
+
+JNIEXPORT void JNICALL Java_dev_tacet_Native_setOsPermission(JNIEnv *env, jclass cls, jlong h,
+                                                             jint permission, jint state,
+                                                             jint precision) {
+  (void)cls;
+  failed(env, tacet_agent_set_os_permission(AGENT(h), (tacet_os_permission)permission,
+                                            (tacet_permission_state)state,
+                                            (tacet_location_precision)precision));
 }

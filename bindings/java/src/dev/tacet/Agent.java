@@ -28,9 +28,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p><b>Threads.</b> Every method may be called from any thread, and one agent from several at
  * once (the C library serialises storage work). {@link #close()} waits for calls in progress on
- * other threads to return (it first ends a {@link #syncNow()} wait). Listeners and stream writers
- * run on the calling thread, inside the call: there, only reads work (see
- * {@link ConsentListener}), and close is refused.
+ * other threads to return (it first ends a {@link #syncNow()} wait). Listeners, capture listeners
+ * and stream writers run inside a Tacet call: there, only reads (and ending a session) work (see
+ * {@link ConsentListener}), and closing an agent or a session is refused.
  *
  * <p><b>Errors.</b> Every failure is a {@link TacetException}: the C status and the C API's
  * message, or the binding's own reason (closed agent, a string that is not valid Unicode, a null
@@ -91,7 +91,8 @@ public final class Agent implements AutoCloseable {
     long ptr = Native.agentOpen(Utf8.encode("dataDir", options.dataDir),
         Utf8.encode("keyStoreDir", options.keyStoreDir), options.policyUpdateKey,
         options.setMask, options.create, options.readOnly, options.logLevel.code(),
-        options.lockTimeoutMs, s != null, s == null ? null : Utf8.encode("sync url", s.url),
+        options.lockTimeoutMs, options.sampleRateHz, options.channels, options.frameMs,
+        s != null, s == null ? null : Utf8.encode("sync url", s.url),
         s == null ? null : s.spkiSha256, s == null ? null : Utf8.encode("caPem", s.caPem),
         s == null ? null : s.keyConfig,
         s == null ? null : Utf8.encode("gatewayAuthority", s.gatewayAuthority),
@@ -110,11 +111,13 @@ public final class Agent implements AutoCloseable {
    * Ends the agent's work (capture sessions, listeners: each listener's reference is released),
    * closes the database, releases the folder's lock and frees the handle. Idempotent. Waits for
    * calls in progress on other threads. Throws FAILED_PRECONDITION when called from inside a
-   * listener or stream writer of this agent (the call in progress holds the handle).
+   * Tacet callback (a listener, a capture listener, an export stream: the C API refuses to free
+   * there, and a call of this agent in progress holds the handle). Open capture sessions end
+   * ({@link EndReason#AGENT_CLOSED}) but stay the caller's to close.
    */
   @Override
   public void close() {
-    if (handle.lock.getReadHoldCount() > 0) {
+    if (Callbacks.inside() || handle.lock.getReadHoldCount() > 0) {
       throw new TacetException(Status.FAILED_PRECONDITION,
           "Agent.close() called from inside a Tacet callback or stream of this agent");
     }
@@ -473,7 +476,8 @@ public final class Agent implements AutoCloseable {
    */
   public ExportSummary exportTo(OutputStream out) {
     if (out == null) throw new TacetException(Status.INVALID_ARGUMENT, "out is null");
-    long[] r = call(p -> Native.writeToStream(p, 0, out));
+    CallbackStream stream = new CallbackStream(out);
+    long[] r = call(p -> Native.writeToStream(p, 0, stream));
     return new ExportSummary(r[0], r[1]);
   }
 
@@ -487,8 +491,95 @@ public final class Agent implements AutoCloseable {
   /** The privacy report to a stream, as {@link #exportTo}. */
   public ReportSummary reportTo(OutputStream out) {
     if (out == null) throw new TacetException(Status.INVALID_ARGUMENT, "out is null");
-    long[] r = call(p -> Native.writeToStream(p, 1, out));
+    CallbackStream stream = new CallbackStream(out);
+    long[] r = call(p -> Native.writeToStream(p, 1, stream));
     return new ReportSummary(r[0], r[1]);
+  }
+
+  // ---- Capture gates --------------------------------------------------------------------------
+
+  /**
+   * Asks to capture the microphone for {@code purposeId}. The gate checks, in order, the policy,
+   * that the user provides voice data, consent, the OS microphone permission, the mute switch and
+   * a free slot (4), and logs every grant and denial. Granted: a session the caller owns (close
+   * it); refused: {@link CaptureDeniedException} with the reason, nothing to close.
+   */
+  public CaptureSession openVoiceSession(String purposeId, VoiceListener listener) {
+    byte[] pu = Utf8.encode("purposeId", purposeId);
+    if (listener == null) throw new TacetException(Status.INVALID_ARGUMENT, "listener is null");
+    SessionTrampoline t = new SessionTrampoline(listener, null);
+    long session = call(p -> Native.voiceSessionOpen(p, pu, t));
+    return new CaptureSession(session, CaptureSession.VOICE);
+  }
+
+  /** What {@link #openVoiceSession} would answer now; {@link DenialReason#NONE} when allowed. */
+  public DenialReason voiceCheck(String purposeId) {
+    byte[] pu = Utf8.encode("purposeId", purposeId);
+    return DenialReason.fromCode(call(p -> Native.voiceCheck(p, pu)));
+  }
+
+  /**
+   * Pushes one frame the firmware or app captured ({@code samples.length} must be the configured
+   * format's samples per frame): it reaches each open session still allowed, on this thread.
+   */
+  public void pushVoiceFrame(short[] samples, long captureMonotonicNs) {
+    if (samples == null) throw new TacetException(Status.INVALID_ARGUMENT, "samples is null");
+    run(p -> Native.voicePushFrame(p, samples, captureMonotonicNs));
+  }
+
+  /** The hardware mute switch moved; muting ends every voice session (HARDWARE_MUTED). */
+  public void setHardwareMuted(boolean muted) {
+    run(p -> Native.voiceSetHardwareMuted(p, muted));
+  }
+
+  /** The microphone driver failed: ends every voice session (DEVICE_ERROR), logged as such. */
+  public void reportMicrophoneError() {
+    run(Native::voiceReportDeviceError);
+  }
+
+  /**
+   * As {@link #openVoiceSession}, for location fixes no more precise than {@code requested}
+   * (APPROXIMATE or PRECISE).
+   */
+  public CaptureSession openLocationSession(String purposeId, LocationPrecision requested,
+      LocationListener listener) {
+    byte[] pu = Utf8.encode("purposeId", purposeId);
+    int rq = code(requested, "requested");
+    if (listener == null) throw new TacetException(Status.INVALID_ARGUMENT, "listener is null");
+    SessionTrampoline t = new SessionTrampoline(null, listener);
+    long session = call(p -> Native.locationSessionOpen(p, pu, rq, t));
+    return new CaptureSession(session, CaptureSession.LOCATION);
+  }
+
+  /** What {@link #openLocationSession} would answer now, and the precision fixes would have. */
+  public LocationCheck locationCheck(String purposeId, LocationPrecision requested) {
+    byte[] pu = Utf8.encode("purposeId", purposeId);
+    int rq = code(requested, "requested");
+    int[] r = call(p -> Native.locationCheck(p, pu, rq));
+    return new LocationCheck(DenialReason.fromCode(r[0]), LocationPrecision.fromCode(r[1]));
+  }
+
+  /**
+   * Pushes a fix: it reaches each open, allowed session at its allowed precision, on this thread.
+   * INVALID_ARGUMENT for coordinates out of range, NaN or a negative accuracy.
+   */
+  public void pushLocationFix(LocationFix fix) {
+    if (fix == null) throw new TacetException(Status.INVALID_ARGUMENT, "fix is null");
+    run(p -> Native.locationPushFix(p, fix.latitudeDeg(), fix.longitudeDeg(), fix.accuracyM(),
+        fix.unixMs()));
+  }
+
+  /**
+   * The OS permission state the gates see ({@code precision}: APPROXIMATE or PRECISE for a
+   * granted location, else NONE). A loss ends the sessions it no longer allows, on this thread.
+   */
+  public void setOsPermission(OsPermission permission, PermissionState state,
+      LocationPrecision precision) {
+    if (permission == null || state == null) {
+      throw new TacetException(Status.INVALID_ARGUMENT, "permission or state is null");
+    }
+    int pr = code(precision, "precision");
+    run(p -> Native.setOsPermission(p, permission.code(), state.code(), pr));
   }
 
   private static <T> List<T> listOf(Object[] items, Class<T> type) {

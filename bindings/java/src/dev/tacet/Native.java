@@ -31,6 +31,7 @@ final class Native {
 
   static native long agentOpen(byte[] dataDir, byte[] keyStoreDir, byte[] policyUpdateKey,
       int setMask, boolean create, boolean readOnly, int logLevel, int lockTimeoutMs,
+      int sampleRateHz, int channels, int frameMs,
       boolean sync, byte[] url, byte[] spkiSha256, byte[] caPem, byte[] keyConfig,
       byte[] gatewayAuthority, int maxEventsPerBatch, long intervalMs, int timeoutMs);
 
@@ -100,4 +101,33 @@ final class Native {
   static native long[] writeToStream(long agent, int kind, OutputStream out);
 
   static native void auditVerify(long agent);
+
+  /** The session when granted; throws CaptureDeniedException when refused. */
+  static native long voiceSessionOpen(long agent, byte[] purpose, SessionTrampoline trampoline);
+
+  static native long locationSessionOpen(long agent, byte[] purpose, int requested,
+      SessionTrampoline trampoline);
+
+  static native int voiceCheck(long agent, byte[] purpose);
+
+  /** {denial, effective precision}. */
+  static native int[] locationCheck(long agent, byte[] purpose, int requested);
+
+  static native void sessionEnd(long session, int kind);
+
+  /** {end reason, delivered}. */
+  static native long[] sessionState(long session, int kind);
+
+  static native void sessionFree(long session, int kind);
+
+  static native void voicePushFrame(long agent, short[] samples, long captureMonotonicNs);
+
+  static native void voiceSetHardwareMuted(long agent, boolean muted);
+
+  static native void voiceReportDeviceError(long agent);
+
+  static native void locationPushFix(long agent, double latitude, double longitude,
+      double accuracy, long unixMs);
+
+  static native void setOsPermission(long agent, int permission, int state, int precision);
 }

@@ -15,6 +15,7 @@ public final class Options {
   static final int SET_READ_ONLY = 2;
   static final int SET_LOG_LEVEL = 4;
   static final int SET_LOCK_TIMEOUT = 8;
+  static final int SET_AUDIO_FORMAT = 16;
 
   String dataDir;
   String keyStoreDir;
@@ -24,6 +25,9 @@ public final class Options {
   boolean readOnly;
   LogLevel logLevel = LogLevel.INFO;
   int lockTimeoutMs;
+  int sampleRateHz;
+  int channels;
+  int frameMs;
   SyncConfig sync;
 
   /** Options with the C API's defaults: create, read-write, 5 s lock timeout, log level INFO. */
@@ -88,6 +92,19 @@ public final class Options {
   public Options lockTimeoutMs(int ms) {
     this.lockTimeoutMs = ms;
     setMask |= SET_LOCK_TIMEOUT;
+    return this;
+  }
+
+  /**
+   * The format of the frames pushed with {@link Agent#pushVoiceFrame} (8000..48000 Hz, 1..2
+   * channels, 10..100 ms frames of a whole number of samples; default 16 kHz mono 20 ms, 320
+   * samples a frame).
+   */
+  public Options audioFormat(int sampleRateHz, int channels, int frameMs) {
+    this.sampleRateHz = sampleRateHz;
+    this.channels = channels;
+    this.frameMs = frameMs;
+    setMask |= SET_AUDIO_FORMAT;
     return this;
   }
 

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
  * binding's own reason for a failure it detected before calling C (a closed agent, a string that
  * is not valid Unicode). Unchecked, so Kotlin and Java callers handle it where they choose.
  */
-public final class TacetException extends RuntimeException {
+public class TacetException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final Status status;
