@@ -1,6 +1,8 @@
 /*
  * The JNI shim of the Java binding: one function per dev.tacet.Native method, over the public C
- * API (tacet/tacet.h) only. C11; includes only <jni.h>, tacet.h and the C library.
+ * API (tacet/tacet.h) only. C11; includes <jni.h>, tacet.h, the C library and the header javac
+ * -h generates from Native.java (so a C signature that does not match its Java declaration does
+ * not compile).
  *
  * Rules every function here follows:
  * - Strings arrive as UTF-8 byte arrays (never JNI's modified UTF-8) and are copied into a
@@ -10,7 +12,8 @@
  * - Callbacks (listeners, history, stream writers) attach the thread to the JVM when it is not
  *   attached, never let a Java exception stay pending when they return to C, and release every
  *   local reference they make.
- * - Handles are jlongs holding the C pointers; dev.tacet.Agent guarantees they are live.
+ * - Handles are jlongs holding the C pointers; dev.tacet.Agent and CaptureSession guarantee they
+ *   are live (read under a lock, set to 0 before they are freed).
  */
 #include <jni.h>
 #include <stdint.h>
