@@ -206,7 +206,8 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
     return JNI_ERR;
   }
   jclass c = (*env)->FindClass(env, "dev/tacet/ListenerTrampoline");
-  if (c == NULL || !(g_trampoline_fire = (*env)->GetMethodID(env, c, "fire", "(J)V"))) return JNI_ERR;
+  if (c == NULL || !(g_trampoline_fire = (*env)->GetMethodID(env, c, "fire", "(J)V")))
+    return JNI_ERR;
   (*env)->DeleteLocalRef(env, c);
   c = (*env)->FindClass(env, "dev/tacet/SessionTrampoline");
   if (c == NULL || !(g_session_frame = (*env)->GetMethodID(env, c, "frame", "([SJ)V")) ||
@@ -343,7 +344,8 @@ done:
 JNIEXPORT jlong JNICALL Java_dev_tacet_Native_agentOpen(
     JNIEnv *env, jclass cls, jbyteArray data_dir, jbyteArray key_store_dir, jbyteArray policy_key,
     jint set_mask, jboolean create, jboolean read_only, jint log_level, jint lock_timeout_ms,
-    jint sample_rate_hz, jint channels, jint frame_ms, jboolean sync, jbyteArray url, jbyteArray spki, jbyteArray ca_pem, jbyteArray key_config,
+    jint sample_rate_hz, jint channels, jint frame_ms, jboolean sync, jbyteArray url,
+    jbyteArray spki, jbyteArray ca_pem, jbyteArray key_config,
     jbyteArray authority, jint max_events, jlong interval_ms, jint timeout_ms) {
   (void)cls;
   tacet_options_t *options = NULL;

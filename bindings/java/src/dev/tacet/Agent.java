@@ -22,7 +22,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p><b>Ownership.</b> The agent owns the native handle and the device folder's lock until
  * {@link #close()} (idempotent). A java.lang.ref.Cleaner frees an agent the app forgot to close
  * once it is unreachable (where the runtime has one: Android from API 33), but when is up to the
- * garbage collector, and a listener that refers to the agent keeps it reachable: close it. After close every method throws {@link TacetException}
+ * garbage collector, and a listener that refers to the agent keeps it reachable: close it.
+ * After close every method throws {@link TacetException}
  * with {@link Status#FAILED_PRECONDITION}; a native call with a freed handle cannot happen: the
  * handle is read under a read lock and set to 0 under the write lock before it is freed.
  *
@@ -346,7 +347,9 @@ public final class Agent implements AutoCloseable {
       String what) {
     for (int i = 0; i < fields.size(); i++, at++) {
       EventField f = fields.get(i);
-      if (f == null) throw new TacetException(Status.INVALID_ARGUMENT, what + "[" + i + "] is null");
+      if (f == null) {
+        throw new TacetException(Status.INVALID_ARGUMENT, what + "[" + i + "] is null");
+      }
       keys[at] = Utf8.encode(what + "[" + i + "].key", f.key());
       values[at] = f.value();
     }
