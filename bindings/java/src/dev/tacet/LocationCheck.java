@@ -1,0 +1,7 @@
+package dev.tacet;
+
+/**
+ * What opening a location session would answer now ({@link Agent#locationCheck}): the denial
+ * ({@link DenialReason#NONE} when allowed) and the precision fixes would have.
+ */
+public record LocationCheck(DenialReason denial, LocationPrecision effectivePrecision) {}
