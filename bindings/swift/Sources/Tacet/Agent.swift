@@ -22,6 +22,11 @@ public struct AgentOptions: Sendable {
   public var sync: SyncConfiguration?
   /// The format of the frames `pushVoiceFrame` takes; nil: 16 kHz mono 20 ms.
   public var audioFormat: AudioFormat?
+  /// The app's key store (on iOS, the Keychain) instead of files under `keyStoreDirectory`
+  /// (setting both is `.invalidArgument`). Kept by the agent until it is freed.
+  public var keyStore: (any KeyStore)?
+  /// Where diagnostics go instead of standard error. Kept by the agent until it is freed.
+  public var logger: Logger?
 
   public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 }
@@ -66,6 +71,16 @@ public struct SyncConfiguration: Sendable, Hashable {
   }
 }
 
+/// What a signed policy update changed.
+public struct PolicyUpdate: Sendable, Hashable {
+  public var oldVersion: UInt64
+  public var newVersion: UInt64
+  /// Purposes whose consent must now be asked (new ones, and the ones the update widened).
+  public var purposesToAsk: [String]
+  /// The controller changed: disclosures stop until `acknowledgeControllerNotice()`.
+  public var controllerNoticeRequired: Bool
+}
+
 /// Identifies a consent listener for `Agent.removeConsentListener(_:)`.
 public struct ConsentListenerID: Sendable, Hashable {
   public let rawValue: UInt64
@@ -90,6 +105,8 @@ public final class Agent: @unchecked Sendable {
   // @unchecked: the only state is the immutable handle, which the C API lets any thread use at
   // once; it is freed only in deinit, when no other reference (so no call in flight) is left.
   let handle: OpaquePointer
+  /// The context of the key store and logger tables: released after the handle is freed.
+  private let platform: PlatformBox?
 
   /// Opens the device `options` describes (`tacet_agent_open`).
   /// Throws `.invalidArgument` for bad options, `.unavailable` when another agent or process owns
@@ -97,6 +114,10 @@ public final class Agent: @unchecked Sendable {
   /// key store that is not the device's, `.dataLoss` for a damaged device.
   public init(options: AgentOptions) throws {
     let fn = "Agent(options:)"
+    if tacet_abi_version() != UInt32(TACET_ABI_VERSION) {
+      throw TacetError(code: .failedPrecondition, message: "\(fn): the Tacet library has ABI "
+        + "version \(tacet_abi_version()); this binding was built for \(TACET_ABI_VERSION)")
+    }
     var cOptions: OpaquePointer?
     try check(tacet_options_new(&cOptions))
     defer { tacet_options_free(cOptions) }
@@ -124,12 +145,16 @@ public final class Agent: @unchecked Sendable {
                                                format.frameMilliseconds))
     }
     if let sync = options.sync { try Agent.setSync(sync, on: cOptions, in: fn) }
+    let platform = options.keyStore == nil && options.logger == nil
+      ? nil : PlatformBox(keyStore: options.keyStore, logger: options.logger)
+    try platform?.register(on: cOptions)
     var agent: OpaquePointer?
     try check(tacet_agent_open(cOptions, &agent))
     guard let agent else {
       throw TacetError(code: .internal, message: "tacet_agent_open returned no agent")
     }
     handle = agent
+    self.platform = platform
   }
 
   private static func setSync(_ sync: SyncConfiguration, on options: OpaquePointer?,
@@ -161,7 +186,8 @@ public final class Agent: @unchecked Sendable {
 
   deinit {
     // Closes first. Refused only from inside a Tacet callback, which cannot hold the last
-    // reference while the binding's own call into C still holds one.
+    // reference while the binding's own call into C still holds one. The platform box is
+    // released after this body, so the tables' context outlives the handle.
     tacet_agent_free(handle)
   }
 
@@ -190,6 +216,41 @@ public final class Agent: @unchecked Sendable {
     var version: UInt64 = 0
     try check(tacet_policy_version(handle, &version))
     return version
+  }
+
+  /// Verifies `signatureDER` (ECDSA P-256 over SHA-256) over `policy` with
+  /// `AgentOptions.policyUpdateKey`, then applies the policy at once. Throws
+  /// `.failedPrecondition` without a key, `.permissionDenied` for a bad signature,
+  /// `.invalidArgument` for a malformed policy, `.outOfRange` for a version not newer than the
+  /// current one; on any error nothing changed.
+  public func applyPolicyUpdate(_ policy: [UInt8], signatureDER: [UInt8]) throws -> PolicyUpdate {
+    var result: UnsafeMutablePointer<tacet_policy_update_result>?
+    try policy.withUnsafeBufferPointer { p in
+      try signatureDER.withUnsafeBufferPointer { s in
+        try check(tacet_policy_apply_update(handle, p.baseAddress, p.count, s.baseAddress, s.count,
+                                            &result))
+      }
+    }
+    defer { tacet_free(result) }
+    guard let r = result?.pointee else {
+      throw TacetError(code: .internal, message: "tacet_policy_apply_update returned no result")
+    }
+    return PolicyUpdate(oldVersion: r.old_version, newVersion: r.new_version,
+                        purposesToAsk: strings(r.purposes_to_ask),
+                        controllerNoticeRequired: r.controller_notice_required != 0)
+  }
+
+  /// Whether a controller-change notice awaits the user's acknowledgement (disclosures stop
+  /// until then).
+  public func controllerNoticePending() throws -> Bool {
+    var pending: Int32 = 0
+    try check(tacet_policy_controller_notice_pending(handle, &pending))
+    return pending != 0
+  }
+
+  /// The user acknowledged the controller-change notice.
+  public func acknowledgeControllerNotice() throws {
+    try check(tacet_policy_acknowledge_controller_notice(handle))
   }
 
   // MARK: Consent

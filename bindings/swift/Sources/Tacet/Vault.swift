@@ -95,6 +95,15 @@ extension Agent {
   /// Checks every stored value against the vault's integrity head and the audit log.
   public func verifyVault() throws { try check(tacet_vault_verify(handle)) }
 
+  /// Runs the retention sweep now (it also runs at open and periodically): deletes every value,
+  /// and every recorded event, older than its category's retention period.
+  @discardableResult
+  public func sweepRetention() throws -> ErasureResult {
+    var result = tacet_erasure_result()
+    try check(tacet_vault_sweep(handle, &result))
+    return ErasureResult(records: result.records, historyEntries: result.history_entries)
+  }
+
   /// Checks the audit log's hash chain.
   public func verifyAudit() throws { try check(tacet_audit_verify(handle)) }
 

@@ -38,7 +38,7 @@ final class LifecycleTests: TacetTestCase {
       _ = try Agent(options: options)
       XCTFail("opened a device in a regular file")
     } catch let error as TacetError {
-      XCTAssertNotEqual(error.code, .ok)
+      XCTAssertEqual(error.code, .failedPrecondition)
       XCTAssertTrue(error.message.contains("not-a-folder"), "\(error)")
     }
   }
