@@ -142,8 +142,11 @@ final class ConsentTests: TacetTestCase {
 
   func testFeaturesSayWhatIsMissing() throws {
     let agent = try openAgent()
-    let features = try agent.features()
-    XCTAssertFalse(features.isEmpty)
-    XCTAssertTrue(features.allSatisfy { !$0.reason.isEmpty || $0.availability == .available })
+    XCTAssertFalse(try agent.features().isEmpty)
+    try agent.setCategoryProvided("voice", false)
+    let needingVoice = try agent.features().filter { $0.missingCategories.contains("voice") }
+    XCTAssertFalse(needingVoice.isEmpty)
+    XCTAssertTrue(needingVoice.allSatisfy { $0.availability == .declined && !$0.reason.isEmpty },
+                  "\(needingVoice)")
   }
 }
