@@ -722,10 +722,13 @@ done:
 
 JNIEXPORT jlongArray JNICALL Java_dev_tacet_Native_recordCounts(JNIEnv *env, jclass cls, jlong h) {
   (void)cls;
-  tacet_record_counts c;
-  if (failed(env, tacet_record_counts_get(AGENT(h), &c))) return NULL;
-  jlong r[7] = {c.queued, c.held, c.refused, c.evicted, c.purged_by_consent, c.released, c.erased};
-  return new_longs(env, r, 7);
+  tacet_record_counts2 c;
+  memset(&c, 0, sizeof c);
+  c.struct_size = (uint32_t)sizeof c;
+  if (failed(env, tacet_record_counts2_get(AGENT(h), &c))) return NULL;
+  jlong r[9] = {c.queued,   c.held,   c.refused, c.evicted,    c.purged_by_consent,
+                c.released, c.erased, c.expired, c.quarantined};
+  return new_longs(env, r, 9);
 }
 
 JNIEXPORT jlongArray JNICALL Java_dev_tacet_Native_syncNow(JNIEnv *env, jclass cls, jlong h) {

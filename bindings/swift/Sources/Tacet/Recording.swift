@@ -44,6 +44,10 @@ public struct RecordCounts: Sendable, Hashable {
   public var purgedByConsent: Int64
   public var released: Int64
   public var erased: Int64
+  /// Held or queued events deleted past their categories' retention.
+  public var expired: Int64
+  /// Stored events whose seal did not open: kept, never sent.
+  public var quarantined: Int64
 }
 
 /// What one `syncNow` round did.
@@ -113,13 +117,14 @@ extension Agent {
     }
   }
 
-  /// The outbox's counts (`tacet_record_counts_get`).
+  /// The outbox's counts (`tacet_record_counts2_get`).
   public func recordCounts() throws -> RecordCounts {
-    var c = tacet_record_counts()
-    try check(tacet_record_counts_get(handle, &c))
+    var c = tacet_record_counts2()
+    c.struct_size = UInt32(MemoryLayout<tacet_record_counts2>.size)
+    try check(tacet_record_counts2_get(handle, &c))
     return RecordCounts(queued: c.queued, held: c.held, refused: c.refused, evicted: c.evicted,
                         purgedByConsent: c.purged_by_consent, released: c.released,
-                        erased: c.erased)
+                        erased: c.erased, expired: c.expired, quarantined: c.quarantined)
   }
 
   /// One upload round now (`tacet_sync_now`): builds batches, sends what is due, waits for the

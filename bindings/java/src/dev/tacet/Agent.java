@@ -359,7 +359,7 @@ public final class Agent implements AutoCloseable {
   /** The outbox's counts. */
   public RecordCounts recordCounts() {
     long[] c = call(Native::recordCounts);
-    return new RecordCounts(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+    return new RecordCounts(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
   }
 
   /**
