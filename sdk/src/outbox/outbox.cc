@@ -433,29 +433,51 @@ StatusOr<std::vector<int64_t>> Outbox::EnqueueMany(const std::vector<EnqueueItem
 Status Outbox::OnConsentCommitting(store::Database& db, const consent::ConsentSnapshot& next) {
   // The groups, found by a loose scan of outbox_events_by_group: one index seek per (purpose,
   // categories, state) group instead of a GROUP BY over every row, so that an open (which runs
-  // this once) costs the number of groups, not the number of queued events.
-  TACET_ASSIGN_OR_RETURN(auto first, db.Prepare("SELECT purpose, categories, state FROM "
-                                                "outbox_events ORDER BY purpose, categories, "
-                                                "state LIMIT 1"));
-  TACET_ASSIGN_OR_RETURN(auto after, db.Prepare("SELECT purpose, categories, state FROM "
-                                                "outbox_events WHERE (purpose, categories, state) "
-                                                "> (?1, ?2, ?3) ORDER BY purpose, categories, "
-                                                "state LIMIT 1"));
+  // this once) costs the number of groups, not the number of queued events. The group after
+  // (p, c, s) is the first row of (p, c, state > s), else of (p, categories > c), else of
+  // (purpose > p): each a seek with equalities on a prefix of the index and one range. A single
+  // row-value seek, (purpose, categories, state) > (p, c, s), is not one: SQLite (3.40) steps
+  // through every row of the group just found, which made an open with 100,000 queued events of
+  // one group take 6 ms more than an empty one
+  // (OutboxTest.TheConsentHookCostsTheGroupsNotTheQueuedEvents).
+  constexpr char kColumns[] = "SELECT purpose, categories, state FROM outbox_events ";
+  constexpr char kOrder[] = " ORDER BY purpose, categories, state LIMIT 1";
+  TACET_ASSIGN_OR_RETURN(auto first, db.Prepare(std::string(kColumns) + kOrder));
+  TACET_ASSIGN_OR_RETURN(auto next_state,
+                         db.Prepare(std::string(kColumns) +
+                                    "WHERE purpose = ?1 AND categories = ?2 AND state > ?3" +
+                                    kOrder));
+  TACET_ASSIGN_OR_RETURN(auto next_categories,
+                         db.Prepare(std::string(kColumns) +
+                                    "WHERE purpose = ?1 AND categories > ?2" + kOrder));
+  TACET_ASSIGN_OR_RETURN(auto next_purpose,
+                         db.Prepare(std::string(kColumns) + "WHERE purpose > ?1" + kOrder));
   struct Group {
     std::string purpose, categories;
     int64_t state;
   };
   std::vector<Group> all;
-  store::Statement* q = &first;
-  while (true) {
-    TACET_ASSIGN_OR_RETURN(bool row, q->Step());
-    if (!row) break;
-    all.push_back({q->ColumnText(0), q->ColumnText(1), q->ColumnInt64(2)});
-    TACET_RETURN_IF_ERROR(q->Reset());
-    q = &after;
-    TACET_RETURN_IF_ERROR(after.Bind(1, all.back().purpose));
-    TACET_RETURN_IF_ERROR(after.Bind(2, all.back().categories));
-    TACET_RETURN_IF_ERROR(after.Bind(3, all.back().state));
+  // Steps `q` once; a row found is appended to `all`.
+  const auto take = [&all](store::Statement& q) -> StatusOr<bool> {
+    TACET_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) all.push_back({q.ColumnText(0), q.ColumnText(1), q.ColumnInt64(2)});
+    TACET_RETURN_IF_ERROR(q.Reset());
+    return row;
+  };
+  TACET_ASSIGN_OR_RETURN(bool found, take(first));
+  while (found) {
+    const Group last = all.back();
+    TACET_RETURN_IF_ERROR(next_state.Bind(1, last.purpose));
+    TACET_RETURN_IF_ERROR(next_state.Bind(2, last.categories));
+    TACET_RETURN_IF_ERROR(next_state.Bind(3, last.state));
+    TACET_ASSIGN_OR_RETURN(found, take(next_state));
+    if (found) continue;
+    TACET_RETURN_IF_ERROR(next_categories.Bind(1, last.purpose));
+    TACET_RETURN_IF_ERROR(next_categories.Bind(2, last.categories));
+    TACET_ASSIGN_OR_RETURN(found, take(next_categories));
+    if (found) continue;
+    TACET_RETURN_IF_ERROR(next_purpose.Bind(1, last.purpose));
+    TACET_ASSIGN_OR_RETURN(found, take(next_purpose));
   }
   int64_t purged = 0, released = 0;
   for (const Group& g : all) {

@@ -386,6 +386,45 @@ TEST_F(OutboxTest, AConsentChangeReachesEveryGroupPastTheFirst) {
   EXPECT_EQ(counts.purged_by_consent, 3);
 }
 
+// The hook runs at every Agent open: its cost must follow the number of (purpose, categories,
+// state) groups, not the number of events queued in them. Counted in SQLite VM instructions, which
+// do not depend on the machine: a statement that walks the rows of a group runs some per row.
+TEST_F(OutboxTest, TheConsentHookCostsTheGroupsNotTheQueuedEvents) {
+  const auto hook_cost = [this]() -> int64_t {
+    auto txn = store::Transaction::Begin(*db_, store::Durability::kCritical);
+    EXPECT_OK(txn);
+    if (!txn.ok()) return -1;
+    db_->StartCountingVmInstructions();
+    EXPECT_OK(outbox_->OnConsentCommitting(*db_, ledger_->snapshot()));
+    const int64_t cost = db_->vm_instructions_counted();
+    EXPECT_OK(txn->Commit());
+    return cost;
+  };
+  const auto enqueue = [this](int n) {
+    std::vector<Event> events;
+    for (int i = 0; i < n; ++i) events.push_back(UsageEvent("tap " + std::to_string(i)));
+    std::vector<EnqueueItem> items;
+    for (const Event& e : events) items.push_back({&e, EventState::kQueued});
+    ASSERT_OK(outbox_->EnqueueMany(items).status());
+  };
+  // Two groups: queued usage events (first in index order, and the one that grows), then held
+  // voice events (waiting for their question: kept).
+  enqueue(10);
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held a"), EventState::kHeld).status());
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held b"), EventState::kHeld).status());
+  const int64_t with_few = hook_cost();
+  ASSERT_GT(with_few, 0);
+  enqueue(5000);
+  const int64_t with_many = hook_cost();
+  // Nothing changed: the groups are kept, nothing purged or released.
+  EXPECT_EQ(Count(EventState::kQueued), 5010);
+  EXPECT_EQ(Count(EventState::kHeld), 2);
+  // 5,000 more rows in the first group cost (next to) nothing more; walking them would cost
+  // several instructions each.
+  EXPECT_LE(with_many, with_few + 100) << "with 10 queued: " << with_few
+                                       << " instructions; with 5,010: " << with_many;
+}
+
 TEST_F(OutboxTest, ExpiryDeletesEventsPastTheirCategoriesRetentionAndCountsIt) {
   const int64_t day = 86'400'000;
   ASSERT_OK(outbox_->Enqueue(VoiceEvent("old held"), EventState::kHeld).status());

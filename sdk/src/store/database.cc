@@ -351,6 +351,19 @@ Status Database::Checkpoint(CheckpointMode mode) {
   return OkStatus();
 }
 
+void Database::StartCountingVmInstructions(int granularity) {
+  vm_granularity_ = granularity < 1 ? 1 : granularity;
+  vm_instructions_ = 0;
+  sqlite3_progress_handler(
+      db_, vm_granularity_,
+      [](void* self) {
+        auto* db = static_cast<Database*>(self);
+        db->vm_instructions_ += db->vm_granularity_;
+        return 0;  // never interrupts
+      },
+      this);
+}
+
 int Database::UserVersion() {
   StatusOr<int64_t> v = QueryInt("PRAGMA user_version");
   return v.ok() ? static_cast<int>(*v) : -1;
