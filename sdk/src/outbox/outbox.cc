@@ -1,6 +1,7 @@
 #include "outbox/outbox.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -238,21 +239,59 @@ std::vector<store::Migration> OutboxMigrations() {
        "ALTER TABLE outbox_events ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0 "
        "CHECK (quarantined IN (0, 1));"
        "CREATE INDEX outbox_events_by_recorded ON outbox_events(recorded_unix_ms);"},
+      {4, "outbox: the queue's size is added once per transaction, not by a trigger per row",
+       // The insert trigger ran an UPDATE of outbox_counters for every recorded event, as much
+       // as two of the table's indexes cost. Enqueue and EnqueueMany now add what they inserted
+       // in the same transaction, once (Outbox::FinishInsertRun). Deletions, which come from many
+       // paths, keep their trigger. The stored size is right at this step: the trigger kept it.
+       "DROP TRIGGER outbox_events_size_up;"},
   };
 }
+
+namespace {
+
+// kInvalidArgument naming the key unless it is "<category>.<field>" without a comma.
+Status CheckFieldKey(const std::string& key) {
+  const size_t dot = key.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) {
+    return InvalidArgumentError("outbox: field key '" + key + "' is not '<category>.<field>'");
+  }
+  if (key.find(',', 0) != std::string::npos) {
+    return InvalidArgumentError("outbox: field key '" + key + "' contains a comma");
+  }
+  return OkStatus();
+}
+
+// The category column of an event whose keys passed CheckFieldKey, built without a string per
+// field (the recorder's per-event path).
+std::string CategoryColumnOf(const Event& event) {
+  std::string_view one[8];
+  std::vector<std::string_view> many;
+  std::string_view* ids = one;
+  if (event.fields.size() > std::size(one)) {
+    many.resize(event.fields.size());
+    ids = many.data();
+  }
+  size_t n = 0;
+  for (const EventField& f : event.fields) {
+    ids[n++] = std::string_view(f.key).substr(0, f.key.find('.'));
+  }
+  std::sort(ids, ids + n);
+  std::string out = ",";
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0 && ids[i] == ids[i - 1]) continue;
+    out.append(ids[i]).push_back(',');
+  }
+  return out;
+}
+
+}  // namespace
 
 StatusOr<std::vector<std::string>> CategoriesOf(const Event& event) {
   std::vector<std::string> out;
   for (const EventField& f : event.fields) {
-    const size_t dot = f.key.find('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == f.key.size()) {
-      return InvalidArgumentError("outbox: field key '" + f.key +
-                                  "' is not '<category>.<field>'");
-    }
-    if (f.key.find(',') != std::string::npos) {
-      return InvalidArgumentError("outbox: field key '" + f.key + "' contains a comma");
-    }
-    out.push_back(f.key.substr(0, dot));
+    TACET_RETURN_IF_ERROR(CheckFieldKey(f.key));
+    out.push_back(f.key.substr(0, f.key.find('.')));
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -283,17 +322,42 @@ StatusOr<std::unique_ptr<Outbox>> Outbox::Open(store::Database& db, platform::Ke
   return outbox;
 }
 
-Status Outbox::EvictInTransaction() {
+StatusOr<Outbox::InsertRun> Outbox::StartInsertRun() {
   if (!size_query_) {
     TACET_ASSIGN_OR_RETURN(size_query_,
                            db_.Prepare("SELECT value FROM outbox_counters WHERE name = 'size'"));
   }
   store::Statement& count = *size_query_;
   TACET_ASSIGN_OR_RETURN(bool row, count.Step());
-  const int64_t n = row ? count.ColumnInt64(0) : 0;
+  InsertRun run;
+  run.size = row ? count.ColumnInt64(0) : 0;
   TACET_RETURN_IF_ERROR(count.Reset());
-  if (n < options_.max_events) return OkStatus();
-  int64_t excess = n - options_.max_events + 1;
+  return run;
+}
+
+Status Outbox::FinishInsertRun(const InsertRun& run) {
+  if (!add_counter_) {
+    TACET_ASSIGN_OR_RETURN(add_counter_,
+                           db_.Prepare("INSERT INTO outbox_counters (name, value) VALUES (?1, ?2) "
+                                       "ON CONFLICT(name) DO UPDATE SET value = value + "
+                                       "excluded.value"));
+  }
+  for (const auto& [name, delta] : {std::pair<const char*, int64_t>{"size", run.inserted},
+                                    std::pair<const char*, int64_t>{kEvicted, run.evicted}}) {
+    if (delta == 0) continue;
+    TACET_RETURN_IF_ERROR(add_counter_->Bind(1, std::string_view(name)));
+    TACET_RETURN_IF_ERROR(add_counter_->Bind(2, delta));
+    const Status stepped = add_counter_->Step().status();
+    const Status reset = add_counter_->Reset();
+    TACET_RETURN_IF_ERROR(stepped);
+    TACET_RETURN_IF_ERROR(reset);
+  }
+  return OkStatus();
+}
+
+Status Outbox::EvictInTransaction(InsertRun& run) {
+  if (run.size < options_.max_events) return OkStatus();
+  int64_t excess = run.size - options_.max_events + 1;
   // Oldest first; queued events (already allowed to leave) before held ones (still waiting). One
   // state at a time, so that each walks outbox_events_unbatched (batched, state, id) in order: a
   // single ORDER BY state DESC, id sorted the whole table on every insert at the cap. An event in
@@ -304,7 +368,6 @@ Status Outbox::EvictInTransaction() {
                             "WHERE batched = 0 AND state = ?1 AND NOT EXISTS (SELECT 1 FROM "
                             "outbox_links WHERE event_id = outbox_events.id) ORDER BY id LIMIT ?2)"));
   }
-  int64_t evicted = 0;
   for (EventState state : {EventState::kQueued, EventState::kHeld}) {
     if (excess <= 0) break;
     TACET_RETURN_IF_ERROR(evict_->Bind(1, static_cast<int64_t>(state)));
@@ -314,10 +377,12 @@ Status Outbox::EvictInTransaction() {
     const Status reset = evict_->Reset();
     TACET_RETURN_IF_ERROR(stepped);
     TACET_RETURN_IF_ERROR(reset);
-    evicted += changes;
+    // The delete trigger has taken them off the stored size already.
+    run.size -= changes;
+    run.evicted += changes;
     excess -= changes;
   }
-  return AddCounter(db_, kEvicted, evicted);
+  return OkStatus();
 }
 
 Status CheckEventShape(const Event& event) {
@@ -335,8 +400,9 @@ Status CheckEventShape(const Event& event) {
                                   std::to_string(f.value.size()) + " bytes, over the " +
                                   std::to_string(kMaxValueBytes) + "-byte limit");
     }
+    TACET_RETURN_IF_ERROR(CheckFieldKey(f.key));
   }
-  return CategoriesOf(event).status();
+  return OkStatus();
 }
 
 namespace {
@@ -351,9 +417,9 @@ Status CheckState(EventState state) {
 
 }  // namespace
 
-StatusOr<int64_t> Outbox::InsertInTransaction(const Event& event, EventState state) {
-  TACET_ASSIGN_OR_RETURN(std::vector<std::string> categories, CategoriesOf(event));
-  const std::string category_column = CategoryColumn(categories);
+StatusOr<int64_t> Outbox::InsertInTransaction(const Event& event, EventState state,
+                                               InsertRun& run) {
+  const std::string category_column = CategoryColumnOf(event);
   const int64_t recorded_ms = clock_.NowUnixMillis();
 
   // Everything that can fail before the plaintext exists, so that no early return leaves it unwiped.
@@ -379,7 +445,7 @@ StatusOr<int64_t> Outbox::InsertInTransaction(const Event& event, EventState sta
   crypto::SecureZero(plain.data(), plain.size());
   TACET_RETURN_IF_ERROR(sealed_ok);
 
-  TACET_RETURN_IF_ERROR(EvictInTransaction());
+  TACET_RETURN_IF_ERROR(EvictInTransaction(run));
   if (!insert_) {
     TACET_ASSIGN_OR_RETURN(insert_,
                            db_.Prepare("INSERT INTO outbox_events (purpose, categories, state, "
@@ -398,6 +464,8 @@ StatusOr<int64_t> Outbox::InsertInTransaction(const Event& event, EventState sta
   const Status reset = insert.Reset();
   TACET_RETURN_IF_ERROR(stepped);
   TACET_RETURN_IF_ERROR(reset);
+  ++run.size;
+  ++run.inserted;
   return db_.LastInsertRowId();
 }
 
@@ -405,7 +473,9 @@ StatusOr<int64_t> Outbox::Enqueue(const Event& event, EventState state) {
   TACET_RETURN_IF_ERROR(CheckState(state));
   TACET_RETURN_IF_ERROR(CheckEventShape(event));
   TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kNormal));
-  TACET_ASSIGN_OR_RETURN(int64_t id, InsertInTransaction(event, state));
+  TACET_ASSIGN_OR_RETURN(InsertRun run, StartInsertRun());
+  TACET_ASSIGN_OR_RETURN(int64_t id, InsertInTransaction(event, state, run));
+  TACET_RETURN_IF_ERROR(FinishInsertRun(run));
   TACET_RETURN_IF_ERROR(txn.Commit());
   return id;
 }
@@ -422,10 +492,12 @@ StatusOr<std::vector<int64_t>> Outbox::EnqueueMany(const std::vector<EnqueueItem
   if (items.empty()) return ids;
   ids.reserve(items.size());
   TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db_, store::Durability::kNormal));
+  TACET_ASSIGN_OR_RETURN(InsertRun run, StartInsertRun());
   for (const EnqueueItem& item : items) {
-    TACET_ASSIGN_OR_RETURN(int64_t id, InsertInTransaction(*item.event, item.state));
+    TACET_ASSIGN_OR_RETURN(int64_t id, InsertInTransaction(*item.event, item.state, run));
     ids.push_back(id);
   }
+  TACET_RETURN_IF_ERROR(FinishInsertRun(run));
   TACET_RETURN_IF_ERROR(txn.Commit());
   return ids;
 }
