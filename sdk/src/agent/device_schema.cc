@@ -30,6 +30,7 @@ constexpr Step kDeviceSteps[] = {
     {outbox::OutboxMigrations, 1},    // device v8
     {outbox::OutboxMigrations, 2},    // device v9
     {outbox::OutboxMigrations, 3},    // device v10
+    {outbox::OutboxMigrations, 4},    // device v11
 };
 
 store::Schema* Build() {

@@ -6,6 +6,11 @@
 //   BM_RawSqliteInsert        the baseline: the same row bytes (purpose, categories, times, a
 //                             blob of the sealed size) inserted with plain SQLite, many rows in
 //                             one transaction, per row
+//   BM_RawSqliteInsertOutboxSchema
+//                             not a baseline of the issue: the same inserts with plain SQLite into
+//                             the outbox's own table (its migrations: AUTOINCREMENT, CHECKs, four
+//                             indexes), 1,000 per transaction; what the schema alone costs, so
+//                             that BM_RecordBatch's distance to it is what the recorder adds
 //   BM_AgentOpenClose_100kQueuedEvents
 //                             Agent::Open + Close on a folder whose outbox holds 100,000 events
 //   BM_AgentOpen_100kQueuedEvents, BM_AgentOpen_EmptyOutbox
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "agent/agent.h"
+#include "outbox/outbox.h"
 #include "posix/posix_services.h"
 
 namespace tacet::agent {
@@ -110,20 +116,26 @@ void BM_RecordBatch(benchmark::State& state) {
 }
 BENCHMARK(BM_RecordBatch)->Unit(benchmark::kMicrosecond);
 
-void BM_RawSqliteInsert(benchmark::State& state) {
+// Inserts PlayEvent-sized rows with plain SQLite after `schema_sql`, 1,000 per transaction.
+void RawInserts(benchmark::State& state, const std::vector<const char*>& schema_sql,
+                const char* insert_sql) {
   const std::string dir = MakeTempDir("tacet-raw-bench");
   sqlite3* db = nullptr;
   if (sqlite3_open((dir + "/raw.db").c_str(), &db) != SQLITE_OK) {
     state.SkipWithError("sqlite3_open failed");
     return;
   }
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                   "CREATE TABLE t (id INTEGER PRIMARY KEY, purpose TEXT, categories TEXT, "
-                   "state INTEGER, occurred INTEGER, recorded INTEGER, nonce BLOB, sealed BLOB)",
-               nullptr, nullptr, nullptr);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr,
+               nullptr);
+  for (const char* sql : schema_sql) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      state.SkipWithError(sqlite3_errmsg(db));
+      sqlite3_close(db);
+      return;
+    }
+  }
   sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO t (purpose, categories, state, occurred, recorded, nonce, "
-                         "sealed) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)", -1, &insert, nullptr);
+  sqlite3_prepare_v2(db, insert_sql, -1, &insert, nullptr);
   // The sealed size of PlayEvent: 4 + (4 + 24 + 4 + 35) + (4 + 24 + 4 + 10) fields + 16 tag.
   const std::string sealed(133, 'x');
   const std::string nonce(12, 'n');
@@ -149,13 +161,37 @@ void BM_RawSqliteInsert(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   std::filesystem::remove_all(dir);
 }
+
+void BM_RawSqliteInsert(benchmark::State& state) {
+  RawInserts(state,
+             {"CREATE TABLE t (id INTEGER PRIMARY KEY, purpose TEXT, categories TEXT, "
+              "state INTEGER, occurred INTEGER, recorded INTEGER, nonce BLOB, sealed BLOB)"},
+             "INSERT INTO t (purpose, categories, state, occurred, recorded, nonce, sealed) "
+             "VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)");
+}
 BENCHMARK(BM_RawSqliteInsert)->Unit(benchmark::kMicrosecond);
+
+void BM_RawSqliteInsertOutboxSchema(benchmark::State& state) {
+  std::vector<const char*> schema;
+  for (const store::Migration& m : outbox::OutboxMigrations()) {
+    if (m.sql == nullptr) {
+      state.SkipWithError("an outbox migration step is code, not SQL");
+      return;
+    }
+    schema.push_back(m.sql);
+  }
+  RawInserts(state, schema,
+             "INSERT INTO outbox_events (purpose, categories, state, occurred_unix_ms, "
+             "recorded_unix_ms, nonce, sealed) VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6)");
+}
+BENCHMARK(BM_RawSqliteInsertOutboxSchema)->Unit(benchmark::kMicrosecond);
 
 class QueuedDevice {
  public:
+  // Destroyed at exit, which removes its folder (a leaked one left 30 MB in $TMPDIR per run).
   static QueuedDevice& Get() {
-    static QueuedDevice* device = new QueuedDevice();
-    return *device;
+    static QueuedDevice device;
+    return device;
   }
   const std::string& dir() const { return dir_; }
   const std::string& error() const { return error_; }

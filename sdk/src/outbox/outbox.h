@@ -334,9 +334,19 @@ class Outbox final : public consent::ConsentCommitHook {
 
  private:
   Outbox(store::Database& db, crypto::Drbg& drbg, platform::Clock& clock, OutboxOptions options);
-  Status EvictInTransaction();
+  // The queue's size while one transaction of Enqueue or EnqueueMany inserts: read once at its
+  // start, kept here, and what changed written back once at its end (migration 4 dropped the
+  // per-row insert trigger; the delete trigger still takes evictions off the stored size).
+  struct InsertRun {
+    int64_t size = 0;      // rows in outbox_events now, evictions and inserts included
+    int64_t inserted = 0;  // not yet added to outbox_counters 'size'
+    int64_t evicted = 0;   // not yet added to the 'evicted' counter
+  };
+  StatusOr<InsertRun> StartInsertRun();
+  Status FinishInsertRun(const InsertRun& run);
+  Status EvictInTransaction(InsertRun& run);
   // Seals and inserts one event (shape already checked) inside the caller's transaction.
-  StatusOr<int64_t> InsertInTransaction(const Event& event, EventState state);
+  StatusOr<int64_t> InsertInTransaction(const Event& event, EventState state, InsertRun& run);
   StatusOr<std::vector<StoredEvent>> ReadEvents(store::Statement& q, EventState state,
                                                 std::vector<int64_t>* quarantined_ids);
   // Deletes the pending and rejected event batches of a (purpose, categories) group with their
@@ -362,6 +372,7 @@ class Outbox final : public consent::ConsentCommitHook {
   std::optional<store::Statement> size_query_;
   std::optional<store::Statement> insert_;
   std::optional<store::Statement> evict_;
+  std::optional<store::Statement> add_counter_;
 };
 
 }  // namespace tacet::outbox

@@ -386,6 +386,45 @@ TEST_F(OutboxTest, AConsentChangeReachesEveryGroupPastTheFirst) {
   EXPECT_EQ(counts.purged_by_consent, 3);
 }
 
+// The hook runs at every Agent open: its cost must follow the number of (purpose, categories,
+// state) groups, not the number of events queued in them. Counted in SQLite VM instructions, which
+// do not depend on the machine: a statement that walks the rows of a group runs some per row.
+TEST_F(OutboxTest, TheConsentHookCostsTheGroupsNotTheQueuedEvents) {
+  const auto hook_cost = [this]() -> int64_t {
+    auto txn = store::Transaction::Begin(*db_, store::Durability::kCritical);
+    EXPECT_OK(txn);
+    if (!txn.ok()) return -1;
+    db_->StartCountingVmInstructions();
+    EXPECT_OK(outbox_->OnConsentCommitting(*db_, ledger_->snapshot()));
+    const int64_t cost = db_->vm_instructions_counted();
+    EXPECT_OK(txn->Commit());
+    return cost;
+  };
+  const auto enqueue = [this](int n) {
+    std::vector<Event> events;
+    for (int i = 0; i < n; ++i) events.push_back(UsageEvent("tap " + std::to_string(i)));
+    std::vector<EnqueueItem> items;
+    for (const Event& e : events) items.push_back({&e, EventState::kQueued});
+    ASSERT_OK(outbox_->EnqueueMany(items).status());
+  };
+  // Two groups: queued usage events (first in index order, and the one that grows), then held
+  // voice events (waiting for their question: kept).
+  enqueue(10);
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held a"), EventState::kHeld).status());
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held b"), EventState::kHeld).status());
+  const int64_t with_few = hook_cost();
+  ASSERT_GT(with_few, 0);
+  enqueue(5000);
+  const int64_t with_many = hook_cost();
+  // Nothing changed: the groups are kept, nothing purged or released.
+  EXPECT_EQ(Count(EventState::kQueued), 5010);
+  EXPECT_EQ(Count(EventState::kHeld), 2);
+  // 5,000 more rows in the first group cost (next to) nothing more; walking them would cost
+  // several instructions each.
+  EXPECT_LE(with_many, with_few + 100) << "with 10 queued: " << with_few
+                                       << " instructions; with 5,010: " << with_many;
+}
+
 TEST_F(OutboxTest, ExpiryDeletesEventsPastTheirCategoriesRetentionAndCountsIt) {
   const int64_t day = 86'400'000;
   ASSERT_OK(outbox_->Enqueue(VoiceEvent("old held"), EventState::kHeld).status());
@@ -525,6 +564,113 @@ TEST_F(OutboxTest, ARevocationPurgesABatchWhoseEventsAreGoneAndLogsAnAttemptedOn
   EXPECT_EQ(log[0].batch_id, Bytes(16, 8));
   EXPECT_EQ(log[0].outcome, "withdrawn");
   EXPECT_EQ(log[0].attempts, 1);
+}
+
+// Migration 4 dropped the per-row insert trigger: Enqueue and EnqueueMany add their inserts to
+// the stored size once per transaction, and the delete trigger takes every deletion off it. The
+// cap reads that size, so it must equal the table's row count after every kind of change.
+TEST_F(OutboxTest, TheStoredSizeEqualsTheRowCountAfterEveryChange) {
+  Open(OutboxOptions{5});
+  const auto expect_size_is_row_count = [this](const char* after) {
+    ASSERT_OK_AND_ASSIGN(auto q, db_->Prepare("SELECT (SELECT value FROM outbox_counters WHERE "
+                                              "name = 'size'), (SELECT count(*) FROM "
+                                              "outbox_events)"));
+    ASSERT_OK_AND_ASSIGN(bool row, q.Step());
+    ASSERT_TRUE(row);
+    EXPECT_EQ(q.ColumnInt64(0), q.ColumnInt64(1)) << "after " << after;
+  };
+  ASSERT_OK(outbox_->Enqueue(VoiceEvent("held"), EventState::kHeld).status());
+  ASSERT_OK_AND_ASSIGN(int64_t first,
+                       outbox_->Enqueue(UsageEvent("first"), EventState::kQueued));
+  expect_size_is_row_count("Enqueue");
+  std::vector<Event> events;
+  for (int i = 0; i < 7; ++i) events.push_back(UsageEvent("many " + std::to_string(i)));
+  std::vector<EnqueueItem> items;
+  for (const Event& e : events) items.push_back({&e, EventState::kQueued});
+  ASSERT_OK(outbox_->EnqueueMany(items).status());  // 9 inserts at a cap of 5: 4 evicted
+  expect_size_is_row_count("EnqueueMany past the cap");
+  ASSERT_OK_AND_ASSIGN(OutboxCounts counts, outbox_->Counts());
+  EXPECT_EQ(counts.evicted, 4);
+  EXPECT_EQ(counts.queued + counts.held, 5);
+  // A transaction that fails after evicting and inserting keeps neither the rows nor the count.
+  ASSERT_OK(db_->Exec("CREATE TEMP TRIGGER fail_last BEFORE INSERT ON outbox_events WHEN "
+                      "NEW.occurred_unix_ms = 2 BEGIN SELECT RAISE(ABORT, 'disk full'); END"));
+  Event ok = UsageEvent("ok"), failing = UsageEvent("fails");
+  failing.occurred_unix_ms = 2;
+  EXPECT_FALSE(outbox_->EnqueueMany({{&ok, EventState::kQueued}, {&failing, EventState::kQueued}})
+                   .ok());
+  ASSERT_OK(db_->Exec("DROP TRIGGER fail_last"));
+  expect_size_is_row_count("a failed EnqueueMany");
+  ASSERT_OK_AND_ASSIGN(counts, outbox_->Counts());
+  EXPECT_EQ(counts.evicted, 4);
+  // An acknowledged batch takes its event with it.
+  Open(OutboxOptions{5});
+  ASSERT_OK_AND_ASSIGN(auto queued, outbox_->List(EventState::kQueued, 1));
+  ASSERT_THAT(queued, SizeIs(1));
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store::Transaction::Begin(*db_, store::Durability::kNormal));
+    ASSERT_OK(outbox_->StoreBatchInTransaction(OneEventBatch(queued[0].id, 9)));
+    ASSERT_OK(outbox_->MarkBatchedInTransaction({queued[0].id}));
+    ASSERT_OK(outbox_->AcknowledgeInTransaction(Bytes(16, 9), 1000, "ok").status());
+    ASSERT_OK(txn.Commit());
+  }
+  expect_size_is_row_count("an acknowledgement");
+  ASSERT_OK(ledger_->SetPurpose("voice_features", ConsentState::kDenied, DecisionSource::kUser));
+  expect_size_is_row_count("a revocation");
+  clock_.AdvanceBy(40LL * 86'400'000);
+  ASSERT_OK(outbox_->Enqueue(UsageEvent("recent"), EventState::kQueued).status());
+  ASSERT_OK_AND_ASSIGN(int64_t expired,
+                       outbox_->ExpireEvents({{"usage", 30LL * 86'400'000}}, clock_.NowUnixMillis()));
+  EXPECT_GT(expired, 0);
+  expect_size_is_row_count("expiry");
+  ASSERT_OK(outbox_->EraseCategories({}, /*everything=*/true).status());
+  expect_size_is_row_count("erasing everything");
+  ASSERT_OK_AND_ASSIGN(counts, outbox_->Counts());
+  EXPECT_EQ(counts.queued + counts.held, 0);
+  EXPECT_GT(first, 0);
+}
+
+// A database at outbox step 3 (size kept by the insert trigger) keeps its size through step 4,
+// which drops the trigger; inserts after it are counted by the outbox itself.
+TEST(OutboxMigrationTest, StepFourKeepsTheSizeOfAQueueStoredBeforeIt) {
+  tacet::testing::TempDir dir;
+  const store::Schema& full = TestSchema();
+  store::Schema before_step_4{"outbox-test", full.migrations};
+  before_step_4.migrations.pop_back();
+  ASSERT_EQ(full.migrations.back().description,
+            std::string("outbox: the queue's size is added once per transaction, not by a "
+                        "trigger per row"));
+  store::OpenOptions options;
+  options.schema = &before_step_4;
+  {
+    ASSERT_OK_AND_ASSIGN(auto db, store::Database::Open(dir.File("device.db"), options));
+    ASSERT_OK(db->Exec("INSERT INTO outbox_events (purpose, categories, state, occurred_unix_ms, "
+                       "recorded_unix_ms, nonce, sealed) VALUES ('analytics', ',usage,', 1, 1, 1, "
+                       "zeroblob(12), x'00'), ('analytics', ',usage,', 1, 2, 2, zeroblob(12), "
+                       "x'00')"));
+  }
+  options.schema = &full;
+  ASSERT_OK_AND_ASSIGN(auto db, store::Database::Open(dir.File("device.db"), options));
+  const auto size_and_rows = [&db]() -> std::pair<int64_t, int64_t> {
+    auto q = db->Prepare("SELECT (SELECT value FROM outbox_counters WHERE name = 'size'), "
+                         "(SELECT count(*) FROM outbox_events)");
+    EXPECT_OK(q);
+    if (!q.ok()) return {-1, -1};
+    auto row = q->Step();
+    EXPECT_OK(row);
+    return {q->ColumnInt64(0), q->ColumnInt64(1)};
+  };
+  EXPECT_EQ(size_and_rows(), std::make_pair(int64_t{2}, int64_t{2}));
+  ASSERT_OK_AND_ASSIGN(auto trigger, db->Prepare("SELECT count(*) FROM sqlite_schema WHERE type = "
+                                                 "'trigger' AND name = 'outbox_events_size_up'"));
+  ASSERT_OK_AND_ASSIGN(bool row, trigger.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(trigger.ColumnInt64(0), 0) << "the per-row insert trigger is still there";
+  platform::VirtualClock clock;
+  platform::MemoryKeyStore keys;
+  ASSERT_OK_AND_ASSIGN(auto outbox, Outbox::Open(*db, keys, crypto::testing::TestDrbg(), clock));
+  ASSERT_OK(outbox->Enqueue(UsageEvent("after the step"), EventState::kQueued).status());
+  EXPECT_EQ(size_and_rows(), std::make_pair(int64_t{3}, int64_t{3}));
 }
 
 }  // namespace

@@ -125,6 +125,7 @@ Database::Database(std::string path, sqlite3* db, bool read_only, bool in_memory
 Database::~Database() {
   // close_v2 rather than close: should a Statement outlive us by mistake, the connection becomes a
   // zombie that is freed with the last statement instead of failing to close.
+  for (std::optional<Statement>& control : controls_) control.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -351,6 +352,19 @@ Status Database::Checkpoint(CheckpointMode mode) {
   return OkStatus();
 }
 
+void Database::StartCountingVmInstructions(int granularity) {
+  vm_granularity_ = granularity < 1 ? 1 : granularity;
+  vm_instructions_ = 0;
+  sqlite3_progress_handler(
+      db_, vm_granularity_,
+      [](void* self) {
+        auto* db = static_cast<Database*>(self);
+        db->vm_instructions_ += db->vm_granularity_;
+        return 0;  // never interrupts
+      },
+      this);
+}
+
 int Database::UserVersion() {
   StatusOr<int64_t> v = QueryInt("PRAGMA user_version");
   return v.ok() ? static_cast<int>(*v) : -1;
@@ -394,7 +408,22 @@ Status Database::Error(int rc, std::string_view action) const {
 }
 
 Status Database::SetDurability(Durability d) {
-  return Exec(d == Durability::kCritical ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  return Run(d == Durability::kCritical ? Control::kSynchronousFull : Control::kSynchronousNormal);
+}
+
+Status Database::Run(Control control) {
+  static constexpr const char* kSql[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK",
+                                         "PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL"};
+  const auto i = static_cast<size_t>(control);
+  std::optional<Statement>& statement = controls_[i];
+  if (!statement) {
+    TACET_ASSIGN_OR_RETURN(statement, Prepare(kSql[i]));
+  }
+  const Status stepped = statement->Step().status();
+  // Rewound at once so that no finished statement is left pending on the connection.
+  const Status reset = statement->Reset();
+  TACET_RETURN_IF_ERROR(stepped);
+  return reset;
 }
 
 bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }

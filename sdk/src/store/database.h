@@ -33,6 +33,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -113,6 +114,16 @@ class Database {
   // connections keep the requested mode from completing; OK and no-op for an in-memory database.
   Status Checkpoint(CheckpointMode mode);
 
+  // Counts the SQLite virtual-machine instructions this connection runs from now on (through
+  // sqlite3_progress_handler, called every `granularity` instructions; replaces any earlier
+  // count). For tests that check that an operation's cost follows what it changes, not the rows
+  // stored: a statement that walks every row of a table runs instructions per row. Off unless
+  // called; it observes and never interrupts.
+  void StartCountingVmInstructions(int granularity = 1);
+  // Instructions counted since StartCountingVmInstructions (a multiple of its granularity); 0
+  // when counting was never started.
+  int64_t vm_instructions_counted() const { return vm_instructions_; }
+
   // The path given to Open (":memory:" for OpenInMemory).
   const std::string& path() const { return path_; }
   // PRAGMA user_version: the schema version the file is at, or -1 if it cannot be read.
@@ -150,11 +161,19 @@ class Database {
   // PRAGMA synchronous=FULL or NORMAL.
   Status SetDurability(Durability d);
   bool InTransaction() const;
+  // The statements every Transaction runs (BEGIN IMMEDIATE, COMMIT, ROLLBACK and the two
+  // synchronous levels), each prepared on first use and kept: a write through Exec parsed them
+  // again each time, which cost a small transaction (Agent::Record) several microseconds.
+  enum class Control { kBegin, kCommit, kRollback, kSynchronousFull, kSynchronousNormal };
+  Status Run(Control control);
 
   std::string path_;
   sqlite3* db_ = nullptr;
   bool read_only_ = false;
   bool in_memory_ = false;
+  std::optional<Statement> controls_[5];  // by Control
+  int64_t vm_instructions_ = 0;
+  int vm_granularity_ = 1;
 };
 
 }  // namespace tacet::store

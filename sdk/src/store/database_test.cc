@@ -475,6 +475,51 @@ TEST_F(TransactionTest, DurabilitySetsSynchronous) {
   EXPECT_EQ(QueryInt(*db_, "PRAGMA synchronous"), 2);
 }
 
+// Transaction runs BEGIN, COMMIT, ROLLBACK and the synchronous pragmas through statements the
+// Database prepares once and keeps; they must keep working across a schema change (SQLite
+// re-prepares them) and after a COMMIT that fails and is rolled back.
+TEST_F(TransactionTest, KeptControlStatementsSurviveASchemaChangeAndAFailedCommit) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db_, Durability::kNormal));
+    ASSERT_OK(InsertMeta(*db_, "k" + std::to_string(i), "v"));
+    ASSERT_OK(txn.Commit());
+  }
+  ASSERT_OK(db_->Exec("CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+                      "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES "
+                      "parent(id) DEFERRABLE INITIALLY DEFERRED)"));
+  {
+    // A deferred foreign key fails at COMMIT: the error is returned and nothing is kept.
+    ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db_, Durability::kNormal));
+    ASSERT_OK(InsertMeta(*db_, "lost", "v"));
+    ASSERT_OK(db_->Exec("INSERT INTO child (id, parent_id) VALUES (1, 42)"));
+    EXPECT_THAT(txn.Commit(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("FOREIGN KEY")));
+  }
+  EXPECT_EQ(QueryInt(*db_, "SELECT count(*) FROM child"), 0);
+  EXPECT_EQ(MetaRows(), 3);
+  EXPECT_EQ(QueryInt(*db_, "PRAGMA synchronous"), 2);  // back at rest
+  ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db_, Durability::kCritical));
+  ASSERT_OK(db_->Exec("INSERT INTO parent (id) VALUES (42); INSERT INTO child VALUES (1, 42)"));
+  ASSERT_OK(txn.Commit());
+  EXPECT_EQ(QueryInt(*db_, "SELECT count(*) FROM child"), 1);
+}
+
+TEST_F(TransactionTest, CountsVmInstructionsOnlyWhenAsked) {
+  EXPECT_EQ(db_->vm_instructions_counted(), 0);
+  ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db_, Durability::kNormal));
+  for (int i = 0; i < 1000; ++i) ASSERT_OK(InsertMeta(*db_, "k" + std::to_string(i), "v"));
+  ASSERT_OK(txn.Commit());
+  EXPECT_EQ(db_->vm_instructions_counted(), 0);
+  db_->StartCountingVmInstructions();
+  EXPECT_EQ(QueryInt(*db_, "SELECT count(*) FROM meta WHERE key = 'k7'"), 1);  // one seek
+  const int64_t seek = db_->vm_instructions_counted();
+  db_->StartCountingVmInstructions();
+  EXPECT_EQ(QueryInt(*db_, "SELECT count(*) FROM meta WHERE value = 'v'"), 1000);  // every row
+  const int64_t scan = db_->vm_instructions_counted();
+  EXPECT_GT(seek, 0);
+  EXPECT_GT(scan, 1000 * 3) << "a scan of 1,000 rows runs a few instructions per row";
+  EXPECT_LT(seek * 20, scan);
+}
+
 TEST_F(TransactionTest, SecondWriterIsUnavailableAfterBusyTimeout) {
   auto other = OpenOrDie(dir_.File("tacet.db"), ShortTimeout(&schema_));
   ASSERT_NE(other, nullptr);

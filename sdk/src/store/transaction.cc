@@ -17,7 +17,7 @@ StatusOr<Transaction> Transaction::Begin(Database& db, Durability durability) {
   }
   // synchronous cannot be changed inside a transaction, so it is set before BEGIN.
   TACET_RETURN_IF_ERROR(db.SetDurability(durability));
-  Status s = db.Exec("BEGIN IMMEDIATE");
+  Status s = db.Run(Database::Control::kBegin);
   if (!s.ok()) {
     db.SetDurability(Durability::kCritical).IgnoreError();
     return s.WithContext("begin transaction");
@@ -48,10 +48,10 @@ Status Transaction::Rollback() { return Finish(/*commit=*/false); }
 Status Transaction::Finish(bool commit) {
   if (db_ == nullptr) return FailedPreconditionError("transaction already finished");
   Database* db = std::exchange(db_, nullptr);
-  Status result = commit ? db->Exec("COMMIT").WithContext("commit") : OkStatus();
+  Status result = commit ? db->Run(Database::Control::kCommit).WithContext("commit") : OkStatus();
   // Still open after a rollback request or a failed COMMIT (SQLite rolls back some errors itself).
   if (db->InTransaction()) {
-    Status rolled_back = db->Exec("ROLLBACK");
+    Status rolled_back = db->Run(Database::Control::kRollback);
     if (result.ok()) result = rolled_back.WithContext("rollback");
   }
   if (durability_ != Durability::kCritical) {
