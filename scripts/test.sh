@@ -2,7 +2,8 @@
 # Tacet's whole test run, as CI runs it: install the Debian packages, then configure, build and
 # run every test in each build that has tests of its own:
 #
-#   ci       RelWithDebInfo, warnings as errors: every unit, integration, e2e and kat test
+#   ci       RelWithDebInfo, warnings as errors: every unit, integration, e2e and kat test, and the
+#            Java and Swift bindings' tests (JUnit 5, XCTest) over the shared C library
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer: the same tests
 #   tsan     ThreadSanitizer: the concurrency tests
 #   fuzz     clang + libFuzzer: each fuzz target briefly over its corpus (fuzz-smoke)
