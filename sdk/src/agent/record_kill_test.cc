@@ -26,7 +26,7 @@
 namespace tacet::agent {
 namespace {
 
-constexpr int kRounds = 200;
+constexpr int kDefaultRounds = 200;
 
 // The child: opens the device and records until it is killed. Never returns.
 [[noreturn]] void Child(const std::string& dir, int fd, uint32_t seed) {
@@ -58,7 +58,8 @@ constexpr int kRounds = 200;
 TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocationsHold) {
   tacet::testing::TempDir tmp;
   const std::string dir = tmp.File("device");
-  std::mt19937 rng(20261130);
+  std::mt19937 rng(tacet::testing::KillSeed(20261130));
+  const int rounds = tacet::testing::KillRounds(kDefaultRounds);
   std::set<std::string> analytics_acknowledged;
   int killed_while_working = 0;
   int checked_denied = 0;
@@ -70,7 +71,7 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
     ASSERT_OK(tacet::testing::SetUpVoiceDevice(options));
   }
 
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     const uint32_t seed = static_cast<uint32_t>(rng());
     // Every other round is killed anywhere from the open on; the others once the device is open
     // (so that, however slow the build — sanitizers, qemu — kills land in the work too).
@@ -128,7 +129,7 @@ TEST(RecordKillTest, SigkillAtRandomPointsLosesNothingDoublesNothingAndRevocatio
     }
   }
   // The kills must have landed during work, not only during opens, for the test to mean anything.
-  EXPECT_GE(killed_while_working, kRounds / 3);
+  EXPECT_GE(killed_while_working, rounds / 3);
   EXPECT_GT(analytics_acknowledged.size(), 100u);
   EXPECT_GT(checked_denied, 10);  // rounds that ended with the purpose denied were checked
 }

@@ -44,7 +44,7 @@
 namespace tacet::agent {
 namespace {
 
-constexpr int kRounds = 100;
+constexpr int kDefaultRounds = 100;
 constexpr uint64_t kGatewaySeed = 4242;
 
 // The same gateway key in every process (a reproducible DRBG).
@@ -201,12 +201,13 @@ TEST(SyncKillTest, SigkillDuringSyncLosesNothingDoublesNothingAndSendsNothingAft
   tacet::testing::TempDir tmp;
   const std::string dir = tmp.File("device");
   const std::string log = tmp.File("gateway.log");
-  std::mt19937 rng(20261201);
+  std::mt19937 rng(tacet::testing::KillSeed(20261201));
+  const int rounds = tacet::testing::KillRounds(kDefaultRounds);
   std::set<std::string> analytics_recorded;
   int killed_while_working = 0;
   size_t stored_at_end = 0, voice_sends_at_end = 0;
   ASSERT_OK(tacet::testing::SetUpVoiceDevice(ChildOptions(dir, Bytes{})));
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     const uint32_t seed = static_cast<uint32_t>(rng());
     const bool wait_for_open = round % 2 == 1;
     const std::chrono::microseconds delay(rng() % 40000);
@@ -267,7 +268,7 @@ TEST(SyncKillTest, SigkillDuringSyncLosesNothingDoublesNothingAndSendsNothingAft
       }
     }
   }
-  EXPECT_GE(killed_while_working, kRounds / 3);
+  EXPECT_GE(killed_while_working, rounds / 3);
   EXPECT_GT(analytics_recorded.size(), 50u);
   EXPECT_GT(stored_at_end, 50u);       // the gateway stored events: the kills hit syncs too
   EXPECT_GT(voice_sends_at_end, 5u);   // and voice was sent while granted

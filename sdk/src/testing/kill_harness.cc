@@ -1,5 +1,7 @@
 #include "testing/kill_harness.h"
 
+#include <cstdlib>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,6 +121,22 @@ Status SetUpVoiceDevice(const agent::AgentOptions& options) {
   TACET_ASSIGN_OR_RETURN(auto agent, agent::Agent::Open(options, services.platform()));
   TACET_RETURN_IF_ERROR(agent->SetCategoryProvided("voice", true, consent::DecisionSource::kUser));
   return agent->Close();
+}
+
+int KillRounds(int rounds) {
+  const char* v = std::getenv("TACET_KILL_ROUNDS");
+  if (v == nullptr) return rounds;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  return (end != v && *end == '\0' && n > rounds && n <= 1000000) ? static_cast<int>(n) : rounds;
+}
+
+uint32_t KillSeed(uint32_t seed) {
+  const char* v = std::getenv("TACET_KILL_SEED");
+  if (v == nullptr) return seed;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  return (end != v && *end == '\0') ? static_cast<uint32_t>(n) : seed;
 }
 
 }  // namespace tacet::testing

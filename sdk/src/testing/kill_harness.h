@@ -34,6 +34,12 @@ inline constexpr char kChildOpenLine[] = "O";
 // reports: a line is written only after the call it reports returned.
 void WriteLineOrExit(int fd, const std::string& line);
 
+// Soak runs outside CI: TACET_KILL_ROUNDS, when it is a count above `rounds`, replaces it (never
+// fewer: the tests' coverage floors are absolute), and TACET_KILL_SEED (a number) replaces the
+// test's fixed seed; unset or malformed, the test's own values.
+int KillRounds(int rounds);
+uint32_t KillSeed(uint32_t seed);
+
 // What a child does to consent: flips voice_features (granted -> denied, otherwise -> granted)
 // and returns the line that reports it, "D" or "G"; ends the child (exit code 4) if it fails.
 std::string FlipVoiceConsent(agent::Agent& agent);
