@@ -680,8 +680,27 @@ JNIEXPORT jlongArray JNICALL Java_dev_tacet_Native_recordBatch(
     throw_message(env, TACET_ERR_RESOURCE_EXHAUSTED, "out of memory", NULL);
     goto done;
   }
+  /* The Java side builds these arrays; still, never index past them on a mismatch. */
+  if ((*env)->GetArrayLength(env, field_counts) != n || (*env)->GetArrayLength(env, times) != n ||
+      (*env)->GetArrayLength(env, values) != total) {
+    throw_message(env, TACET_ERR_INVALID_ARGUMENT, "recordBatch: array lengths do not match", NULL);
+    goto done;
+  }
   (*env)->GetIntArrayRegion(env, field_counts, 0, n, counts);
   (*env)->GetLongArrayRegion(env, times, 0, n, when);
+  {
+    jlong sum = 0;
+    int negative = 0;
+    for (jsize i = 0; i < n; ++i) {
+      if (counts[i] < 0) negative = 1;
+      else sum += counts[i];
+    }
+    if (negative || sum != (jlong)total) {
+      throw_message(env, TACET_ERR_INVALID_ARGUMENT,
+                    "recordBatch: the field counts do not add up to the fields given", NULL);
+      goto done;
+    }
+  }
   if (copy_fields(env, keys, values, 0, total, fields) != 0) goto done;
   jsize at = 0;
   for (jsize i = 0; i < n; ++i) {

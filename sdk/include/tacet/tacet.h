@@ -75,6 +75,13 @@ extern "C" {
 /* The library's ABI version (TACET_ABI_VERSION of the header it was built with). Callback-safe. */
 TACET_API uint32_t tacet_abi_version(void);
 
+/* 1 while the calling thread is inside a callback the library is running (a consent listener, a
+ * session's frames, fixes or on_ended, a log line, a writer), 0 otherwise. The calls marked "not
+ * from inside a callback" (the frees among them) are refused there; a binding whose objects free
+ * their handles from a destructor (Swift deinit, a finalizer) asks this first and, when it is 1,
+ * hands the free to another thread, where it waits for the callback to return. Callback-safe. */
+TACET_API int tacet_in_callback(void);
+
 /* The reason for the last failed call on this thread, e.g. "vault: refusing to store
  * contact.email_address: ...", or "" when the last call succeeded. Never NULL. Thread-local
  * storage owned by the library, valid until the next Tacet call on this thread. Callback-safe. */

@@ -242,6 +242,7 @@ struct Reentry {
   std::string message;
   tacet_status allowed = TACET_ERR_INTERNAL;
   int calls = 0;
+  int in_callback = -1;
 };
 
 TEST_F(CapiMisuseTest, AListenerThatCallsBackIsRefusedButMayRead) {
@@ -253,6 +254,7 @@ TEST_F(CapiMisuseTest, AListenerThatCallsBackIsRefusedButMayRead) {
       [](uint64_t, void* user_data) {
         auto* self = static_cast<Reentry*>(user_data);
         ++self->calls;
+        self->in_callback = tacet_in_callback();
         self->nested = tacet_consent_set_purpose(self->agent, "advertising",
                                                  TACET_CONSENT_GRANTED, TACET_SOURCE_USER);
         self->message = tacet_last_error_message();
@@ -263,6 +265,8 @@ TEST_F(CapiMisuseTest, AListenerThatCallsBackIsRefusedButMayRead) {
   ASSERT_TOK(tacet_consent_set_purpose(agent_, "analytics", TACET_CONSENT_GRANTED,
                                        TACET_SOURCE_USER));
   EXPECT_EQ(r.calls, 1);
+  EXPECT_EQ(r.in_callback, 1) << "a binding asks this before freeing from a destructor";
+  EXPECT_EQ(tacet_in_callback(), 0);
   EXPECT_EQ(r.nested, TACET_ERR_FAILED_PRECONDITION);
   EXPECT_THAT(r.message, HasSubstr("tacet_consent_set_purpose: called from inside a Tacet callback"));
   EXPECT_EQ(r.allowed, TACET_OK);

@@ -436,6 +436,8 @@ tacet_status tacet_audit_entry_count(tacet_agent_t* agent, int64_t* out_count) {
 
 uint32_t tacet_abi_version(void) { return TACET_ABI_VERSION; }
 
+int tacet_in_callback(void) { return tacet::capi::InCallback() ? 1 : 0; }
+
 const char* tacet_last_error_message(void) { return tacet::capi::LastErrorMessage(); }
 
 void tacet_free(void* block) { std::free(block); }

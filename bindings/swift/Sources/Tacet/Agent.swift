@@ -185,10 +185,11 @@ public final class Agent: @unchecked Sendable {
   }
 
   deinit {
-    // Closes first. Refused only from inside a Tacet callback, which cannot hold the last
-    // reference while the binding's own call into C still holds one. The platform box is
-    // released after this body, so the tables' context outlives the handle.
-    tacet_agent_free(handle)
+    // Closes first. Released inside a Tacet callback (another agent's listener, a session's
+    // callback), the free runs on another thread once the callback returns; the platform box
+    // (the tables' context) is kept until the handle is freed.
+    let handle = self.handle
+    freeFromDeinit({ tacet_agent_free(handle) }, keepAlive: platform)
   }
 
   /// Ends every capture session (their `onEnded` hears `.agentClosed`), removes every consent

@@ -34,13 +34,17 @@ public struct CaptureDenied: Error, Sendable, Hashable, CustomStringConvertible 
 /// A granted voice capture (`tacet_voice_session_t`). Frames reach `onFrame` until the session
 /// ends: by `end()`, or by the agent (revocation, permission loss, mute, device error, close),
 /// which calls `onEnded` once with the reason. `deinit` ends it and frees the handle, which
-/// releases the closures. Free sessions promptly: an ended session keeps its slot (4 per gate)
+/// releases the closures (released inside one of the library's callbacks, its own included, the
+/// free runs on another thread once the callback returns). Free sessions promptly: an ended session keeps its slot (4 per gate)
 /// until freed.
 public final class VoiceSession: @unchecked Sendable {
   // @unchecked: the immutable handle is usable from any thread (C API); freed only in deinit.
   private let handle: OpaquePointer
   fileprivate init(_ handle: OpaquePointer) { self.handle = handle }
-  deinit { tacet_voice_session_free(handle) }
+  deinit {
+    let handle = self.handle
+    freeFromDeinit { tacet_voice_session_free(handle) }
+  }
 
   /// Ends delivery; once it returns no frame callback starts. Idempotent. Callback-safe.
   public func end() throws { try check(tacet_voice_session_end(handle)) }
@@ -62,7 +66,10 @@ public final class VoiceSession: @unchecked Sendable {
 public final class LocationSession: @unchecked Sendable {
   private let handle: OpaquePointer
   fileprivate init(_ handle: OpaquePointer) { self.handle = handle }
-  deinit { tacet_location_session_free(handle) }
+  deinit {
+    let handle = self.handle
+    freeFromDeinit { tacet_location_session_free(handle) }
+  }
 
   public func end() throws { try check(tacet_location_session_end(handle)) }
   public var endReason: EndReason {

@@ -2,6 +2,7 @@
 // refused, never silently truncated), values as bytes with an explicit length, C blocks copied
 // into Swift values and released with tacet_free.
 internal import CTacet
+import Dispatch
 
 /// Calls `body` with a NUL-terminated copy of `text`, refusing text that holds a NUL byte.
 func withCString<R>(_ text: String, argument: String, in function: String,
@@ -84,5 +85,32 @@ final class CArena {
 
   deinit {
     for block in blocks { block.deallocate() }
+  }
+}
+
+// ---- frees from deinit ---------------------------------------------------------------------------
+
+/// What a deferred free carries to another thread: a handle and whatever must outlive it (the
+/// closures' boxes, the platform tables' context). Only ever touched by that one free.
+struct DeferredFree: @unchecked Sendable {
+  let free: () -> Void
+  let keepAlive: AnyObject?
+}
+
+/// Frees a handle from a `deinit`. Inside a Tacet callback (a session or object released by the
+/// app from a listener, `onFrame` or `onEnded`) the library refuses every free
+/// (`tacet_in_callback`), and a `deinit` cannot report it: the handle, its gate slot and its
+/// device lock would leak. So there the free goes to another thread, where it waits for the
+/// callback to return; `keepAlive` lives until it is done.
+func freeFromDeinit(_ free: @escaping () -> Void, keepAlive: AnyObject? = nil) {
+  if tacet_in_callback() == 0 {
+    free()
+    withExtendedLifetime(keepAlive) {}
+    return
+  }
+  let job = DeferredFree(free: free, keepAlive: keepAlive)
+  DispatchQueue.global(qos: .utility).async {
+    job.free()
+    withExtendedLifetime(job.keepAlive) {}
   }
 }

@@ -32,6 +32,18 @@ public final class CaptureSession implements AutoCloseable {
 
     @Override
     public void run() {
+      // First end it under the read lock: the C end waits for a callback in progress, and that
+      // callback may call end() or the state queries (read lock) from its own thread. Holding
+      // the write lock across that wait would deadlock both. Once ended no callback starts, so
+      // the free below, under the write lock, waits for none.
+      lock.readLock().lock();
+      try {
+        if (ptr != 0) Native.sessionEnd(ptr, kind);
+      } catch (TacetException ignored) {
+        // Ending is best effort here; the free below ends it too.
+      } finally {
+        lock.readLock().unlock();
+      }
       lock.writeLock().lock();
       try {
         long p = ptr;

@@ -11,8 +11,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Review reproductions (s10-rbind): the capture session's lock against the C gate's wait. */
-class CaptureReviewTest {
+/**
+ * The capture session's lock against the C gate's wait (found by review, with this
+ * reproduction: close() held the write lock across a free that waits for a delivery whose
+ * listener needed the read lock).
+ */
+class CloseWhileListeningTest {
   @TempDir Path dir;
 
   /**
@@ -24,7 +28,7 @@ class CaptureReviewTest {
    * is an ordinary app.
    */
   @Test
-  void reviewCloseOnAnotherThreadWhileTheListenerEndsItsSessionDoesNotDeadlock() throws Exception {
+  void closeOnAnotherThreadWhileTheListenerEndsItsSessionDoesNotDeadlock() throws Exception {
     Agent agent = Agent.open(options(dir));
     CaptureTest.allowVoice(agent);
     CountDownLatch inside = new CountDownLatch(1);
