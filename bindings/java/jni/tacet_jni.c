@@ -1085,18 +1085,27 @@ static void session_opened(JNIEnv *env, tacet_status st, tacet_denial_reason den
   (*env)->DeleteGlobalRef(env, ref);
 }
 
+/* The common start of a session open: the purpose copied, the trampoline held by a GlobalRef
+ * (the callbacks' user_data). 0 on success; else an exception is pending and nothing is held. */
+static int session_open_begin(JNIEnv *env, jbyteArray purpose, jobject trampoline, char **out_p,
+                              jobject *out_ref) {
+  if (copy_string(env, purpose, "purposeId", out_p) != 0) return -1;
+  *out_ref = (*env)->NewGlobalRef(env, trampoline);
+  if (*out_ref == NULL) {
+    free(*out_p);
+    throw_message(env, TACET_ERR_RESOURCE_EXHAUSTED, "no JNI global reference left", NULL);
+    return -1;
+  }
+  return 0;
+}
+
 JNIEXPORT jlong JNICALL Java_dev_tacet_Native_voiceSessionOpen(JNIEnv *env, jclass cls, jlong h,
                                                                jbyteArray purpose,
                                                                jobject trampoline) {
   (void)cls;
   char *p;
-  if (copy_string(env, purpose, "purposeId", &p) != 0) return 0;
-  jobject ref = (*env)->NewGlobalRef(env, trampoline);
-  if (ref == NULL) {
-    free(p);
-    throw_message(env, TACET_ERR_RESOURCE_EXHAUSTED, "no JNI global reference left", NULL);
-    return 0;
-  }
+  jobject ref;
+  if (session_open_begin(env, purpose, trampoline, &p, &ref) != 0) return 0;
   tacet_voice_callbacks cb;
   memset(&cb, 0, sizeof cb);
   cb.struct_size = sizeof cb;
@@ -1118,13 +1127,8 @@ JNIEXPORT jlong JNICALL Java_dev_tacet_Native_locationSessionOpen(JNIEnv *env, j
                                                                   jobject trampoline) {
   (void)cls;
   char *p;
-  if (copy_string(env, purpose, "purposeId", &p) != 0) return 0;
-  jobject ref = (*env)->NewGlobalRef(env, trampoline);
-  if (ref == NULL) {
-    free(p);
-    throw_message(env, TACET_ERR_RESOURCE_EXHAUSTED, "no JNI global reference left", NULL);
-    return 0;
-  }
+  jobject ref;
+  if (session_open_begin(env, purpose, trampoline, &p, &ref) != 0) return 0;
   tacet_location_callbacks cb;
   memset(&cb, 0, sizeof cb);
   cb.struct_size = sizeof cb;

@@ -48,6 +48,18 @@ std::vector<std::string> FormsOf(const std::vector<minimise::MinimisedEvent>& ev
   return {forms.begin(), forms.end()};
 }
 
+// The contract's inner request (sync contract §1): POST /v1/batches carrying `wire`.
+sealer::BhttpRequest BatchRequest(const std::string& authority, Bytes wire) {
+  sealer::BhttpRequest request;
+  request.method = "POST";
+  request.scheme = "https";
+  request.authority = authority;
+  request.path = std::string(kBatchPath);
+  request.headers.push_back({"content-type", std::string(kBatchMediaType)});
+  request.content = std::move(wire);
+  return request;
+}
+
 // An outer 413 from the transport: the body is too large for a relay or the gateway. (Transports
 // that set no http_status say so in their detail, "HTTP 413 ...".)
 bool TooLarge(const platform::SendResult& result) {
@@ -113,13 +125,7 @@ Uploader::Uploader(const UploaderDeps& deps, UploaderOptions options, sealer::Oh
   byte_limit_ = options_.max_batch_bytes;
   // What the request adds around the wire batch: the Binary HTTP framing of the contract's POST
   // (with room for the content length's varint to grow to 8 bytes) and the encapsulation.
-  sealer::BhttpRequest frame;
-  frame.method = "POST";
-  frame.scheme = "https";
-  frame.authority = options_.gateway_authority;
-  frame.path = std::string(kBatchPath);
-  frame.headers.push_back({"content-type", std::string(kBatchMediaType)});
-  auto framed = sealer::EncodeBhttpRequest(frame);
+  auto framed = sealer::EncodeBhttpRequest(BatchRequest(options_.gateway_authority, Bytes()));
   envelope_bytes_ = static_cast<int64_t>((framed.ok() ? framed->size() : 512) + 8 +
                                          kOhttpRequestOverhead);
   tokens_at_ms_ = deps_.clock->NowUnixMillis();
@@ -551,14 +557,8 @@ Status Uploader::SendOne(const outbox::BatchInfo& batch, int64_t now_ms) {
     return opened.status();
   }
   Bytes wire = *std::move(opened);
-  sealer::BhttpRequest request;
-  request.method = "POST";
-  request.scheme = "https";
-  request.authority = options_.gateway_authority;
-  request.path = std::string(kBatchPath);
-  request.headers.push_back({"content-type", std::string(kBatchMediaType)});
-  request.content = std::move(wire);
-  TACET_ASSIGN_OR_RETURN(Bytes inner, sealer::EncodeBhttpRequest(request));
+  TACET_ASSIGN_OR_RETURN(Bytes inner, sealer::EncodeBhttpRequest(BatchRequest(
+                                          options_.gateway_authority, std::move(wire))));
   TACET_ASSIGN_OR_RETURN(sealer::OhttpEphemeral ephemeral,
                          ephemerals_.TakeOrGenerate(*deps_.drbg));
   TACET_ASSIGN_OR_RETURN(sealer::OhttpClientRequest sealed,
