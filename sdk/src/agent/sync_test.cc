@@ -998,9 +998,10 @@ TEST_F(SyncTest, ADuplicateAcknowledgementOfARevisedBatchIsLoggedWithWhatTheGate
   ASSERT_OK(agent_->SetLocationPrecision(consent::LocationPrecision::kPrecise, DecisionSource::kUser));
   sync::RoundResult r = Sync();
   ASSERT_EQ(r.batches_acknowledged, 1);
-  ASSERT_EQ(gateway_.stored().size(), 1u);
+  const std::vector<sync::Batch> stored = gateway_.stored();  // a copy: it must outlive the loop
+  ASSERT_EQ(stored.size(), 1u);
   std::set<std::string> held;
-  for (const auto& e : gateway_.stored()[0].events) {
+  for (const auto& e : stored[0].events) {
     for (const auto& f : e.fields) held.insert(std::string(policy::TransformName(f.form)));
   }
   ASSERT_OK_AND_ASSIGN(auto log, agent_->SharingLog());
