@@ -158,7 +158,7 @@ Status CheckEnum(int value, int lo, int hi, const char* what, const char* allowe
                               ", not one of " + allowed);
 }
 
-Status FromCallerStatus(tacet_status code, std::string_view message) {
+Status FromCallerStatus(const tacet_status& code, std::string_view message) {
   int v = EnumValue(code);
   if (v == TACET_OK) return OkStatus();
   if (v < TACET_ERR_INVALID_ARGUMENT || v > TACET_ERR_UNIMPLEMENTED) {

@@ -123,7 +123,10 @@ Status CheckEnum(int value, int lo, int hi, const char* what, const char* allowe
 
 // A tacet_status returned by the caller's code (a platform table, a write function): OK, or a
 // Status with that code and `message`; a value outside the enum becomes kInternal saying so.
-Status FromCallerStatus(tacet_status code, std::string_view message);
+// By reference: the caller's value is read as bytes (EnumValue), never loaded as a tacet_status
+// until it is known to be one (loading an out-of-range enum value is undefined behaviour; the
+// capi_sequence_fuzzer's lying entropy table found it under UBSan).
+Status FromCallerStatus(const tacet_status& code, std::string_view message);
 
 // ---- one-block results --------------------------------------------------------------------------
 
