@@ -57,6 +57,13 @@ platform::SendResult Network(platform::SendOutcome outcome, std::string detail) 
   return platform::SendResult(outcome, 0, std::move(detail));
 }
 
+// A relay's or gateway's 413 as an HTTP transport reports it.
+platform::SendResult TooLargeAnswer() {
+  platform::SendResult r(platform::SendOutcome::kRejected, 0, "HTTP 413");
+  r.http_status = 413;
+  return r;
+}
+
 class SyncTest : public ::testing::Test {
  protected:
   explicit SyncTest(uint8_t pinned_key_id = 1)
@@ -740,7 +747,7 @@ TEST_F(SyncTest, A413SplitsTheBatchAndEveryEventStillArrivesOnce) {
     sent.insert("intent-" + std::to_string(i));
     ASSERT_OK(agent_->Record(Voice("intent-" + std::to_string(i))).status());
   }
-  transport_.QueueNetwork(Network(platform::SendOutcome::kRejected, "HTTP 413"));
+  transport_.QueueNetwork(TooLargeAnswer());
   sync::RoundResult r = Sync();
   EXPECT_EQ(r.batches_split, 1);
   EXPECT_EQ(r.batches_rejected, 0);
@@ -752,7 +759,7 @@ TEST_F(SyncTest, A413SplitsTheBatchAndEveryEventStillArrivesOnce) {
   EXPECT_EQ(Counts().batches_split, 1);
   // One event alone that is still too large is rejected: kept, counted, never resent.
   ASSERT_OK(agent_->Record(Voice("alone")).status());
-  transport_.QueueNetwork(Network(platform::SendOutcome::kRejected, "HTTP 413"));
+  transport_.QueueNetwork(TooLargeAnswer());
   r = Sync();
   EXPECT_EQ(r.batches_split, 0);
   EXPECT_EQ(r.batches_rejected, 1);
@@ -810,7 +817,7 @@ TEST_F(SyncTest, A413AfterAnAttemptThatMayHaveBeenStoredIsNotSplit) {
   sync::RoundResult r = Sync();
   ASSERT_EQ(r.batches_pending, 1);
   ASSERT_EQ(gateway_.stored().size(), 1u);  // attempt 1 is stored at the gateway
-  transport_.QueueNetwork(Network(platform::SendOutcome::kRejected, "HTTP 413"));
+  transport_.QueueNetwork(TooLargeAnswer());
   r = Sync();
   EXPECT_EQ(r.batches_split, 0);
   EXPECT_EQ(r.batches_rejected, 1);

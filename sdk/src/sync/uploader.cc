@@ -60,11 +60,10 @@ sealer::BhttpRequest BatchRequest(const std::string& authority, Bytes wire) {
   return request;
 }
 
-// An outer 413 from the transport: the body is too large for a relay or the gateway. (Transports
-// that set no http_status say so in their detail, "HTTP 413 ...".)
+// An outer 413 from the transport (SendResult::http_status): the body is too large for a relay
+// or the gateway. The detail is diagnostics for people, never parsed.
 bool TooLarge(const platform::SendResult& result) {
-  return result.outcome == platform::SendOutcome::kRejected &&
-         (result.http_status == 413 || result.detail.rfind("HTTP 413", 0) == 0);
+  return result.outcome == platform::SendOutcome::kRejected && result.http_status == 413;
 }
 
 std::string Join(const std::vector<std::string>& items) {
