@@ -858,6 +858,17 @@ StatusOr<int64_t> DropUnlinkedEvents(store::Database& db, const std::vector<int6
   return dropped;
 }
 
+// Deletes a batch's row and its links (not its events: the caller decides about those).
+Status DeleteBatchAndLinks(store::Database& db, ByteView batch_id) {
+  for (const char* sql : {"DELETE FROM outbox_links WHERE batch_id = ?1",
+                          "DELETE FROM outbox_batches WHERE batch_id = ?1"}) {
+    TACET_ASSIGN_OR_RETURN(auto del, db.Prepare(sql));
+    TACET_RETURN_IF_ERROR(del.BindBlob(1, batch_id));
+    TACET_RETURN_IF_ERROR(del.Step().status());
+  }
+  return OkStatus();
+}
+
 StatusOr<std::vector<int64_t>> LinkedEventIds(store::Database& db, ByteView batch_id) {
   TACET_ASSIGN_OR_RETURN(auto ids, db.Prepare("SELECT event_id FROM outbox_links WHERE batch_id = "
                                               "?1 ORDER BY event_id"));
@@ -910,15 +921,8 @@ Status Outbox::PurgeBatchesInTransaction(store::Database& db, const char* where,
   }
   if (victims.empty()) return OkStatus();
   const int64_t at_ms = now_ms != 0 ? now_ms : clock_.NowUnixMillis();
-  TACET_ASSIGN_OR_RETURN(auto links, db.Prepare("DELETE FROM outbox_links WHERE batch_id = ?1"));
-  TACET_ASSIGN_OR_RETURN(auto batch, db.Prepare("DELETE FROM outbox_batches WHERE batch_id = ?1"));
   for (const BatchInfo& v : victims) {
-    TACET_RETURN_IF_ERROR(links.BindBlob(1, v.batch_id));
-    TACET_RETURN_IF_ERROR(links.Step().status());
-    TACET_RETURN_IF_ERROR(links.Reset());
-    TACET_RETURN_IF_ERROR(batch.BindBlob(1, v.batch_id));
-    TACET_RETURN_IF_ERROR(batch.Step().status());
-    TACET_RETURN_IF_ERROR(batch.Reset());
+    TACET_RETURN_IF_ERROR(DeleteBatchAndLinks(db, v.batch_id));
     if (v.attempts > 0 && v.state == BatchState::kPending) {
       // Sent at least once, never answered: the gateway may have stored it. The sharing log says
       // so (and keeps the recipient in reach of a later erasure's deletion requests).
@@ -1159,12 +1163,7 @@ Status Outbox::WithdrawBatchInTransaction(ByteView batch_id, std::string_view wh
     TACET_RETURN_IF_ERROR(AppendSharing(db_, b, clock_.NowUnixMillis(), "withdrawn", why));
   }
   TACET_ASSIGN_OR_RETURN(std::vector<int64_t> linked, LinkedEventIds(db_, batch_id));
-  for (const char* sql : {"DELETE FROM outbox_links WHERE batch_id = ?1",
-                          "DELETE FROM outbox_batches WHERE batch_id = ?1"}) {
-    TACET_ASSIGN_OR_RETURN(auto del, db_.Prepare(sql));
-    TACET_RETURN_IF_ERROR(del.BindBlob(1, batch_id));
-    TACET_RETURN_IF_ERROR(del.Step().status());
-  }
+  TACET_RETURN_IF_ERROR(DeleteBatchAndLinks(db_, batch_id));
   TACET_ASSIGN_OR_RETURN(int64_t dropped, DropUnlinkedEvents(db_, linked));
   return AddCounter(db_, kNotShared, dropped);
 }
