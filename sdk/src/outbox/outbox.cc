@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -701,7 +702,11 @@ StatusOr<int64_t> Outbox::ExpireEvents(const std::map<std::string, int64_t>& ret
   int64_t expired = 0;
   for (const auto& [category, ms] : retention_ms) {
     if (ms <= 0) continue;
-    TACET_RETURN_IF_ERROR(expire.Bind(1, now_unix_ms - ms));
+    // Saturating: a platform clock may say anything (the capi_sequence_fuzzer's lying clock said
+    // INT64_MIN); a cutoff before every representable time expires nothing.
+    int64_t cutoff = 0;
+    if (__builtin_sub_overflow(now_unix_ms, ms, &cutoff)) cutoff = std::numeric_limits<int64_t>::min();
+    TACET_RETURN_IF_ERROR(expire.Bind(1, cutoff));
     TACET_RETURN_IF_ERROR(expire.Bind(2, "," + category + ","));
     TACET_RETURN_IF_ERROR(expire.Step().status());
     expired += db_.Changes();

@@ -1,5 +1,7 @@
 #include "vault/vault.h"
 
+#include <limits>
+
 #include <cinttypes>
 #include <cstdio>
 #include <map>
@@ -967,7 +969,13 @@ StatusOr<SweepResult> Vault::Sweep(int64_t now_unix_ms) {
   for (const policy::Category& c : policy().model().categories) {
     if (c.retention_days == 0) continue;  // the validator refuses 0; never purge on it
     const std::string_view id = c.id;
-    const int64_t cutoff = now_unix_ms - static_cast<int64_t>(c.retention_days) * kMillisPerDay;
+    // Saturating: a platform clock may say anything (the capi_sequence_fuzzer's lying clock said
+    // INT64_MIN); a cutoff before every representable time expires nothing.
+    int64_t cutoff = 0;
+    if (__builtin_sub_overflow(now_unix_ms, static_cast<int64_t>(c.retention_days) * kMillisPerDay,
+                               &cutoff)) {
+      cutoff = std::numeric_limits<int64_t>::min();
+    }
     TACET_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(*deps_.db, store::Durability::kNormal));
     TACET_ASSIGN_OR_RETURN(Head head, LoadHead());
     // An expired record goes with its whole history. A live record loses its past versions up to
